@@ -1,0 +1,71 @@
+//! What a bot function receives and what it returns: the contract between the state machine's
+//! Map iteration and one bot Lambda.
+
+use crate::catalogue::Phase;
+use crate::finding::Finding;
+use crate::plan::{Mode, Step, Target};
+use serde::{Deserialize, Serialize};
+
+/// The input of a bot function: one step, with the finding and where to act.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotInput {
+    /// The execution name; snapshots and assumed-role sessions are tagged with it.
+    pub execution: String,
+    pub step: Step,
+    pub finding: Finding,
+    pub target: Target,
+    pub mode: Mode,
+}
+
+/// How a step ended, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// The bot changed the resource.
+    Remediated,
+    /// Nothing to change: the resource is already as the bot would leave it.
+    AlreadyCompliant,
+    /// The bot did not act, for the stated reason (resource gone, not applicable).
+    Skipped,
+    /// Dry-run: `changes` lists what it would have done.
+    DryRun,
+}
+
+/// What a bot did (or would do).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BotOutcome {
+    pub bot: String,
+    pub phase: Phase,
+    pub status: OutcomeStatus,
+    /// The "Bot message" of the output, for people.
+    pub message: String,
+    /// Each change made, or that would be made in dry-run, one line each.
+    #[serde(default)]
+    pub changes: Vec<String>,
+    /// Ids of what the bot created (snapshot ids, policy ARNs).
+    #[serde(default)]
+    pub artifacts: Vec<String>,
+}
+
+impl BotOutcome {
+    pub fn new(input: &BotInput, status: OutcomeStatus, message: impl Into<String>) -> Self {
+        BotOutcome {
+            bot: input.step.bot.clone(),
+            phase: input.step.phase,
+            status,
+            message: message.into(),
+            changes: Vec::new(),
+            artifacts: Vec::new(),
+        }
+    }
+
+    pub fn with_changes(mut self, changes: Vec<String>) -> Self {
+        self.changes = changes;
+        self
+    }
+
+    pub fn with_artifacts(mut self, artifacts: Vec<String>) -> Self {
+        self.artifacts = artifacts;
+        self
+    }
+}

@@ -1,0 +1,298 @@
+//! The output message posted to the output topic: the original's `remediationOutput` format
+//! (reference §2.8, §6.3), JSON or text, so existing parsers keep working — minus its defects:
+//! the CloudGuard API key is never echoed, and every entry has an `Execution status`.
+
+use crate::audit::{AuditRecord, AuditStatus};
+use crate::plan::Plan;
+use serde::Serialize;
+use serde_json::Value;
+
+/// One entry of `Rules violations found`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BotReport {
+    #[serde(rename = "Rule")]
+    pub rule: String,
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Remediation")]
+    pub remediation: String,
+    #[serde(rename = "Execution status")]
+    pub execution_status: String,
+    #[serde(rename = "Bot message")]
+    pub bot_message: String,
+}
+
+/// The whole message, keys in the original's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputMessage {
+    #[serde(rename = "ReportTime")]
+    pub report_time: Option<String>,
+    #[serde(rename = "logsHttpEndpoint")]
+    pub logs_http_endpoint: Option<String>,
+    #[serde(rename = "logsHttpEndpointStreamName")]
+    pub logs_http_endpoint_stream_name: Option<String>,
+    #[serde(rename = "logsHttpEndpointStreamPartitionKey")]
+    pub logs_http_endpoint_stream_partition_key: Option<String>,
+    #[serde(rename = "dome9AccountId")]
+    pub dome9_account_id: Option<String>,
+    #[serde(rename = "executionId")]
+    pub execution_id: Option<String>,
+    pub vendor: Option<String>,
+    #[serde(rename = "Account id")]
+    pub account_id: String,
+    #[serde(rename = "findingKey")]
+    pub finding_key: Option<String>,
+    #[serde(rename = "Execution name")]
+    pub execution_name: String,
+    #[serde(rename = "Rules violations found")]
+    pub rules_violations_found: Vec<BotReport>,
+}
+
+/// The output format, from `OUTPUT_TYPE` (`JSON`, anything else is text, as in the original).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputType {
+    Json,
+    Text,
+}
+
+impl OutputType {
+    pub fn from_var(value: Option<&str>) -> Self {
+        match value {
+            None => OutputType::Json,
+            Some(v) if v.eq_ignore_ascii_case("json") => OutputType::Json,
+            Some(_) => OutputType::Text,
+        }
+    }
+}
+
+/// Build the message of an execution from its plan and its audit records. Steps with no
+/// record never ran (a guard step before them failed) and are reported as such.
+pub fn build(plan: &Plan, records: &[AuditRecord]) -> OutputMessage {
+    let finding = &plan.finding;
+    let report = |bot: &str, status: &str, message: String| BotReport {
+        rule: finding.rule.name.clone(),
+        id: finding.entity_id.clone(),
+        name: finding.entity_name.clone(),
+        remediation: bot.to_string(),
+        execution_status: status.to_string(),
+        bot_message: message,
+    };
+    let record = |id: &str| records.iter().find(|r| r.record_id == id);
+    let guard_failure = plan
+        .steps
+        .iter()
+        .find(|s| s.guard && record(&s.audit_id).is_some_and(|r| r.status == AuditStatus::Failed));
+    let mut entries = Vec::new();
+    for step in &plan.steps {
+        entries.push(match record(&step.audit_id) {
+            Some(r) => report(&step.bot, r.status.execution_status(), r.message.clone()),
+            None => report(
+                &step.bot,
+                AuditStatus::NotRun.execution_status(),
+                match guard_failure {
+                    Some(g) => format!(
+                        "Not run: the guard step {} failed, so no later step ran",
+                        g.bot
+                    ),
+                    None => "Not run: the execution ended before this step".to_string(),
+                },
+            ),
+        });
+    }
+    for rejected in &plan.rejected {
+        let name = if rejected.bot.is_empty() {
+            &rejected.entry
+        } else {
+            &rejected.bot
+        };
+        entries.push(report(
+            name,
+            AuditStatus::Rejected.execution_status(),
+            format!("Rejected before running: {}", rejected.reason),
+        ));
+    }
+    OutputMessage {
+        report_time: finding.report_time.clone(),
+        logs_http_endpoint: finding.feedback.as_ref().map(|f| f.endpoint.clone()),
+        logs_http_endpoint_stream_name: finding.feedback.as_ref().map(|f| f.stream_name.clone()),
+        logs_http_endpoint_stream_partition_key: finding
+            .feedback
+            .as_ref()
+            .map(|f| f.partition_key.clone()),
+        dome9_account_id: finding.dome9_account_id.clone(),
+        execution_id: finding.execution_id.clone(),
+        vendor: finding.vendor.clone(),
+        account_id: finding.account_id.clone(),
+        finding_key: finding.finding_key.clone(),
+        execution_name: plan.execution_name.clone(),
+        rules_violations_found: entries,
+    }
+}
+
+/// The message body in the deployment's format.
+pub fn render(message: &OutputMessage, output_type: OutputType) -> String {
+    match output_type {
+        OutputType::Json => serde_json::to_string(message).expect("output serialises"),
+        OutputType::Text => render_text(message),
+    }
+}
+
+/// The original's text mode: each dict dumped as JSON, `"{}'` removed, `,` turned into line
+/// breaks; then `Rule violations found:` and each bot, its message on a `Bot message:` line.
+fn render_text(message: &OutputMessage) -> String {
+    let top = pairs(message, &["Rules violations found"]);
+    let mut text = flatten(&top);
+    text.push_str("\nRule violations found:\n");
+    for bot in &message.rules_violations_found {
+        text.push_str(&flatten(&pairs(bot, &["Bot message"])));
+        text.push_str("\nBot message: ");
+        text.push_str(&bot.bot_message);
+        if !bot.bot_message.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// The fields of a struct in declaration order, minus some.
+fn pairs<T: Serialize>(value: &T, without: &[&str]) -> Vec<(String, Value)> {
+    // serde_json::to_value would sort the keys; reading the JSON text keeps their order.
+    let text = serde_json::to_string(value).expect("serialises");
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let ordered: OrderedObject = serde::Deserialize::deserialize(&mut de).expect("an object");
+    for (k, v) in ordered.0 {
+        if !without.contains(&k.as_str()) {
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// A JSON object read with its key order kept.
+struct OrderedObject(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OrderedObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedObject, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    out.push((k, v));
+                }
+                Ok(OrderedObject(out))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
+fn flatten(pairs: &[(String, Value)]) -> String {
+    let dumped = pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}: {}",
+                python_dumps(&Value::String(k.clone())),
+                python_dumps(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    dumped
+        .chars()
+        .filter(|c| !matches!(c, '"' | '{' | '}' | '\''))
+        .map(|c| if c == ',' { '\n' } else { c })
+        .collect()
+}
+
+/// `json.dumps` of Python for scalars: ASCII only, `\uXXXX` escapes.
+fn python_dumps(value: &Value) -> String {
+    match value {
+        Value::String(s) => {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                        let mut buf = [0u16; 2];
+                        for unit in c.encode_utf16(&mut buf) {
+                            out.push_str(&format!("\\u{unit:04x}"));
+                        }
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> OutputMessage {
+        OutputMessage {
+            report_time: Some("2018-03-20T05:40:42.043Z".into()),
+            logs_http_endpoint: None,
+            logs_http_endpoint_stream_name: None,
+            logs_http_endpoint_stream_partition_key: None,
+            dome9_account_id: None,
+            execution_id: None,
+            vendor: Some("AWS".into()),
+            account_id: "123456789012".into(),
+            finding_key: Some("SAMPLEFINDINGKEY==".into()),
+            execution_name: "cg-i-3ff104dc363d2ab2c-0123".into(),
+            rules_violations_found: vec![BotReport {
+                rule: "Instance should fail".into(),
+                id: "i-3ff104dc363d2ab2c".into(),
+                name: "TestInstance".into(),
+                remediation: "ec2_stop_instance".into(),
+                execution_status: "passed".into(),
+                bot_message: "Instance stopped: i-3ff104dc363d2ab2c".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn json_keeps_the_original_keys_in_order_without_the_api_key() {
+        let json = render(&sample(), OutputType::Json);
+        assert_eq!(
+            json,
+            r#"{"ReportTime":"2018-03-20T05:40:42.043Z","logsHttpEndpoint":null,"logsHttpEndpointStreamName":null,"logsHttpEndpointStreamPartitionKey":null,"dome9AccountId":null,"executionId":null,"vendor":"AWS","Account id":"123456789012","findingKey":"SAMPLEFINDINGKEY==","Execution name":"cg-i-3ff104dc363d2ab2c-0123","Rules violations found":[{"Rule":"Instance should fail","ID":"i-3ff104dc363d2ab2c","Name":"TestInstance","Remediation":"ec2_stop_instance","Execution status":"passed","Bot message":"Instance stopped: i-3ff104dc363d2ab2c"}]}"#
+        );
+        assert!(!json.contains("logsHttpEndpointKey"));
+    }
+
+    #[test]
+    fn text_flattens_like_the_original() {
+        assert_eq!(
+            render(&sample(), OutputType::Text),
+            "ReportTime: 2018-03-20T05:40:42.043Z\n logsHttpEndpoint: null\n logsHttpEndpointStreamName: null\n logsHttpEndpointStreamPartitionKey: null\n dome9AccountId: null\n executionId: null\n vendor: AWS\n Account id: 123456789012\n findingKey: SAMPLEFINDINGKEY==\n Execution name: cg-i-3ff104dc363d2ab2c-0123\nRule violations found:\nRule: Instance should fail\n ID: i-3ff104dc363d2ab2c\n Name: TestInstance\n Remediation: ec2_stop_instance\n Execution status: passed\nBot message: Instance stopped: i-3ff104dc363d2ab2c\n"
+        );
+    }
+
+    #[test]
+    fn output_type_follows_the_original_variable() {
+        assert_eq!(OutputType::from_var(Some("JSON")), OutputType::Json);
+        assert_eq!(OutputType::from_var(Some("text")), OutputType::Text);
+        assert_eq!(OutputType::from_var(None), OutputType::Json);
+    }
+}

@@ -1,0 +1,544 @@
+//! The planner: from a finding to the ordered steps of one Step Functions execution.
+//!
+//! Every entry is checked against the catalogue and its params parsed before anything runs;
+//! what cannot run is kept with its reason so it lands in the audit trail. Steps are ordered
+//! preserve → contain → modify → destroy (stable within a phase), and an instance is
+//! snapshotted before any step that stops, terminates or quarantines it, unless the plan
+//! already snapshots it.
+
+use crate::catalogue::{self, Phase, SNAPSHOT_BOT};
+use crate::finding::{check_account_id, Finding, Source};
+use crate::grammar::{self, EntryContext, EntryOrigin, ParsedEntry};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Enforce changes, or only report what would change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    Enforce,
+    DryRun,
+}
+
+/// Single: remediate only the home account. Multi: assume a role in the finding's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountMode {
+    Single,
+    Multi,
+}
+
+/// The original's default cross-account role name.
+pub const DEFAULT_CROSS_ACCOUNT_ROLE: &str = "Dome9CloudBots";
+
+/// Deployment settings the planner follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannerConfig {
+    /// The account the deployment runs in; unknown → the finding is planned as if local.
+    pub home_account: Option<String>,
+    pub account_mode: AccountMode,
+    pub cross_account_role_name: String,
+    pub snapshot_before_change: bool,
+    pub mode: Mode,
+}
+
+impl Default for PlannerConfig {
+    fn default() -> Self {
+        PlannerConfig {
+            home_account: None,
+            account_mode: AccountMode::Single,
+            cross_account_role_name: DEFAULT_CROSS_ACCOUNT_ROLE.to_string(),
+            snapshot_before_change: true,
+            mode: Mode::Enforce,
+        }
+    }
+}
+
+impl PlannerConfig {
+    /// Read the deployment's variables: `ACCOUNT_MODE` (single|multi), `CROSS_ACCOUNT_ROLE_NAME`,
+    /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `HOME_ACCOUNT_ID`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let var = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let account_mode = match var("ACCOUNT_MODE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("single") => AccountMode::Single,
+            Some("multi") => AccountMode::Multi,
+            Some(other) => {
+                return Err(format!(
+                    "ACCOUNT_MODE must be single or multi, got '{other}'"
+                ))
+            }
+        };
+        let snapshot_before_change = match var("SNAPSHOT_BEFORE_CHANGE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(format!(
+                    "SNAPSHOT_BEFORE_CHANGE must be true or false, got '{other}'"
+                ))
+            }
+        };
+        let mode = match var("MODE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("enforce") => Mode::Enforce,
+            Some("dry-run") | Some("dryrun") => Mode::DryRun,
+            Some(other) => return Err(format!("MODE must be enforce or dry-run, got '{other}'")),
+        };
+        let home_account = var("HOME_ACCOUNT_ID");
+        if let Some(id) = &home_account {
+            check_account_id(id).map_err(|e| format!("HOME_ACCOUNT_ID: {e}"))?;
+        }
+        Ok(PlannerConfig {
+            home_account,
+            account_mode,
+            cross_account_role_name: var("CROSS_ACCOUNT_ROLE_NAME")
+                .unwrap_or_else(|| DEFAULT_CROSS_ACCOUNT_ROLE.to_string()),
+            snapshot_before_change,
+            mode,
+        })
+    }
+}
+
+/// Where the bots act: the finding's account and region, through a role when it is foreign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub account_id: String,
+    pub region: String,
+    /// The member-account role to assume (multi mode, foreign account); None = own credentials.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+}
+
+/// One bot run of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub index: usize,
+    /// Sort key of the step's audit record (`step#000`), ordered like the steps.
+    pub audit_id: String,
+    pub bot: String,
+    /// The typed params, validated.
+    pub params: Value,
+    /// The params as written.
+    pub raw_params: Vec<String>,
+    pub phase: Phase,
+    pub guard: bool,
+    pub origin: EntryOrigin,
+    /// The entry as written, or why the planner added the step.
+    pub entry: String,
+    #[serde(default)]
+    pub context: EntryContext,
+}
+
+/// An entry that will not run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub audit_id: String,
+    pub entry: String,
+    /// The bot name as written, when there was one.
+    pub bot: String,
+    pub reason: String,
+}
+
+/// What one execution will do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub execution_name: String,
+    pub mode: Mode,
+    pub finding: Finding,
+    pub target: Target,
+    pub steps: Vec<Step>,
+    pub rejected: Vec<Rejected>,
+    /// Set when the finding needs no execution at all (passed, no `AUTO:` entries, sample).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+impl Plan {
+    /// Whether an execution should start: something to run or to record as rejected.
+    pub fn needs_execution(&self) -> bool {
+        self.skipped.is_none() && !(self.steps.is_empty() && self.rejected.is_empty())
+    }
+}
+
+/// The Step Functions execution name of a finding generation: readable, unique, ≤ 80 chars.
+pub fn execution_name(finding: &Finding) -> String {
+    let prefix = match finding.source {
+        Source::CloudGuard => "cg",
+        Source::GuardDuty => "gd",
+    };
+    let slug: String = finding
+        .entity_id
+        .chars()
+        .chain(if finding.entity_id.is_empty() {
+            finding.entity_name.chars()
+        } else {
+            "".chars()
+        })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    let hash = &finding.fingerprint[..24.min(finding.fingerprint.len())];
+    if slug.is_empty() {
+        format!("{prefix}-{hash}")
+    } else {
+        format!("{prefix}-{slug}-{hash}")
+    }
+}
+
+struct Candidate {
+    bot: &'static str,
+    params: Value,
+    raw_params: Vec<String>,
+    phase: Phase,
+    guard: bool,
+    origin: EntryOrigin,
+    entry: String,
+    context: EntryContext,
+}
+
+/// Plan a finding under the deployment's settings.
+pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
+    let mut plan = Plan {
+        execution_name: execution_name(finding),
+        mode: config.mode,
+        finding: finding.clone(),
+        target: Target {
+            account_id: finding.account_id.clone(),
+            region: finding.region.clone(),
+            role_arn: None,
+        },
+        steps: Vec::new(),
+        rejected: Vec::new(),
+        skipped: None,
+    };
+    if let Some(reason) = &finding.skip_reason {
+        plan.skipped = Some(reason.clone());
+        return plan;
+    }
+    if finding.status.eq_ignore_ascii_case("passed") {
+        plan.skipped = Some(format!(
+            "Rule '{}' passed: nothing to remediate",
+            finding.rule.name
+        ));
+        return plan;
+    }
+    let entries = grammar::entries(
+        finding.rule.compliance_tags.as_deref(),
+        &finding.remediation_actions,
+    );
+    if entries.is_empty() {
+        plan.skipped = Some(format!(
+            "Rule '{}' has no AUTO: entries or remediation actions: no bots to run",
+            finding.rule.name
+        ));
+        return plan;
+    }
+
+    let finding_wide_refusal =
+        account_refusal(finding, config, &mut plan.target).or_else(|| finding.region_error.clone());
+
+    let mut candidates = Vec::new();
+    for parsed in entries {
+        let (entry, bot) = match &parsed {
+            ParsedEntry::Malformed { text, .. } => (text.clone(), String::new()),
+            ParsedEntry::Action(e) => (e.text.clone(), e.bot.clone()),
+        };
+        let refusal = finding_wide_refusal.clone().or_else(|| match &parsed {
+            ParsedEntry::Malformed { reason, .. } => Some(reason.clone()),
+            ParsedEntry::Action(e) => match catalogue::lookup(&e.bot) {
+                None => Some(format!(
+                    "unknown bot '{}': no such bot in the catalogue",
+                    e.bot
+                )),
+                Some(spec) => match spec.parse_params(&e.params) {
+                    Err(reason) => Some(format!("bad parameters for {}: {reason}", spec.name)),
+                    Ok(params) => {
+                        candidates.push(Candidate {
+                            bot: spec.name,
+                            params,
+                            raw_params: e.params.clone(),
+                            phase: spec.phase,
+                            guard: spec.guard,
+                            origin: e.origin,
+                            entry: e.text.clone(),
+                            context: e.context.clone(),
+                        });
+                        None
+                    }
+                },
+            },
+        });
+        if let Some(reason) = refusal {
+            plan.rejected.push(Rejected {
+                audit_id: format!("rejected#{:03}", plan.rejected.len()),
+                entry,
+                bot,
+                reason,
+            });
+        }
+    }
+
+    if config.snapshot_before_change {
+        insert_snapshot(&mut candidates);
+    }
+    candidates.sort_by_key(|c| c.phase); // stable: keeps the written order within a phase
+    plan.steps = candidates
+        .into_iter()
+        .enumerate()
+        .map(|(index, c)| Step {
+            index,
+            audit_id: format!("step#{index:03}"),
+            bot: c.bot.to_string(),
+            params: c.params,
+            raw_params: c.raw_params,
+            phase: c.phase,
+            guard: c.guard,
+            origin: c.origin,
+            entry: c.entry,
+            context: c.context,
+        })
+        .collect();
+    plan
+}
+
+/// Why a finding from another account cannot run here, or the role to reach it.
+fn account_refusal(
+    finding: &Finding,
+    config: &PlannerConfig,
+    target: &mut Target,
+) -> Option<String> {
+    let home = config.home_account.as_deref()?;
+    if finding.account_id == home {
+        return None;
+    }
+    match config.account_mode {
+        AccountMode::Single => Some(format!(
+            "This finding was found in account id {}. cloudbots is running in account id {home} in single-account mode: remediations run only in their own account (deploy in multi-account mode with a member role to remediate other accounts)",
+            finding.account_id
+        )),
+        AccountMode::Multi => {
+            target.role_arn = Some(format!(
+                "arn:aws:iam::{}:role/{}",
+                finding.account_id, config.cross_account_role_name
+            ));
+            None
+        }
+    }
+}
+
+/// Put a snapshot before the first instance change, unless one is already planned before it.
+fn insert_snapshot(candidates: &mut Vec<Candidate>) {
+    let Some(first_change) = candidates
+        .iter()
+        .position(|c| catalogue::lookup(c.bot).is_some_and(|s| s.changes_instance))
+    else {
+        return;
+    };
+    if candidates.iter().any(|c| c.bot == SNAPSHOT_BOT) {
+        return; // the phase order puts it before every change
+    }
+    let spec = catalogue::lookup(SNAPSHOT_BOT).expect("the snapshot bot is catalogued");
+    let before = candidates[first_change].bot;
+    candidates.insert(
+        first_change,
+        Candidate {
+            bot: spec.name,
+            params: spec.parse_params(&[]).expect("no params"),
+            raw_params: Vec::new(),
+            phase: spec.phase,
+            guard: spec.guard,
+            origin: EntryOrigin::Planner,
+            entry: format!("inserted by the planner: snapshot before {before}"),
+            context: EntryContext::default(),
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::from_cloudguard;
+    use serde_json::json;
+
+    fn finding_with(tags: &str) -> Finding {
+        let path = format!(
+            "{}/../tests/fixtures/cloudguard/instance_full_entity.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut msg: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        msg["rule"]["complianceTags"] = json!(tags);
+        from_cloudguard(&msg).unwrap()
+    }
+
+    fn bots(plan: &Plan) -> Vec<&str> {
+        plan.steps.iter().map(|s| s.bot.as_str()).collect()
+    }
+
+    #[test]
+    fn snapshot_is_inserted_before_a_stop() {
+        let plan = plan(
+            &finding_with("AUTO: ec2_stop_instance"),
+            &PlannerConfig::default(),
+        );
+        assert_eq!(bots(&plan), ["ec2_create_snapshot", "ec2_stop_instance"]);
+        assert!(plan.steps[0].guard);
+        assert_eq!(plan.steps[0].origin, EntryOrigin::Planner);
+        assert_eq!(
+            plan.steps[0].entry,
+            "inserted by the planner: snapshot before ec2_stop_instance"
+        );
+        assert_eq!(plan.steps[1].audit_id, "step#001");
+    }
+
+    #[test]
+    fn a_planned_snapshot_is_not_doubled_and_phases_order_the_steps() {
+        let plan = plan(
+            &finding_with("AUTO: kms_enable_rotation|AUTO: ec2_stop_instance|AUTO: ec2_create_snapshot|AUTO: sg_rules_delete"),
+            &PlannerConfig::default(),
+        );
+        assert_eq!(
+            bots(&plan),
+            [
+                "ec2_create_snapshot",
+                "ec2_stop_instance",
+                "sg_rules_delete",
+                "kms_enable_rotation"
+            ]
+        );
+        assert_eq!(plan.steps[0].origin, EntryOrigin::ComplianceTag);
+    }
+
+    #[test]
+    fn snapshot_insertion_can_be_turned_off() {
+        let config = PlannerConfig {
+            snapshot_before_change: false,
+            ..Default::default()
+        };
+        let plan = plan(&finding_with("AUTO: ec2_stop_instance"), &config);
+        assert_eq!(bots(&plan), ["ec2_stop_instance"]);
+    }
+
+    #[test]
+    fn unknown_bots_and_bad_params_are_rejected_with_reasons() {
+        let plan = plan(
+            &finding_with("AUTO: no_such_bot|AUTO: sg_single_rule_delete split=perhaps protocol=TCP scope=0.0.0.0/0 direction=inbound port=22|AUTO: ec2_stop_instance now"),
+            &PlannerConfig::default(),
+        );
+        assert!(plan.steps.is_empty());
+        let reasons: Vec<_> = plan.rejected.iter().map(|r| r.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "unknown bot 'no_such_bot': no such bot in the catalogue",
+                "bad parameters for sg_single_rule_delete: split must be true or false, got 'perhaps'",
+                "bad parameters for ec2_stop_instance: takes no parameters, got 'now'",
+            ]
+        );
+        assert!(
+            plan.needs_execution(),
+            "rejections are recorded by an execution"
+        );
+    }
+
+    #[test]
+    fn foreign_account_single_mode_refused_multi_mode_assumes_role() {
+        let finding = finding_with("AUTO: ec2_stop_instance");
+        let single = PlannerConfig {
+            home_account: Some("111111111111".into()),
+            ..Default::default()
+        };
+        let refused = plan(&finding, &single);
+        assert!(refused.steps.is_empty());
+        assert_eq!(refused.rejected.len(), 1);
+        assert!(refused.rejected[0].reason.starts_with("This finding was found in account id 621958466464. cloudbots is running in account id 111111111111"));
+        let multi = PlannerConfig {
+            account_mode: AccountMode::Multi,
+            cross_account_role_name: "Remediator".into(),
+            ..single
+        };
+        let planned = plan(&finding, &multi);
+        assert_eq!(planned.steps.len(), 2);
+        assert_eq!(
+            planned.target.role_arn.as_deref(),
+            Some("arn:aws:iam::621958466464:role/Remediator")
+        );
+    }
+
+    #[test]
+    fn passed_and_untagged_findings_are_skipped() {
+        let mut passed = finding_with("AUTO: ec2_stop_instance");
+        passed.status = "Passed".into();
+        assert_eq!(
+            plan(&passed, &PlannerConfig::default()).skipped.as_deref(),
+            Some("Rule 'Instance should fail' passed: nothing to remediate")
+        );
+        let untagged = plan(&finding_with("PCI 10.5"), &PlannerConfig::default());
+        assert!(untagged.skipped.unwrap().contains("no AUTO: entries"));
+    }
+
+    #[test]
+    fn execution_name_is_deterministic_and_valid() {
+        let a = plan(
+            &finding_with("AUTO: ec2_stop_instance"),
+            &PlannerConfig::default(),
+        );
+        let b = plan(
+            &finding_with("AUTO: ec2_stop_instance"),
+            &PlannerConfig::default(),
+        );
+        assert_eq!(a.execution_name, b.execution_name);
+        assert!(a.execution_name.starts_with("cg-i-0028f9751d334c93a-"));
+        assert!(a.execution_name.len() <= 80);
+        assert!(a
+            .execution_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn config_from_vars_checks_values() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let c = PlannerConfig::from_vars(vars(&[
+            ("ACCOUNT_MODE", "multi"),
+            ("MODE", "dry-run"),
+            ("SNAPSHOT_BEFORE_CHANGE", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.account_mode, c.mode, c.snapshot_before_change),
+            (AccountMode::Multi, Mode::DryRun, false)
+        );
+        assert_eq!(c.cross_account_role_name, "Dome9CloudBots");
+        assert_eq!(
+            PlannerConfig::from_vars(vars(&[("ACCOUNT_MODE", "both")])).unwrap_err(),
+            "ACCOUNT_MODE must be single or multi, got 'both'"
+        );
+    }
+}
