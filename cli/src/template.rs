@@ -1,0 +1,1 @@
+//! The SAM template, generated from the catalogue.
