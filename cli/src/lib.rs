@@ -1,4 +1,5 @@
 //! The `cloudbots` command's library: the local stack (moto plus a local Lambda gateway), the
 //! SAM template generated from the catalogue, and the printing of plans and executions.
 
+pub mod local;
 pub mod template;

@@ -1,1 +1,79 @@
+//! Test support: one local stack (moto + the Lambda gateway) per test binary, and helpers to
+//! build findings and run a bot the way the state machine runs it.
 
+use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
+use cloudbots_functions::bots;
+use cloudbots_functions::runtime::run_step;
+use cloudbots_functions::session::Sessions;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::finding::from_cloudguard;
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
+use cloudbots_shared::plan::{plan, Mode, PlannerConfig};
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+/// The stack shared by every test of this binary (started on first use).
+pub fn stack() -> &'static LocalStack {
+    static STACK: OnceLock<LocalStack> = OnceLock::new();
+    STACK.get_or_init(|| LocalStack::start().expect("the local stack starts"))
+}
+
+/// An AWS configuration for the shared stack in the local region.
+pub async fn aws() -> aws_config::SdkConfig {
+    stack().sdk_config(LOCAL_REGION).await
+}
+
+/// A CloudGuard "JSON - Full entity" finding in the local account with these tags.
+pub fn finding(compliance_tags: &str, entity: Value) -> Value {
+    json!({
+        "reportTime": "2026-11-30T10:00:00.000Z",
+        "findingKey": format!("test-{}", entity.get("id").and_then(Value::as_str).unwrap_or("x")),
+        "rule": {"name": "test rule", "ruleId": "TEST.1", "complianceTags": compliance_tags, "severity": "High"},
+        "status": "Failed",
+        "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
+        "entity": entity,
+    })
+}
+
+/// Plan `AUTO: <line>` for `entity` and return the input of the step running `bot`.
+pub fn step_input(line: &str, entity: Value, bot: &str, mode: Mode) -> BotInput {
+    let finding =
+        from_cloudguard(&finding(&format!("AUTO: {line}"), entity)).expect("a valid finding");
+    let config = PlannerConfig {
+        snapshot_before_change: false,
+        mode,
+        ..Default::default()
+    };
+    let planned = plan(&finding, &config);
+    assert!(
+        planned.rejected.is_empty(),
+        "rejected: {:?}",
+        planned.rejected
+    );
+    let step = planned
+        .steps
+        .iter()
+        .find(|s| s.bot == bot)
+        .unwrap_or_else(|| panic!("no {bot} step planned"))
+        .clone();
+    BotInput {
+        execution: planned.execution_name.clone(),
+        step,
+        finding: planned.finding,
+        target: planned.target,
+        mode,
+    }
+}
+
+/// Run a bot on the local stack exactly as its Lambda would (through `run_step`).
+pub async fn run_bot(input: BotInput) -> Result<BotOutcome, BotError> {
+    let bot = bots::find(&input.step.bot).expect("an implemented bot");
+    let sessions = Sessions::new(aws().await, None);
+    run_step(bot, &sessions, input).await
+}
+
+/// Plan and run `AUTO: <line>` on `entity` (enforce mode) and return the outcome.
+pub async fn run_line(line: &str, entity: Value, mode: Mode) -> Result<BotOutcome, BotError> {
+    let bot = line.split(' ').next().expect("a bot name").to_string();
+    run_bot(step_input(line, entity, &bot, mode)).await
+}

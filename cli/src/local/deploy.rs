@@ -1,0 +1,216 @@
+//! Deploying cloudbots into the local stack: the audit table, the output topic (subscribed to
+//! the gateway so runs can show the message), the report function's settings, and the real
+//! state machine definition with its `${...}` substitutions filled as SAM would fill them.
+
+use super::gateway::{FUNCTION_PREFIX, REPORT_FUNCTION, SNS_CAPTURE_PATH};
+use super::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
+use cloudbots_functions::audit_store::AuditStore;
+use cloudbots_functions::intake::Intake;
+use cloudbots_functions::report::Report;
+use cloudbots_shared::audit::{PK, SK};
+use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::output::OutputType;
+use cloudbots_shared::plan::PlannerConfig;
+use std::collections::BTreeMap;
+
+/// The state machine definition in the repository.
+pub const DEFINITION_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../state_machines/remediation.asl.json"
+);
+/// The output topic's name (the original's).
+pub const OUTPUT_TOPIC: &str = "remediationOutput";
+
+/// What a local deployment created.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub state_machine_arn: String,
+    pub audit_table: String,
+    pub output_topic_arn: String,
+}
+
+/// Settings of a local deployment.
+#[derive(Debug, Clone)]
+pub struct DeployOptions {
+    /// Names are suffixed with this, so several deployments can share one stack.
+    pub name: String,
+    pub output_type: OutputType,
+}
+
+impl Default for DeployOptions {
+    fn default() -> Self {
+        DeployOptions {
+            name: "cloudbots".to_string(),
+            output_type: OutputType::Json,
+        }
+    }
+}
+
+/// Fill the definition's `${Name}` substitutions; an unknown name is an error.
+pub fn substitute(definition: &str, values: &BTreeMap<&str, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(definition.len());
+    let mut rest = definition;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or("unterminated ${ in the definition")?;
+        let name = &after[..end];
+        let value = values.get(name).ok_or_else(|| {
+            format!("the definition uses ${{{name}}}, which the deployment does not provide")
+        })?;
+        out.push_str(value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The substitutions SAM fills, with the local stack's values.
+pub fn local_substitutions(audit_table: &str) -> BTreeMap<&'static str, String> {
+    let prefix =
+        format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{FUNCTION_PREFIX}");
+    BTreeMap::from([
+        ("BotFunctionArnPrefix", prefix.clone()),
+        ("ReportFunctionArn", format!("{prefix}{REPORT_FUNCTION}")),
+        ("AuditTableName", audit_table.to_string()),
+    ])
+}
+
+/// Deploy into the stack and configure its gateway's report function.
+pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deployment, String> {
+    let config = stack.sdk_config(LOCAL_REGION).await;
+    let audit_table = format!("{}-audit", options.name);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("attribute")
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("key")
+    };
+    dynamodb
+        .create_table()
+        .table_name(&audit_table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(PK))
+        .attribute_definitions(attribute(SK))
+        .key_schema(key(PK, KeyType::Hash))
+        .key_schema(key(SK, KeyType::Range))
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "creating the audit table: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
+
+    let sns = aws_sdk_sns::Client::new(&config);
+    let topic_name = format!("{}-{OUTPUT_TOPIC}", options.name);
+    let topic = sns
+        .create_topic()
+        .name(&topic_name)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "creating the output topic: {}",
+                aws_sdk_sns::error::DisplayErrorContext(e)
+            )
+        })?;
+    let output_topic_arn = topic.topic_arn().unwrap_or_default().to_string();
+    sns.subscribe()
+        .topic_arn(&output_topic_arn)
+        .protocol("http")
+        .endpoint(format!(
+            "http://127.0.0.1:{}{SNS_CAPTURE_PATH}/{topic_name}",
+            stack.gateway_port
+        ))
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "subscribing to the output topic: {}",
+                aws_sdk_sns::error::DisplayErrorContext(e)
+            )
+        })?;
+
+    stack.gateway().set_report(Report {
+        sns,
+        audit: AuditStore::new(dynamodb, &audit_table),
+        output_topic_arn: output_topic_arn.clone(),
+        output_type: options.output_type,
+        http: reqwest::Client::new(),
+    });
+
+    let definition = std::fs::read_to_string(DEFINITION_PATH)
+        .map_err(|e| format!("reading {DEFINITION_PATH}: {e}"))?;
+    let definition = substitute(&definition, &local_substitutions(&audit_table))?;
+    let sfn = aws_sdk_sfn::Client::new(&config);
+    let machine = sfn
+        .create_state_machine()
+        .name(format!("{}-remediation", options.name))
+        .definition(definition)
+        .role_arn(format!(
+            "arn:aws:iam::{LOCAL_ACCOUNT}:role/{}-state-machine",
+            options.name
+        ))
+        .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "creating the state machine: {}",
+                aws_sdk_sfn::error::DisplayErrorContext(e)
+            )
+        })?;
+    Ok(Deployment {
+        state_machine_arn: machine.state_machine_arn().to_string(),
+        audit_table,
+        output_topic_arn,
+    })
+}
+
+impl Deployment {
+    /// The intake, in-process, pointed at this deployment.
+    pub async fn intake(
+        &self,
+        stack: &LocalStack,
+        planner: PlannerConfig,
+        guardduty: GuardDutyActions,
+    ) -> Intake {
+        let config = stack.sdk_config(LOCAL_REGION).await;
+        Intake {
+            sfn: aws_sdk_sfn::Client::new(&config),
+            audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &self.audit_table),
+            state_machine_arn: self.state_machine_arn.clone(),
+            planner,
+            guardduty,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substitutions_fill_known_names_and_reject_unknown_ones() {
+        let values = BTreeMap::from([("A", "1".to_string())]);
+        assert_eq!(substitute("x${A}y${A}", &values).unwrap(), "x1y1");
+        assert_eq!(
+            substitute("${B}", &values).unwrap_err(),
+            "the definition uses ${B}, which the deployment does not provide"
+        );
+    }
+}

@@ -1,0 +1,285 @@
+//! The local Lambda gateway: answers `POST /2015-03-31/functions/{name}/invocations` by
+//! running our function code in-process, the way Lambda would answer moto's Step Functions
+//! engine, and forwards every other request to moto.
+//!
+//! Function errors come back as Lambda returns them: HTTP 200, `X-Amz-Function-Error:
+//! Unhandled`, body `{"errorType", "errorMessage"}` with our stable error name, so the state
+//! machine's `Retry` and `Catch` see exactly what they would see on AWS. It also receives the
+//! output topic's notifications (an HTTP subscription), so a run can show the output message.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use cloudbots_functions::bots;
+use cloudbots_functions::report::Report;
+use cloudbots_functions::runtime::run_step;
+use cloudbots_functions::session::Sessions;
+use cloudbots_shared::error::{BotError, ErrorName};
+use serde_json::{json, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// The prefix of every function name (the template's `FunctionNamePrefix` default).
+pub const FUNCTION_PREFIX: &str = "cloudbots-";
+/// The report function's name without the prefix.
+pub const REPORT_FUNCTION: &str = "report";
+/// Where the output topic's HTTP subscription delivers.
+pub const SNS_CAPTURE_PATH: &str = "/local/sns";
+
+/// One Lambda invocation the gateway answered.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The function name without prefix (`ec2_stop_instance`, `report`).
+    pub function: String,
+    pub payload: Value,
+    /// The response payload, or the error name and message.
+    pub result: Result<Value, (String, String)>,
+}
+
+/// The gateway's state.
+pub struct Gateway {
+    moto: String,
+    http: reqwest::Client,
+    sessions: Sessions,
+    report: Mutex<Option<Arc<Report>>>,
+    faults: Mutex<HashMap<String, VecDeque<ErrorName>>>,
+    invocations: Mutex<Vec<Invocation>>,
+    notifications: Mutex<Vec<Value>>,
+}
+
+impl Gateway {
+    pub fn new(moto_port: u16, base: aws_config::SdkConfig) -> Self {
+        Gateway {
+            moto: format!("http://127.0.0.1:{moto_port}"),
+            http: reqwest::Client::new(),
+            sessions: Sessions::new(base, None),
+            report: Mutex::new(None),
+            faults: Mutex::new(HashMap::new()),
+            invocations: Mutex::new(Vec::new()),
+            notifications: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Serve the report function with this configuration (set by the deployment).
+    pub fn set_report(&self, report: Report) {
+        *self.report.lock().expect("lock") = Some(Arc::new(report));
+    }
+
+    /// Fail the next `times` invocations of `function` with `error`.
+    pub fn inject_fault(&self, function: &str, error: ErrorName, times: usize) {
+        let mut faults = self.faults.lock().expect("lock");
+        let queue = faults.entry(function.to_string()).or_default();
+        queue.extend(std::iter::repeat_n(error, times));
+    }
+
+    /// Every invocation so far, in order.
+    pub fn invocations(&self) -> Vec<Invocation> {
+        self.invocations.lock().expect("lock").clone()
+    }
+
+    /// The invocations made by one execution (its payloads carry the execution name).
+    pub fn invocations_of(&self, execution: &str) -> Vec<Invocation> {
+        self.invocations()
+            .into_iter()
+            .filter(|i| {
+                i.payload.get("execution").and_then(Value::as_str) == Some(execution)
+                    || i.payload.get("execution_name").and_then(Value::as_str) == Some(execution)
+            })
+            .collect()
+    }
+
+    /// The SNS notifications delivered to the capture endpoint (the `Message` bodies).
+    pub fn notifications(&self) -> Vec<Value> {
+        self.notifications.lock().expect("lock").clone()
+    }
+
+    async fn invoke(&self, raw_name: &str, body: Bytes) -> Response {
+        let function = function_name(raw_name);
+        let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let injected = self
+            .faults
+            .lock()
+            .expect("lock")
+            .get_mut(&function)
+            .and_then(VecDeque::pop_front);
+        let result = match injected {
+            Some(error) => Err(BotError::new(
+                error,
+                format!("injected fault in {function}"),
+            )),
+            None => self.run(&function, payload.clone()).await,
+        };
+        let recorded = result
+            .as_ref()
+            .map(Clone::clone)
+            .map_err(|e| (e.name.as_str().to_string(), e.message.clone()));
+        self.invocations.lock().expect("lock").push(Invocation {
+            function,
+            payload,
+            result: recorded,
+        });
+        match result {
+            Ok(value) => json_response(StatusCode::OK, &value, None),
+            Err(error) => json_response(
+                StatusCode::OK,
+                &json!({"errorType": error.name.as_str(), "errorMessage": error.message}),
+                Some("Unhandled"),
+            ),
+        }
+    }
+
+    async fn run(&self, function: &str, payload: Value) -> Result<Value, BotError> {
+        if function == REPORT_FUNCTION {
+            let report = self.report.lock().expect("lock").clone().ok_or_else(|| {
+                BotError::new(ErrorName::Internal, "the report function is not deployed")
+            })?;
+            let input = serde_json::from_value(payload)
+                .map_err(|e| BotError::invalid_input(format!("report input: {e}")))?;
+            return report.run(input).await.map(|r| json!(r));
+        }
+        let bot = bots::find(function).ok_or_else(|| {
+            BotError::new(
+                ErrorName::NotFound,
+                format!("Function not found: {FUNCTION_PREFIX}{function}"),
+            )
+        })?;
+        let input = serde_json::from_value(payload)
+            .map_err(|e| BotError::invalid_input(format!("step input: {e}")))?;
+        let outcome = run_step(bot, &self.sessions, input).await?;
+        Ok(json!(outcome))
+    }
+
+    async fn forward(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let url = format!("{}{}", self.moto, path_and_query);
+        let mut request = self.http.request(method, &url).body(body);
+        for (name, value) in &headers {
+            if name != "content-length" {
+                request = request.header(name, value);
+            }
+        }
+        match request.send().await {
+            Ok(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                let bytes = response.bytes().await.unwrap_or_default();
+                let mut out = Response::new(Body::from(bytes));
+                *out.status_mut() = status;
+                for (name, value) in &headers {
+                    if name != "content-length" && name != "transfer-encoding" {
+                        out.headers_mut().insert(name, value.clone());
+                    }
+                }
+                out
+            }
+            Err(e) => json_response(
+                StatusCode::BAD_GATEWAY,
+                &json!({"message": format!("forwarding to moto: {e}")}),
+                None,
+            ),
+        }
+    }
+}
+
+/// `cloudbots-ec2_stop_instance`, its ARN or partial ARN (URL-encoded) → `ec2_stop_instance`.
+pub fn function_name(raw: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    let name = match decoded.split_once("function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => decoded.as_ref(),
+    };
+    name.strip_prefix(FUNCTION_PREFIX)
+        .unwrap_or(name)
+        .to_string()
+}
+
+fn json_response(status: StatusCode, value: &Value, function_error: Option<&str>) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    if let Some(kind) = function_error {
+        response.headers_mut().insert(
+            "x-amz-function-error",
+            HeaderValue::from_str(kind).expect("ascii"),
+        );
+    }
+    response
+}
+
+async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let path = parts.uri.path().to_string();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| path.clone());
+    if parts.method == Method::POST {
+        if let Some(name) = path
+            .strip_prefix("/2015-03-31/functions/")
+            .and_then(|rest| rest.strip_suffix("/invocations"))
+        {
+            return gateway.invoke(name, body).await;
+        }
+        if path.starts_with(SNS_CAPTURE_PATH) {
+            let envelope: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if let Some(message) = envelope.get("Message").and_then(Value::as_str) {
+                let message = serde_json::from_str(message)
+                    .unwrap_or_else(|_| Value::String(message.to_string()));
+                gateway.notifications.lock().expect("lock").push(message);
+            }
+            return json_response(StatusCode::OK, &json!({}), None);
+        }
+    }
+    gateway
+        .forward(parts.method, &path_and_query, parts.headers, body)
+        .await
+}
+
+/// Listen on 127.0.0.1:`port` in the background.
+pub async fn serve(gateway: Arc<Gateway>, port: u16) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| format!("binding the gateway to 127.0.0.1:{port}: {e}"))?;
+    let app = axum::Router::new().fallback(handle).with_state(gateway);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn function_names_from_names_and_arns() {
+        assert_eq!(
+            function_name("cloudbots-ec2_stop_instance"),
+            "ec2_stop_instance"
+        );
+        assert_eq!(
+            function_name(
+                "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Acloudbots-report"
+            ),
+            "report"
+        );
+        assert_eq!(
+            function_name(
+                "arn:aws:lambda:us-east-1:123456789012:function:cloudbots-report:$LATEST"
+            ),
+            "report"
+        );
+    }
+}

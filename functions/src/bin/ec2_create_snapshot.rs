@@ -1,0 +1,6 @@
+//! The `ec2_create_snapshot` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::ec2::CREATE_SNAPSHOT).await
+}

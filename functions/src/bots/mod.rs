@@ -1,0 +1,82 @@
+//! The bots, grouped by service. Each reads like: parse params → read the live state →
+//! decide → act (or, in dry-run, say what it would do) → return an outcome.
+//!
+//! A bot is a plain function over the step and the AWS configuration of the step's target,
+//! so the same code runs in its Lambda binary, behind the local gateway and in the tests.
+
+pub mod ec2;
+
+use aws_config::SdkConfig;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
+use cloudbots_shared::plan::Mode;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a bot returns.
+pub type BotFuture<'a> = Pin<Box<dyn Future<Output = Result<BotOutcome, BotError>> + Send + 'a>>;
+
+/// A bot: its catalogue name and the function that runs it.
+#[derive(Clone, Copy)]
+pub struct Bot {
+    pub name: &'static str,
+    pub run: for<'a> fn(&'a BotInput, &'a SdkConfig) -> BotFuture<'a>,
+}
+
+/// Every implemented bot (the local gateway serves these; each also has its own binary).
+pub const ALL: &[Bot] = &[ec2::CREATE_SNAPSHOT, ec2::STOP_INSTANCE];
+
+/// The implementation of a catalogued bot.
+pub fn find(name: &str) -> Option<Bot> {
+    ALL.iter().copied().find(|b| b.name == name)
+}
+
+/// The step's typed params (validated at plan time; checked again here).
+pub fn params<P: DeserializeOwned>(input: &BotInput) -> Result<P, BotError> {
+    serde_json::from_value(input.step.params.clone()).map_err(|e| {
+        BotError::invalid_input(format!(
+            "params of {} do not match the bot: {e}",
+            input.step.bot
+        ))
+    })
+}
+
+/// The entity id the finding names, or a clear error when it is empty.
+pub fn entity_id(input: &BotInput) -> Result<&str, BotError> {
+    let id = input.finding.entity_id.as_str();
+    if id.is_empty() {
+        Err(BotError::invalid_input(format!(
+            "the finding's entity has no id for {} to act on",
+            input.step.bot
+        )))
+    } else {
+        Ok(id)
+    }
+}
+
+/// Whether the step only reports what it would change.
+pub fn dry_run(input: &BotInput) -> bool {
+    input.mode == Mode::DryRun
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudbots_shared::catalogue::CATALOGUE;
+
+    #[test]
+    fn every_catalogued_bot_is_implemented_and_has_a_binary() {
+        for spec in CATALOGUE {
+            assert!(
+                find(spec.name).is_some(),
+                "{} has no implementation",
+                spec.name
+            );
+            let bin = format!("{}/src/bin/{}.rs", env!("CARGO_MANIFEST_DIR"), spec.name);
+            let text = std::fs::read_to_string(&bin).unwrap_or_else(|_| panic!("{bin} missing"));
+            assert!(text.contains("serve_bot("), "{bin} must serve its bot");
+        }
+        assert_eq!(ALL.len(), CATALOGUE.len(), "no bot outside the catalogue");
+    }
+}

@@ -1,0 +1,205 @@
+//! The report: the output message of an execution, built from its audit records, posted to
+//! the output topic in the original's JSON or text format, and, when the finding asked for
+//! it, to CloudGuard's remediation-feedback endpoint (one record per bot).
+//!
+//! The report runs after every step; failing here never re-runs a remediation. The feedback
+//! key is read from the audit table, used for the POST, deleted, and never logged.
+
+use crate::audit_store::AuditStore;
+use crate::aws_error::bot_error;
+use base64::Engine;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::finding::{FeedbackChannel, Secret};
+use cloudbots_shared::output::{self, BotReport, OutputMessage, OutputType};
+use cloudbots_shared::plan::Plan;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The report's input: the execution input (the plan), plus the Map's error when a guard
+/// step stopped it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportInput {
+    #[serde(flatten)]
+    pub plan: Plan,
+    #[serde(default)]
+    pub run_error: Option<Value>,
+}
+
+/// What the report did; the state machine fails the execution when `failed > 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportResult {
+    pub published: bool,
+    /// Entries whose execution status is `failed` (failed, rejected or not run).
+    pub failed: usize,
+    pub feedback_posted: usize,
+    pub feedback_failed: usize,
+}
+
+/// The report function's settings and clients.
+pub struct Report {
+    pub sns: aws_sdk_sns::Client,
+    pub audit: AuditStore,
+    pub output_topic_arn: String,
+    pub output_type: OutputType,
+    pub http: reqwest::Client,
+}
+
+impl Report {
+    pub async fn run(&self, input: ReportInput) -> Result<ReportResult, BotError> {
+        let plan = &input.plan;
+        let records = self.audit.records(&plan.execution_name).await?;
+        let message = output::build(plan, &records);
+        let failed = message
+            .rules_violations_found
+            .iter()
+            .filter(|b| b.execution_status == "failed")
+            .count();
+        self.sns
+            .publish()
+            .topic_arn(&self.output_topic_arn)
+            .subject("RemediationLog")
+            .message(output::render(&message, self.output_type))
+            .send()
+            .await
+            .map_err(|e| bot_error("publishing the output message", e))?;
+        let (feedback_posted, feedback_failed) = match &plan.finding.feedback {
+            Some(channel) => self.post_feedback(plan, channel, &message).await,
+            None => (0, 0),
+        };
+        tracing::info!(execution = %plan.execution_name, failed, feedback_posted, feedback_failed, "report published");
+        Ok(ReportResult {
+            published: true,
+            failed,
+            feedback_posted,
+            feedback_failed,
+        })
+    }
+
+    /// Post one feedback record per bot; failures are logged and counted, never fatal.
+    async fn post_feedback(
+        &self,
+        plan: &Plan,
+        channel: &FeedbackChannel,
+        message: &OutputMessage,
+    ) -> (usize, usize) {
+        let execution = &plan.execution_name;
+        if let Err(reason) = check_feedback_endpoint(&channel.endpoint) {
+            tracing::warn!(%execution, %reason, "feedback not sent");
+            return (0, message.rules_violations_found.len());
+        }
+        let key = match self.audit.take_feedback_key(execution).await {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                tracing::warn!(%execution, "feedback not sent: no feedback key stored for this execution");
+                return (0, message.rules_violations_found.len());
+            }
+            Err(e) => {
+                tracing::warn!(%execution, error = %e, "feedback not sent");
+                return (0, message.rules_violations_found.len());
+            }
+        };
+        let (mut posted, mut failed) = (0, 0);
+        for bot in &message.rules_violations_found {
+            let body = feedback_body(plan, channel, bot, &chrono::Utc::now().to_rfc3339());
+            match self.post(&channel.endpoint, &key, &body).await {
+                Ok(()) => posted += 1,
+                Err(reason) => {
+                    failed += 1;
+                    tracing::warn!(%execution, bot = %bot.remediation, %reason, "feedback record not accepted");
+                }
+            }
+        }
+        (posted, failed)
+    }
+
+    async fn post(&self, endpoint: &str, key: &Secret, body: &Value) -> Result<(), String> {
+        let response = self
+            .http
+            .post(endpoint)
+            .header("x-api-key", key.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| format!("POST failed: {}", e.without_url()))?;
+        let status = response.status();
+        let reply: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success()
+            && reply.get("SequenceNumber").is_some()
+            && reply.get("ShardId").is_some()
+        {
+            Ok(())
+        } else {
+            Err(format!("HTTP {status}"))
+        }
+    }
+}
+
+/// The feedback endpoint must be an HTTPS API Gateway host of AWS: anything else would let a
+/// finding make us send the key (or anything) to a host of its choosing.
+pub fn check_feedback_endpoint(endpoint: &str) -> Result<(), String> {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .ok_or("the feedback endpoint is not https")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let valid_host = host.ends_with(".amazonaws.com")
+        && host.contains(".execute-api.")
+        && !host.contains(['@', ':'])
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if valid_host {
+        Ok(())
+    } else {
+        Err(format!(
+            "the feedback endpoint host '{host}' is not an AWS API Gateway host"
+        ))
+    }
+}
+
+/// The Kinesis `PutRecord`-shaped body CloudGuard's feedback endpoint takes (reference §6.3).
+pub fn feedback_body(plan: &Plan, channel: &FeedbackChannel, bot: &BotReport, now: &str) -> Value {
+    let finding = &plan.finding;
+    let record = json!({
+        "logType": "feedback",
+        "dome9AccountId": finding.dome9_account_id,
+        "vendor": finding.vendor,
+        "findingKey": finding.finding_key,
+        "envCloudAccountId": finding.account_id,
+        "executionId": finding.execution_id,
+        "remediationInfo": {
+            "Rule": bot.rule,
+            "Remediation": bot.remediation,
+            "ExecutionStatus": bot.execution_status,
+            "BotMessage": bot.bot_message,
+        },
+        "executionTime": now,
+    });
+    let data = base64::engine::general_purpose::STANDARD.encode(format!("{record}\n"));
+    json!({"Data": data, "PartitionKey": channel.partition_key, "StreamName": channel.stream_name})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_api_gateway_hosts_get_feedback() {
+        assert!(check_feedback_endpoint(
+            "https://pd3xz887wl.execute-api.us-east-1.amazonaws.com/remediation/feedback"
+        )
+        .is_ok());
+        assert_eq!(
+            check_feedback_endpoint("http://pd3xz887wl.execute-api.us-east-1.amazonaws.com/x")
+                .unwrap_err(),
+            "the feedback endpoint is not https"
+        );
+        for bad in [
+            "https://169.254.169.254/latest/meta-data",
+            "https://evil.example.com/execute-api.amazonaws.com",
+            "https://x.execute-api.us-east-1.amazonaws.com@evil.com/",
+            "https://x.execute-api.us-east-1.amazonaws.com.evil.com/",
+        ] {
+            assert!(check_feedback_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+}

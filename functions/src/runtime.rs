@@ -1,0 +1,110 @@
+//! Lambda plumbing shared by every function: JSON logs carrying the execution name, the AWS
+//! configuration loaded once at cold start, and bot errors surfaced to Step Functions under
+//! their stable names (so `Retry`/`Catch` match them, not a Rust type name).
+
+use crate::bots::Bot;
+use crate::session::Sessions;
+use cloudbots_shared::catalogue;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use tracing::Instrument;
+
+/// Structured JSON logs to stdout, level from `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .try_init();
+}
+
+/// An error as the Lambda runtime reports it: `errorType` is the stable error name.
+#[derive(Debug)]
+pub struct FunctionError(pub BotError);
+
+impl From<FunctionError> for Diagnostic {
+    fn from(e: FunctionError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.0.name.as_str().to_string(),
+            error_message: e.0.message,
+        }
+    }
+}
+
+/// Run one step with the bot it names: check it is this bot, build the target's session,
+/// run, and log the outcome under the execution's name.
+pub async fn run_step(
+    bot: Bot,
+    sessions: &Sessions,
+    input: BotInput,
+) -> Result<BotOutcome, BotError> {
+    let span = tracing::info_span!("step", execution = %input.execution, bot = %input.step.bot, index = input.step.index);
+    async move {
+        if input.step.bot != bot.name {
+            return Err(BotError::invalid_input(format!(
+                "this function runs {}, but the step asks for {}",
+                bot.name, input.step.bot
+            )));
+        }
+        if catalogue::lookup(bot.name).is_none() {
+            return Err(BotError::invalid_input(format!("{} is not in the catalogue", bot.name)));
+        }
+        let config = sessions.for_target(&input.target, &input.execution).await?;
+        let result = (bot.run)(&input, &config).await;
+        match &result {
+            Ok(outcome) => tracing::info!(status = ?outcome.status, message = %outcome.message, "step finished"),
+            Err(error) => tracing::warn!(error = %error.name, message = %error.message, "step failed"),
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// The `main` of a bot function.
+pub async fn serve_bot(bot: Bot) -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    let base = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sessions = Sessions::new(
+        base,
+        std::env::var("EXTERNAL_ID").ok().filter(|v| !v.is_empty()),
+    );
+    let sessions = &sessions;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<BotInput>| async move {
+        run_step(bot, sessions, event.payload)
+            .await
+            .map_err(FunctionError)
+    }))
+    .await
+}
+
+/// A required environment variable of a function.
+pub fn required_env(name: &str) -> Result<String, lambda_runtime::Error> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("environment variable {name} is not set").into())
+}
+
+/// The account the function runs in: `HOME_ACCOUNT_ID`, or asked of STS once at cold start.
+pub async fn home_account(config: &aws_config::SdkConfig) -> Result<String, lambda_runtime::Error> {
+    if let Ok(id) = std::env::var("HOME_ACCOUNT_ID") {
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let identity = aws_sdk_sts::Client::new(config)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| format!("finding the function's own account: {e}"))?;
+    identity
+        .account()
+        .map(str::to_string)
+        .ok_or_else(|| "STS returned no account id".into())
+}
