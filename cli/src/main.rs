@@ -1,1 +1,239 @@
-fn main() {}
+//! `cloudbots`: plan findings offline, list the bot catalogue, print the SAM template, and
+//! run findings through the real state machine on a local stack.
+
+use clap::{Parser, Subcommand};
+use cloudbots_cli::local::deploy::{deploy, DeployOptions};
+use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT};
+use cloudbots_cli::planning::{catalogue_json, catalogue_text, plan_event, plan_json, plan_text};
+use cloudbots_cli::run::{print_sent, send, LocalTarget};
+use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::output::OutputType;
+use cloudbots_shared::plan::PlannerConfig;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cloudbots",
+    version,
+    about = "Automatic remediation of AWS security findings"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plan a finding offline: the steps in order, and every rejected entry with its reason.
+    Plan {
+        /// What the intake receives: an SNS event, an EventBridge event or a raw finding.
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        /// The deployment's home account (default: $HOME_ACCOUNT_ID; unset = the finding's own).
+        #[arg(long)]
+        account: Option<String>,
+        /// GuardDuty finding type → `AUTO:` mapping (default: $GD_ACTIONS).
+        #[arg(long)]
+        guardduty_actions: Option<PathBuf>,
+    },
+    /// The bot catalogue: names, params, phase and IAM actions.
+    Bots {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the SAM template generated from the catalogue (infra/template.yaml).
+    Template,
+    /// Bring the local stack up or down.
+    Local {
+        #[command(subcommand)]
+        action: LocalAction,
+    },
+    /// Send a finding through the intake of the local stack and show its execution.
+    Run {
+        file: PathBuf,
+        #[arg(long)]
+        guardduty_actions: Option<PathBuf>,
+    },
+    /// The demo: real findings remediated on a fresh local stack, with the proof.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum LocalAction {
+    /// Start moto and the Lambda gateway, deploy cloudbots, and serve until Ctrl-C.
+    Up {
+        /// Publish text output messages instead of JSON.
+        #[arg(long)]
+        text_output: bool,
+    },
+    /// Stop the stack started by `local up`.
+    Down,
+}
+
+const STATE_FILE: &str = ".local-stack/state.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StateFile {
+    pid: u32,
+    target: LocalTarget,
+}
+
+fn guardduty_actions(file: Option<&Path>) -> Result<GuardDutyActions, String> {
+    let text = match file {
+        Some(path) => {
+            std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?
+        }
+        None => std::env::var("GD_ACTIONS").unwrap_or_default(),
+    };
+    GuardDutyActions::from_json(&text)
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))
+}
+
+async fn main_result(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Plan {
+            file,
+            json,
+            account,
+            guardduty_actions: gd,
+        } => {
+            let mut planner = PlannerConfig::from_vars(|n| std::env::var(n).ok())?;
+            if account.is_some() {
+                planner.home_account = account;
+            }
+            let plans = plan_event(&read(&file)?, &planner, &guardduty_actions(gd.as_deref())?)?;
+            if json {
+                let values: Vec<_> = plans.iter().map(plan_json).collect();
+                let value = if values.len() == 1 {
+                    values[0].clone()
+                } else {
+                    serde_json::Value::Array(values)
+                };
+                println!("{}", serde_json::to_string_pretty(&value).expect("json"));
+            } else {
+                plans.iter().for_each(|p| print!("{}", plan_text(p)));
+            }
+        }
+        Command::Bots { json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&catalogue_json()).expect("json")
+                );
+            } else {
+                print!("{}", catalogue_text());
+            }
+        }
+        Command::Template => print!("{}", cloudbots_cli::template::render()),
+        Command::Local {
+            action: LocalAction::Up { text_output },
+        } => {
+            let stack = LocalStack::start()?;
+            let options = DeployOptions {
+                output_type: if text_output {
+                    OutputType::Text
+                } else {
+                    OutputType::Json
+                },
+                ..Default::default()
+            };
+            let deployment = deploy(&stack, &options).await?;
+            let target = LocalTarget::new(stack.moto_port, stack.gateway_port, &deployment);
+            std::fs::create_dir_all(".local-stack").map_err(|e| e.to_string())?;
+            let state = StateFile {
+                pid: std::process::id(),
+                target,
+            };
+            std::fs::write(
+                STATE_FILE,
+                serde_json::to_string_pretty(&state).expect("json"),
+            )
+            .map_err(|e| e.to_string())?;
+            println!(
+                "local stack up: moto on 127.0.0.1:{}, Lambda gateway on 127.0.0.1:{}",
+                stack.moto_port, stack.gateway_port
+            );
+            println!("state machine {}", deployment.state_machine_arn);
+            println!("send findings with `cloudbots run FILE`; stop with Ctrl-C or `cloudbots local down`");
+            wait_for_shutdown().await;
+            let _ = std::fs::remove_file(STATE_FILE);
+            stack.stop();
+            println!("local stack down");
+        }
+        Command::Local {
+            action: LocalAction::Down,
+        } => {
+            let state: StateFile = serde_json::from_str(&read(Path::new(STATE_FILE))?)
+                .map_err(|e| format!("{STATE_FILE}: {e}"))?;
+            // SAFETY: kill(2) with a pid read from our own state file; no memory is touched.
+            if unsafe { libc::kill(state.pid as i32, libc::SIGTERM) } != 0 {
+                let _ = std::fs::remove_file(STATE_FILE);
+                return Err(format!(
+                    "no local stack running (pid {} is gone); state file removed",
+                    state.pid
+                ));
+            }
+            println!("stopping the local stack (pid {})", state.pid);
+        }
+        Command::Run {
+            file,
+            guardduty_actions: gd,
+        } => {
+            let event: serde_json::Value = serde_json::from_str(&read(&file)?)
+                .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+            let mut planner = PlannerConfig::from_vars(|n| std::env::var(n).ok())?;
+            planner
+                .home_account
+                .get_or_insert_with(|| LOCAL_ACCOUNT.to_string());
+            let gd = guardduty_actions(gd.as_deref())?;
+            let running = read(Path::new(STATE_FILE))
+                .ok()
+                .and_then(|t| serde_json::from_str::<StateFile>(&t).ok());
+            let (target, ephemeral) = match running {
+                Some(state) => (state.target, None),
+                None => {
+                    let stack = LocalStack::start()?;
+                    let deployment = deploy(&stack, &DeployOptions::default()).await?;
+                    (
+                        LocalTarget::new(stack.moto_port, stack.gateway_port, &deployment),
+                        Some(stack),
+                    )
+                }
+            };
+            let intake = target.intake(planner, gd).await;
+            let sent = send(&target, &intake, &event).await?;
+            print_sent(&sent);
+            if let Some(stack) = ephemeral {
+                stack.stop();
+            }
+        }
+        Command::Demo => cloudbots_cli::demo::run().await?,
+    }
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match main_result(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -24,6 +24,17 @@ pub enum Phase {
     Destroy,
 }
 
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Preserve => "preserve",
+            Phase::Contain => "contain",
+            Phase::Modify => "modify",
+            Phase::Destroy => "destroy",
+        }
+    }
+}
+
 /// One documented parameter of a bot.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct ParamSpec {
@@ -108,7 +119,7 @@ pub const CATALOGUE: &[BotSpec] = &[
         iam_actions: &["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"],
         params: &[],
         example: "AUTO: sg_rules_delete",
-        differences: "A group with no rules left is already compliant.",
+        differences: "Strips the group name from every group pair, not only the first; a group with no rules left is already compliant; a missing group is skipped with a reason.",
         parse: parse_as::<NoParams>,
     },
     BotSpec {
@@ -133,7 +144,7 @@ pub const CATALOGUE: &[BotSpec] = &[
             ParamSpec { name: "port", description: "port number; 0 with split=true means all ports; optional for ALL", required: true },
         ],
         example: "AUTO: sg_single_rule_delete split=false protocol=TCP scope=0.0.0.0/0 direction=inbound port=22",
-        differences: "Matches against the group's live rules, not the finding's copy; accepts IPv6 scopes; rejects invalid split/protocol/scope values at plan time instead of guessing; the remaining ranges are added before the original range is revoked, in one call each.",
+        differences: "Matches against the group's live rules, not the finding's copy; accepts IPv6 scopes; rejects invalid split/protocol/scope values at plan time instead of guessing; the remaining ranges are added before the original range is revoked, in one call each, and a remaining range the group already has is not added twice; a port only inside a wider range with split=false is skipped with that reason; a missing group is skipped.",
         parse: parse_as::<SgSingleRuleDeleteParams>,
     },
     BotSpec {
@@ -146,7 +157,7 @@ pub const CATALOGUE: &[BotSpec] = &[
         iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
         params: &[],
         example: "AUTO: s3_block_all_public_access",
-        differences: "Uses the correct IAM action (s3:PutBucketPublicAccessBlock); a bucket already fully blocked is already compliant.",
+        differences: "Uses the correct IAM action (s3:PutBucketPublicAccessBlock); a bucket already fully blocked is already compliant; a missing bucket is skipped.",
         parse: parse_as::<NoParams>,
     },
     BotSpec {
@@ -159,7 +170,7 @@ pub const CATALOGUE: &[BotSpec] = &[
         iam_actions: &["kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus"],
         params: &[],
         example: "AUTO: kms_enable_rotation",
-        differences: "Skips AWS-managed and asymmetric keys with a reason instead of failing; a key already rotating is already compliant.",
+        differences: "Skips AWS-managed, asymmetric, imported-material, missing and not-enabled keys with a reason instead of failing; a key already rotating is already compliant.",
         parse: parse_as::<NoParams>,
     },
     BotSpec {
@@ -172,7 +183,7 @@ pub const CATALOGUE: &[BotSpec] = &[
         iam_actions: &["iam:AttachUserPolicy", "iam:CreatePolicy", "iam:GetPolicy", "iam:ListAttachedUserPolicies"],
         params: &[],
         example: "AUTO: iam_quarantine_user",
-        differences: "Builds the policy ARN from the finding's account (the account the step acts in), not entity.accountNumber; a user that already has the policy is already compliant.",
+        differences: "Builds the policy ARN from the finding's account (the account the step acts in), not entity.accountNumber; a user that already has the policy is already compliant; a missing user is skipped before any policy is created.",
         parse: parse_as::<NoParams>,
     },
 ];

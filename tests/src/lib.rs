@@ -1,6 +1,9 @@
 //! Test support: one local stack (moto + the Lambda gateway) per test binary, and helpers to
 //! build findings and run a bot the way the state machine runs it.
 
+pub mod e2e;
+pub mod resources;
+
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots;
 use cloudbots_functions::runtime::run_step;
@@ -10,6 +13,7 @@ use cloudbots_shared::finding::from_cloudguard;
 use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::plan::{plan, Mode, PlannerConfig};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// The stack shared by every test of this binary (started on first use).
@@ -33,6 +37,17 @@ pub fn finding(compliance_tags: &str, entity: Value) -> Value {
         "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
         "entity": entity,
     })
+}
+
+/// A CloudGuard entity of `kind` (e.g. `SecurityGroup`, `IamUser`) in the local region.
+pub fn entity(kind: &str, id: &str, name: &str) -> Value {
+    json!({"id": id, "name": name, "type": kind, "region": "us_east_1", "accountNumber": LOCAL_ACCOUNT})
+}
+
+/// A resource name no other test of this binary uses (buckets, users and keys share the stack).
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Plan `AUTO: <line>` for `entity` and return the input of the step running `bot`.

@@ -3,35 +3,9 @@
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
+use cloudbots_tests::resources::{instance_state as state, running_instance};
 use cloudbots_tests::{aws, run_line};
 use serde_json::json;
-
-async fn running_instance(ec2: &aws_sdk_ec2::Client) -> String {
-    let out = ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .send()
-        .await
-        .expect("run_instances");
-    out.instances()[0].instance_id().unwrap().to_string()
-}
-
-async fn state(ec2: &aws_sdk_ec2::Client, id: &str) -> InstanceStateName {
-    let out = ec2
-        .describe_instances()
-        .instance_ids(id)
-        .send()
-        .await
-        .unwrap();
-    out.reservations()[0].instances()[0]
-        .state()
-        .unwrap()
-        .name()
-        .unwrap()
-        .clone()
-}
 
 fn instance(id: &str) -> serde_json::Value {
     json!({"id": id, "name": "web", "type": "Instance", "region": "us_east_1"})

@@ -2,15 +2,12 @@
 //! the gateway so runs can show the message), the report function's settings, and the real
 //! state machine definition with its `${...}` substitutions filled as SAM would fill them.
 
-use super::gateway::{FUNCTION_PREFIX, REPORT_FUNCTION, SNS_CAPTURE_PATH};
+use super::gateway::{REPORT_FUNCTION, SNS_CAPTURE_PATH};
 use super::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::audit_store::AuditStore;
-use cloudbots_functions::intake::Intake;
 use cloudbots_functions::report::Report;
 use cloudbots_shared::audit::{PK, SK};
-use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::output::OutputType;
-use cloudbots_shared::plan::PlannerConfig;
 use std::collections::BTreeMap;
 
 /// The state machine definition in the repository.
@@ -27,6 +24,7 @@ pub struct Deployment {
     pub state_machine_arn: String,
     pub audit_table: String,
     pub output_topic_arn: String,
+    pub output_topic_name: String,
 }
 
 /// Settings of a local deployment.
@@ -65,10 +63,14 @@ pub fn substitute(definition: &str, values: &BTreeMap<&str, String>) -> Result<S
     Ok(out)
 }
 
-/// The substitutions SAM fills, with the local stack's values.
-pub fn local_substitutions(audit_table: &str) -> BTreeMap<&'static str, String> {
+/// The substitutions SAM fills, with the local stack's values; function names start with
+/// `function_prefix` (the template's `FunctionNamePrefix`).
+pub fn local_substitutions(
+    function_prefix: &str,
+    audit_table: &str,
+) -> BTreeMap<&'static str, String> {
     let prefix =
-        format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{FUNCTION_PREFIX}");
+        format!("arn:aws:lambda:{LOCAL_REGION}:{LOCAL_ACCOUNT}:function:{function_prefix}");
     BTreeMap::from([
         ("BotFunctionArnPrefix", prefix.clone()),
         ("ReportFunctionArn", format!("{prefix}{REPORT_FUNCTION}")),
@@ -80,6 +82,7 @@ pub fn local_substitutions(audit_table: &str) -> BTreeMap<&'static str, String> 
 pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deployment, String> {
     let config = stack.sdk_config(LOCAL_REGION).await;
     let audit_table = format!("{}-audit", options.name);
+    let function_prefix = format!("{}-", options.name);
     let dynamodb = aws_sdk_dynamodb::Client::new(&config);
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
@@ -145,17 +148,26 @@ pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deplo
             )
         })?;
 
-    stack.gateway().set_report(Report {
-        sns,
-        audit: AuditStore::new(dynamodb, &audit_table),
-        output_topic_arn: output_topic_arn.clone(),
-        output_type: options.output_type,
-        http: reqwest::Client::new(),
-    });
+    // The report runs on the stack's own runtime: give it clients of its own rather than the
+    // ones used above, whose pooled connections belong to the caller's runtime.
+    let report_config = stack.sdk_config(LOCAL_REGION).await;
+    stack.gateway().add_report(
+        &function_prefix,
+        Report {
+            sns: aws_sdk_sns::Client::new(&report_config),
+            audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&report_config), &audit_table),
+            output_topic_arn: output_topic_arn.clone(),
+            output_type: options.output_type,
+            http: reqwest::Client::new(),
+        },
+    );
 
     let definition = std::fs::read_to_string(DEFINITION_PATH)
         .map_err(|e| format!("reading {DEFINITION_PATH}: {e}"))?;
-    let definition = substitute(&definition, &local_substitutions(&audit_table))?;
+    let definition = substitute(
+        &definition,
+        &local_substitutions(&function_prefix, &audit_table),
+    )?;
     let sfn = aws_sdk_sfn::Client::new(&config);
     let machine = sfn
         .create_state_machine()
@@ -178,26 +190,8 @@ pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deplo
         state_machine_arn: machine.state_machine_arn().to_string(),
         audit_table,
         output_topic_arn,
+        output_topic_name: topic_name,
     })
-}
-
-impl Deployment {
-    /// The intake, in-process, pointed at this deployment.
-    pub async fn intake(
-        &self,
-        stack: &LocalStack,
-        planner: PlannerConfig,
-        guardduty: GuardDutyActions,
-    ) -> Intake {
-        let config = stack.sdk_config(LOCAL_REGION).await;
-        Intake {
-            sfn: aws_sdk_sfn::Client::new(&config),
-            audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &self.audit_table),
-            state_machine_arn: self.state_machine_arn.clone(),
-            planner,
-            guardduty,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use cloudbots_functions::bots;
+use cloudbots_functions::bots::{self, Bot};
 use cloudbots_functions::report::Report;
 use cloudbots_functions::runtime::run_step;
 use cloudbots_functions::session::Sessions;
@@ -20,9 +20,7 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-/// The prefix of every function name (the template's `FunctionNamePrefix` default).
-pub const FUNCTION_PREFIX: &str = "cloudbots-";
-/// The report function's name without the prefix.
+/// The report function's name after its deployment's prefix (`cloudbots-report`).
 pub const REPORT_FUNCTION: &str = "report";
 /// Where the output topic's HTTP subscription delivers.
 pub const SNS_CAPTURE_PATH: &str = "/local/sns";
@@ -37,15 +35,23 @@ pub struct Invocation {
     pub result: Result<Value, (String, String)>,
 }
 
+/// What a function name resolves to.
+enum Function {
+    Bot(Bot),
+    Report(Arc<Report>),
+}
+
 /// The gateway's state.
 pub struct Gateway {
     moto: String,
     http: reqwest::Client,
     sessions: Sessions,
-    report: Mutex<Option<Arc<Report>>>,
-    faults: Mutex<HashMap<String, VecDeque<ErrorName>>>,
+    /// The report function of each deployment, by function-name prefix (`cloudbots-`).
+    reports: Mutex<HashMap<String, Arc<Report>>>,
+    /// Injected failures, by (function, entity id of the finding).
+    faults: Mutex<HashMap<(String, String), VecDeque<ErrorName>>>,
     invocations: Mutex<Vec<Invocation>>,
-    notifications: Mutex<Vec<Value>>,
+    notifications: Mutex<Vec<(String, Value)>>,
 }
 
 impl Gateway {
@@ -54,22 +60,27 @@ impl Gateway {
             moto: format!("http://127.0.0.1:{moto_port}"),
             http: reqwest::Client::new(),
             sessions: Sessions::new(base, None),
-            report: Mutex::new(None),
+            reports: Mutex::new(HashMap::new()),
             faults: Mutex::new(HashMap::new()),
             invocations: Mutex::new(Vec::new()),
             notifications: Mutex::new(Vec::new()),
         }
     }
 
-    /// Serve the report function with this configuration (set by the deployment).
-    pub fn set_report(&self, report: Report) {
-        *self.report.lock().expect("lock") = Some(Arc::new(report));
+    /// Serve `<prefix>report` with this configuration (set by each deployment).
+    pub fn add_report(&self, prefix: &str, report: Report) {
+        self.reports
+            .lock()
+            .expect("lock")
+            .insert(prefix.to_string(), Arc::new(report));
     }
 
-    /// Fail the next `times` invocations of `function` with `error`.
-    pub fn inject_fault(&self, function: &str, error: ErrorName, times: usize) {
+    /// Fail the next `times` invocations of `function` for findings about `entity_id`.
+    pub fn inject_fault(&self, function: &str, entity_id: &str, error: ErrorName, times: usize) {
         let mut faults = self.faults.lock().expect("lock");
-        let queue = faults.entry(function.to_string()).or_default();
+        let queue = faults
+            .entry((function.to_string(), entity_id.to_string()))
+            .or_default();
         queue.extend(std::iter::repeat_n(error, times));
     }
 
@@ -89,26 +100,47 @@ impl Gateway {
             .collect()
     }
 
-    /// The SNS notifications delivered to the capture endpoint (the `Message` bodies).
-    pub fn notifications(&self) -> Vec<Value> {
-        self.notifications.lock().expect("lock").clone()
+    /// The messages delivered to the capture endpoint of topic `topic_name`, in order.
+    pub fn notifications(&self, topic_name: &str) -> Vec<Value> {
+        self.notifications
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(topic, _)| topic == topic_name)
+            .map(|(_, message)| message.clone())
+            .collect()
     }
 
     async fn invoke(&self, raw_name: &str, body: Bytes) -> Response {
-        let function = function_name(raw_name);
+        let name = function_name(raw_name);
         let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let target = self.resolve(&name);
+        let function = match &target {
+            Some(Function::Bot(bot)) => bot.name.to_string(),
+            Some(Function::Report(_)) => REPORT_FUNCTION.to_string(),
+            None => name.clone(),
+        };
+        let entity_id = payload
+            .pointer("/finding/entity_id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let injected = self
             .faults
             .lock()
             .expect("lock")
-            .get_mut(&function)
+            .get_mut(&(function.clone(), entity_id))
             .and_then(VecDeque::pop_front);
-        let result = match injected {
-            Some(error) => Err(BotError::new(
+        let result = match (injected, target) {
+            (Some(error), _) => Err(BotError::new(
                 error,
                 format!("injected fault in {function}"),
             )),
-            None => self.run(&function, payload.clone()).await,
+            (None, None) => Err(BotError::new(
+                ErrorName::NotFound,
+                format!("Function not found: {name}"),
+            )),
+            (None, Some(target)) => self.run(target, payload.clone()).await,
         };
         let recorded = result
             .as_ref()
@@ -129,25 +161,36 @@ impl Gateway {
         }
     }
 
-    async fn run(&self, function: &str, payload: Value) -> Result<Value, BotError> {
-        if function == REPORT_FUNCTION {
-            let report = self.report.lock().expect("lock").clone().ok_or_else(|| {
-                BotError::new(ErrorName::Internal, "the report function is not deployed")
-            })?;
-            let input = serde_json::from_value(payload)
-                .map_err(|e| BotError::invalid_input(format!("report input: {e}")))?;
-            return report.run(input).await.map(|r| json!(r));
+    /// `<prefix>report` is a deployment's report; `<prefix><bot>` a bot.
+    fn resolve(&self, name: &str) -> Option<Function> {
+        if let Some(prefix) = name.strip_suffix(REPORT_FUNCTION) {
+            if let Some(report) = self.reports.lock().expect("lock").get(prefix) {
+                return Some(Function::Report(report.clone()));
+            }
         }
-        let bot = bots::find(function).ok_or_else(|| {
-            BotError::new(
-                ErrorName::NotFound,
-                format!("Function not found: {FUNCTION_PREFIX}{function}"),
-            )
-        })?;
-        let input = serde_json::from_value(payload)
-            .map_err(|e| BotError::invalid_input(format!("step input: {e}")))?;
-        let outcome = run_step(bot, &self.sessions, input).await?;
-        Ok(json!(outcome))
+        bots::ALL
+            .iter()
+            .find(|bot| {
+                name.strip_suffix(bot.name)
+                    .is_some_and(|p| p.is_empty() || p.ends_with('-'))
+            })
+            .map(|bot| Function::Bot(*bot))
+    }
+
+    async fn run(&self, target: Function, payload: Value) -> Result<Value, BotError> {
+        match target {
+            Function::Report(report) => {
+                let input = serde_json::from_value(payload)
+                    .map_err(|e| BotError::invalid_input(format!("report input: {e}")))?;
+                report.run(input).await.map(|r| json!(r))
+            }
+            Function::Bot(bot) => {
+                let input = serde_json::from_value(payload)
+                    .map_err(|e| BotError::invalid_input(format!("step input: {e}")))?;
+                let outcome = run_step(bot, &self.sessions, input).await?;
+                Ok(json!(outcome))
+            }
+        }
     }
 
     async fn forward(
@@ -187,16 +230,13 @@ impl Gateway {
     }
 }
 
-/// `cloudbots-ec2_stop_instance`, its ARN or partial ARN (URL-encoded) → `ec2_stop_instance`.
+/// A function name, ARN or partial ARN (URL-encoded) → the bare function name.
 pub fn function_name(raw: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-    let name = match decoded.split_once("function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => decoded.as_ref(),
-    };
-    name.strip_prefix(FUNCTION_PREFIX)
-        .unwrap_or(name)
-        .to_string()
+    match decoded.split_once("function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_string(),
+        None => decoded.into_owned(),
+    }
 }
 
 fn json_response(status: StatusCode, value: &Value, function_error: Option<&str>) -> Response {
@@ -232,14 +272,33 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
         {
             return gateway.invoke(name, body).await;
         }
-        if path.starts_with(SNS_CAPTURE_PATH) {
+        if let Some(topic) = path
+            .strip_prefix(SNS_CAPTURE_PATH)
+            .and_then(|p| p.strip_prefix('/'))
+        {
             let envelope: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             if let Some(message) = envelope.get("Message").and_then(Value::as_str) {
                 let message = serde_json::from_str(message)
                     .unwrap_or_else(|_| Value::String(message.to_string()));
-                gateway.notifications.lock().expect("lock").push(message);
+                gateway
+                    .notifications
+                    .lock()
+                    .expect("lock")
+                    .push((topic.to_string(), message));
             }
             return json_response(StatusCode::OK, &json!({}), None);
+        }
+    }
+    if parts.method == Method::GET {
+        if let Some(topic) = path
+            .strip_prefix(SNS_CAPTURE_PATH)
+            .and_then(|p| p.strip_prefix('/'))
+        {
+            return json_response(
+                StatusCode::OK,
+                &Value::Array(gateway.notifications(topic)),
+                None,
+            );
         }
     }
     gateway

@@ -100,9 +100,9 @@ impl LocalStack {
         &self.gateway
     }
 
-    /// Make the next `times` invocations of `function` fail with `error` (fault tests).
-    pub fn inject_fault(&self, function: &str, error: ErrorName, times: usize) {
-        self.gateway.inject_fault(function, error, times);
+    /// Make the next `times` invocations of `function` about `entity_id` fail with `error`.
+    pub fn inject_fault(&self, function: &str, entity_id: &str, error: ErrorName, times: usize) {
+        self.gateway.inject_fault(function, entity_id, error, times);
     }
 
     /// Stop moto and the gateway.

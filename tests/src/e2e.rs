@@ -1,0 +1,77 @@
+//! End-to-end support: cloudbots deployed once per test binary into the shared local stack,
+//! and findings sent through the in-process intake to the real state machine.
+
+use crate::stack;
+use cloudbots_cli::local::deploy::{deploy, DeployOptions};
+use cloudbots_cli::local::LOCAL_ACCOUNT;
+use cloudbots_cli::run::{send, LocalTarget, Sent};
+use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::output::OutputType;
+use cloudbots_shared::plan::PlannerConfig;
+use serde_json::{json, Value};
+use tokio::sync::OnceCell;
+
+/// The JSON-output deployment shared by the tests of a binary.
+pub async fn json_deployment() -> &'static LocalTarget {
+    static TARGET: OnceCell<LocalTarget> = OnceCell::const_new();
+    TARGET
+        .get_or_init(|| deploy_named("e2e-json", OutputType::Json))
+        .await
+}
+
+/// A second deployment in the same stack whose report publishes text.
+pub async fn text_deployment() -> &'static LocalTarget {
+    static TARGET: OnceCell<LocalTarget> = OnceCell::const_new();
+    TARGET
+        .get_or_init(|| deploy_named("e2e-text", OutputType::Text))
+        .await
+}
+
+async fn deploy_named(name: &str, output_type: OutputType) -> LocalTarget {
+    let stack = stack();
+    let options = DeployOptions {
+        name: name.to_string(),
+        output_type,
+    };
+    let deployment = deploy(stack, &options)
+        .await
+        .expect("deploys into the local stack");
+    LocalTarget::new(stack.moto_port, stack.gateway_port, &deployment)
+}
+
+/// The planner of a single-account deployment in the local account.
+pub fn local_planner() -> PlannerConfig {
+    PlannerConfig {
+        home_account: Some(LOCAL_ACCOUNT.to_string()),
+        ..Default::default()
+    }
+}
+
+/// Send `event` through the intake of `target` with these settings and wait for its executions.
+pub async fn send_with(
+    target: &LocalTarget,
+    planner: PlannerConfig,
+    guardduty: GuardDutyActions,
+    event: &Value,
+) -> Sent {
+    let intake = target.intake(planner, guardduty).await;
+    send(target, &intake, event)
+        .await
+        .expect("the intake accepts the event")
+}
+
+/// Send `event` through the JSON deployment as a single-account deployment would.
+pub async fn send_event(event: &Value) -> Sent {
+    send_with(
+        json_deployment().await,
+        local_planner(),
+        GuardDutyActions::default(),
+        event,
+    )
+    .await
+}
+
+/// An SNS event carrying a finding, as CloudGuard's notification delivers it.
+pub fn sns_event(message_id: &str, finding: &Value) -> Value {
+    json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": message_id, "Message": finding.to_string()}}]})
+}
