@@ -181,6 +181,52 @@ pub fn feedback_body(plan: &Plan, channel: &FeedbackChannel, bot: &BotReport, no
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cloudbots_shared::finding::from_cloudguard;
+    use cloudbots_shared::plan::{plan, PlannerConfig};
+
+    #[test]
+    fn feedback_records_are_cloudguard_kinesis_records_without_the_key() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/cloudguard/instance_remediationactions_feedback_2023.json"
+        );
+        let finding = from_cloudguard(
+            &serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let planned = plan(&finding, &PlannerConfig::default());
+        let channel = finding.feedback.clone().unwrap();
+        let bot = BotReport {
+            rule: "Overprivileged IamRole".into(),
+            id: finding.entity_id.clone(),
+            name: String::new(),
+            remediation: "ec2_stop_instance".into(),
+            execution_status: "passed".into(),
+            bot_message: "Instance stopped".into(),
+        };
+        let body = feedback_body(&planned, &channel, &bot, "2026-11-30T10:00:00Z");
+        assert_eq!(body["StreamName"], "remediation_feedback");
+        assert_eq!(body["PartitionKey"], "1");
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(body["Data"].as_str().unwrap())
+            .unwrap();
+        let text = String::from_utf8(data).unwrap();
+        assert!(text.ends_with('\n'));
+        let record: Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(
+            record,
+            json!({
+                "logType": "feedback", "dome9AccountId": "39801", "vendor": "AWS",
+                "findingKey": "PKn4JEIxyPopzyZJ+ieCpg", "envCloudAccountId": "838321622243",
+                "executionId": "2914b53f-f785-4a7a-b616-32fe9326d39b",
+                "remediationInfo": {"Rule": "Overprivileged IamRole", "Remediation": "ec2_stop_instance",
+                                    "ExecutionStatus": "passed", "BotMessage": "Instance stopped"},
+                "executionTime": "2026-11-30T10:00:00Z",
+            })
+        );
+        let key = finding.feedback_key.unwrap();
+        assert!(!body.to_string().contains(key.expose()));
+    }
 
     #[test]
     fn only_https_api_gateway_hosts_get_feedback() {
