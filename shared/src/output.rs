@@ -2,7 +2,7 @@
 //! (reference §2.8, §6.3), JSON or text, so existing parsers keep working — minus its defects:
 //! the CloudGuard API key is never echoed, and every entry has an `Execution status`.
 
-use crate::audit::{AuditRecord, AuditStatus};
+use crate::audit::{failure_message, AuditRecord, AuditStatus};
 use crate::plan::Plan;
 use serde::Serialize;
 use serde_json::Value;
@@ -87,7 +87,7 @@ pub fn build(plan: &Plan, records: &[AuditRecord]) -> OutputMessage {
     let mut entries = Vec::new();
     for step in &plan.steps {
         entries.push(match record(&step.audit_id) {
-            Some(r) => report(&step.bot, r.status.execution_status(), r.message.clone()),
+            Some(r) => report(&step.bot, r.status.execution_status(), readable_message(r)),
             None => report(
                 &step.bot,
                 AuditStatus::NotRun.execution_status(),
@@ -128,6 +128,22 @@ pub fn build(plan: &Plan, records: &[AuditRecord]) -> OutputMessage {
         finding_key: finding.finding_key.clone(),
         execution_name: plan.execution_name.clone(),
         rules_violations_found: entries,
+    }
+}
+
+/// A record's message for people: a failure recorded by the state machine carries the raw
+/// Lambda error (`{"Error", "Cause"}` in `detail`), unwrapped here.
+fn readable_message(record: &AuditRecord) -> String {
+    if record.status != AuditStatus::Failed {
+        return record.message.clone();
+    }
+    let detail: Value = serde_json::from_str(&record.detail).unwrap_or(Value::Null);
+    match (
+        detail.get("Error").and_then(Value::as_str),
+        detail.get("Cause").and_then(Value::as_str),
+    ) {
+        (Some(error), cause) => failure_message(error, cause.unwrap_or("")),
+        _ => record.message.clone(),
     }
 }
 

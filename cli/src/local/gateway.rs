@@ -326,19 +326,19 @@ mod tests {
     fn function_names_from_names_and_arns() {
         assert_eq!(
             function_name("cloudbots-ec2_stop_instance"),
-            "ec2_stop_instance"
+            "cloudbots-ec2_stop_instance"
         );
         assert_eq!(
             function_name(
                 "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Acloudbots-report"
             ),
-            "report"
+            "cloudbots-report"
         );
         assert_eq!(
             function_name(
                 "arn:aws:lambda:us-east-1:123456789012:function:cloudbots-report:$LATEST"
             ),
-            "report"
+            "cloudbots-report"
         );
     }
 }
