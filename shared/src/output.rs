@@ -172,44 +172,14 @@ fn render_text(message: &OutputMessage) -> String {
     text
 }
 
-/// The fields of a struct in declaration order, minus some.
+/// The fields of a struct in declaration order (serde_json keeps the order), minus some.
 fn pairs<T: Serialize>(value: &T, without: &[&str]) -> Vec<(String, Value)> {
-    // serde_json::to_value would sort the keys; reading the JSON text keeps their order.
-    let text = serde_json::to_string(value).expect("serialises");
-    let mut out = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(&text);
-    let ordered: OrderedObject = serde::Deserialize::deserialize(&mut de).expect("an object");
-    for (k, v) in ordered.0 {
-        if !without.contains(&k.as_str()) {
-            out.push((k, v));
-        }
-    }
-    out
-}
-
-/// A JSON object read with its key order kept.
-struct OrderedObject(Vec<(String, Value)>);
-
-impl<'de> serde::Deserialize<'de> for OrderedObject {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = OrderedObject;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<OrderedObject, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    out.push((k, v));
-                }
-                Ok(OrderedObject(out))
-            }
-        }
-        d.deserialize_map(Visitor)
+    match serde_json::to_value(value).expect("serialises") {
+        Value::Object(map) => map
+            .into_iter()
+            .filter(|(k, _)| !without.contains(&k.as_str()))
+            .collect(),
+        _ => unreachable!("output structs serialise to objects"),
     }
 }
 

@@ -143,8 +143,7 @@ impl Gateway {
             (None, Some(target)) => self.run(target, payload.clone()).await,
         };
         let recorded = result
-            .as_ref()
-            .map(Clone::clone)
+            .clone()
             .map_err(|e| (e.name.as_str().to_string(), e.message.clone()));
         self.invocations.lock().expect("lock").push(Invocation {
             function,

@@ -5,6 +5,9 @@
 //! so the same code runs in its Lambda binary, behind the local gateway and in the tests.
 
 pub mod ec2;
+pub mod iam;
+pub mod kms;
+pub mod s3;
 
 use aws_config::SdkConfig;
 use cloudbots_shared::error::BotError;
@@ -25,7 +28,15 @@ pub struct Bot {
 }
 
 /// Every implemented bot (the local gateway serves these; each also has its own binary).
-pub const ALL: &[Bot] = &[ec2::CREATE_SNAPSHOT, ec2::STOP_INSTANCE];
+pub const ALL: &[Bot] = &[
+    ec2::CREATE_SNAPSHOT,
+    ec2::STOP_INSTANCE,
+    ec2::SG_RULES_DELETE,
+    ec2::SG_SINGLE_RULE_DELETE,
+    s3::BLOCK_ALL_PUBLIC_ACCESS,
+    kms::ENABLE_ROTATION,
+    iam::QUARANTINE_USER,
+];
 
 /// The implementation of a catalogued bot.
 pub fn find(name: &str) -> Option<Bot> {
@@ -44,14 +55,27 @@ pub fn params<P: DeserializeOwned>(input: &BotInput) -> Result<P, BotError> {
 
 /// The entity id the finding names, or a clear error when it is empty.
 pub fn entity_id(input: &BotInput) -> Result<&str, BotError> {
-    let id = input.finding.entity_id.as_str();
-    if id.is_empty() {
+    required_entity_field(input, &input.finding.entity_id, "id")
+}
+
+/// The entity name the finding names, or a clear error when it is empty. IAM entities are
+/// known by name: CloudGuard sends an IamUser with its name set and its id often empty.
+pub fn entity_name(input: &BotInput) -> Result<&str, BotError> {
+    required_entity_field(input, &input.finding.entity_name, "name")
+}
+
+fn required_entity_field<'a>(
+    input: &BotInput,
+    value: &'a str,
+    field: &str,
+) -> Result<&'a str, BotError> {
+    if value.is_empty() {
         Err(BotError::invalid_input(format!(
-            "the finding's entity has no id for {} to act on",
+            "the finding's entity has no {field} for {} to act on",
             input.step.bot
         )))
     } else {
-        Ok(id)
+        Ok(value)
     }
 }
 

@@ -1,0 +1,7 @@
+//! The `sg_single_rule_delete` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::ec2::SG_SINGLE_RULE_DELETE)
+        .await
+}
