@@ -95,7 +95,7 @@ pub fn bot_json(bot: &BotSpec) -> Value {
 
 /// The catalogue as a JSON array.
 pub fn catalogue_json() -> Value {
-    Value::Array(CATALOGUE.iter().map(bot_json).collect())
+    Value::Array(CATALOGUE.iter().copied().map(bot_json).collect())
 }
 
 /// The catalogue for people.

@@ -74,7 +74,7 @@ impl BotResources {
 
 /// The resources of every catalogued bot, in catalogue order.
 pub fn bot_resources() -> Vec<BotResources> {
-    CATALOGUE.iter().map(BotResources::new).collect()
+    CATALOGUE.iter().copied().map(BotResources::new).collect()
 }
 
 /// `ec2_stop_instance` → `Ec2StopInstance`: a bot name as a CloudFormation logical id.

@@ -189,7 +189,7 @@ fn logical_ids_are_unique_and_function_names_fit() {
     assert!(ids
         .iter()
         .all(|id| id.chars().all(|c| c.is_ascii_alphanumeric())));
-    for bot in CATALOGUE {
+    for bot in CATALOGUE.iter() {
         assert!(
             MAX_FUNCTION_NAME_PREFIX + bot.name.len() <= 64,
             "{}: a function name must fit Lambda's 64 characters",

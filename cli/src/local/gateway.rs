@@ -167,13 +167,12 @@ impl Gateway {
                 return Some(Function::Report(report.clone()));
             }
         }
-        bots::ALL
-            .iter()
+        bots::all()
             .find(|bot| {
                 name.strip_suffix(bot.name)
                     .is_some_and(|p| p.is_empty() || p.ends_with('-'))
             })
-            .map(|bot| Function::Bot(*bot))
+            .map(Function::Bot)
     }
 
     async fn run(&self, target: Function, payload: Value) -> Result<Value, BotError> {

@@ -2,5 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::ec2::STOP_INSTANCE).await
+    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::instance::STOP_INSTANCE)
+        .await
 }

@@ -2,6 +2,8 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::ec2::SG_SINGLE_RULE_DELETE)
-        .await
+    cloudbots_functions::runtime::serve_bot(
+        cloudbots_functions::bots::security_group::SG_SINGLE_RULE_DELETE,
+    )
+    .await
 }

@@ -13,6 +13,9 @@ use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
 use serde_json::json;
 
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[QUARANTINE_USER];
+
 pub const QUARANTINE_USER: Bot = Bot {
     name: "iam_quarantine_user",
     run: |input, aws| Box::pin(quarantine_user(input, aws)),

@@ -12,6 +12,9 @@ use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
 
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[ENABLE_ROTATION];
+
 pub const ENABLE_ROTATION: Bot = Bot {
     name: "kms_enable_rotation",
     run: |input, aws| Box::pin(enable_rotation(input, aws)),

@@ -12,6 +12,9 @@ use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
 
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[BLOCK_ALL_PUBLIC_ACCESS];
+
 pub const BLOCK_ALL_PUBLIC_ACCESS: Bot = Bot {
     name: "s3_block_all_public_access",
     run: |input, aws| Box::pin(block_all_public_access(input, aws)),

@@ -1,34 +1,21 @@
-//! EC2 bots: instances and security groups.
+//! Security-group bots.
 //!
-//! The security-group bots act on the group's live rules as DescribeSecurityGroups returns
-//! them (the finding's copy of the rules may be stale), and describe every rule they touch
-//! in the same words, so the outcome doubles as a forensic record of what was open.
+//! They act on the group's live rules as DescribeSecurityGroups returns them (the finding's
+//! copy of the rules may be stale), and describe every rule they touch in the same words, so
+//! the outcome doubles as a forensic record of what was open.
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{
-    Filter, InstanceStateName, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, Tag,
-    TagSpecification,
-};
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{Direction, NoParams, RuleProtocol, SgSingleRuleDeleteParams};
 use std::net::IpAddr;
 
-/// Tag on every snapshot: the instance it came from (as the original).
-pub const SOURCE_INSTANCE_TAG: &str = "source_instance_id";
-/// Tag on every snapshot: the execution that took it (makes a re-run find its snapshots).
-pub const EXECUTION_TAG: &str = "cloudbots:execution";
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[SG_RULES_DELETE, SG_SINGLE_RULE_DELETE];
 
-pub const CREATE_SNAPSHOT: Bot = Bot {
-    name: "ec2_create_snapshot",
-    run: |input, aws| Box::pin(create_snapshot(input, aws)),
-};
-pub const STOP_INSTANCE: Bot = Bot {
-    name: "ec2_stop_instance",
-    run: |input, aws| Box::pin(stop_instance(input, aws)),
-};
 pub const SG_RULES_DELETE: Bot = Bot {
     name: "sg_rules_delete",
     run: |input, aws| Box::pin(sg_rules_delete(input, aws)),
@@ -37,226 +24,6 @@ pub const SG_SINGLE_RULE_DELETE: Bot = Bot {
     name: "sg_single_rule_delete",
     run: |input, aws| Box::pin(sg_single_rule_delete(input, aws)),
 };
-
-/// The live instance, or None when EC2 says it does not exist.
-async fn describe_instance(
-    ec2: &aws_sdk_ec2::Client,
-    instance_id: &str,
-) -> Result<Option<aws_sdk_ec2::types::Instance>, BotError> {
-    match ec2
-        .describe_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .find(|i| i.instance_id() == Some(instance_id))
-            .cloned()),
-        Err(e) if code(&e).is_some_and(|c| c.starts_with("InvalidInstanceID")) => Ok(None),
-        Err(e) => Err(bot_error(&format!("describing instance {instance_id}"), e)),
-    }
-}
-
-fn gone(input: &BotInput, instance_id: &str) -> BotOutcome {
-    BotOutcome::new(
-        input,
-        OutcomeStatus::Skipped,
-        format!("Instance {instance_id} does not exist (any more): nothing to do"),
-    )
-}
-
-async fn create_snapshot(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
-    params::<NoParams>(input)?;
-    let instance_id = entity_id(input)?;
-    let ec2 = aws_sdk_ec2::Client::new(aws);
-    let Some(instance) = describe_instance(&ec2, instance_id).await? else {
-        return Ok(gone(input, instance_id));
-    };
-    let volumes: Vec<(String, String)> = instance
-        .block_device_mappings()
-        .iter()
-        .filter_map(|m| {
-            let volume = m.ebs()?.volume_id()?.to_string();
-            Some((volume, m.device_name().unwrap_or("?").to_string()))
-        })
-        .collect();
-    if volumes.is_empty() {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::Skipped,
-            format!("Instance {instance_id} only has instance store volumes: nothing to snapshot"),
-        ));
-    }
-
-    let taken = ec2
-        .describe_snapshots()
-        .owner_ids("self")
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{EXECUTION_TAG}"))
-                .values(&input.execution)
-                .build(),
-        )
-        .filters(
-            Filter::builder()
-                .name(format!("tag:{SOURCE_INSTANCE_TAG}"))
-                .values(instance_id)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| bot_error("listing this execution's snapshots", e))?;
-    let taken: Vec<(String, String)> = taken
-        .snapshots()
-        .iter()
-        .filter_map(|s| Some((s.volume_id()?.to_string(), s.snapshot_id()?.to_string())))
-        .collect();
-    let missing: Vec<&(String, String)> = volumes
-        .iter()
-        .filter(|(v, _)| !taken.iter().any(|(tv, _)| tv == v))
-        .collect();
-    if missing.is_empty() {
-        let ids: Vec<String> = taken.iter().map(|(_, s)| s.clone()).collect();
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!(
-                "Instance {instance_id} already has this execution's snapshots: {}",
-                ids.join(", ")
-            ),
-        )
-        .with_artifacts(ids));
-    }
-    let changes: Vec<String> = missing
-        .iter()
-        .map(|(v, d)| format!("snapshot volume {v} ({d}) of instance {instance_id}"))
-        .collect();
-    if dry_run(input) {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::DryRun,
-            format!(
-                "Would snapshot {} volume(s) of instance {instance_id}",
-                changes.len()
-            ),
-        )
-        .with_changes(changes));
-    }
-
-    let description = format!(
-        "Snapshot generated by CloudBots. Rule that triggered the snapshot: \"{}\"",
-        input.finding.rule.name
-    );
-    let mut created = Vec::new();
-    for (volume, _) in &missing {
-        let tags = TagSpecification::builder()
-            .resource_type(ResourceType::Snapshot)
-            .tags(
-                Tag::builder()
-                    .key(SOURCE_INSTANCE_TAG)
-                    .value(instance_id)
-                    .build(),
-            )
-            .tags(
-                Tag::builder()
-                    .key(EXECUTION_TAG)
-                    .value(&input.execution)
-                    .build(),
-            )
-            .build();
-        let snapshot = ec2
-            .create_snapshot()
-            .volume_id(volume)
-            .description(&description)
-            .tag_specifications(tags)
-            .send()
-            .await
-            .map_err(|e| bot_error(&format!("snapshotting volume {volume}"), e))?;
-        created.push(format!(
-            "{volume} -> {}",
-            snapshot.snapshot_id().unwrap_or("?")
-        ));
-    }
-    let ids: Vec<String> = created
-        .iter()
-        .filter_map(|c| c.split(" -> ").nth(1).map(str::to_string))
-        .collect();
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::Remediated,
-        format!(
-            "Snapshots started for instance {instance_id}: {}",
-            created.join(", ")
-        ),
-    )
-    .with_changes(changes)
-    .with_artifacts(ids))
-}
-
-async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
-    params::<NoParams>(input)?;
-    let instance_id = entity_id(input)?;
-    let ec2 = aws_sdk_ec2::Client::new(aws);
-    let Some(instance) = describe_instance(&ec2, instance_id).await? else {
-        return Ok(gone(input, instance_id));
-    };
-    let state = instance
-        .state()
-        .and_then(|s| s.name())
-        .cloned()
-        .unwrap_or(InstanceStateName::Pending);
-    match state {
-        InstanceStateName::Stopped | InstanceStateName::Stopping => {
-            return Ok(BotOutcome::new(
-                input,
-                OutcomeStatus::AlreadyCompliant,
-                format!("Instance {instance_id} is already {}", state.as_str()),
-            ))
-        }
-        InstanceStateName::Terminated | InstanceStateName::ShuttingDown => {
-            return Ok(BotOutcome::new(
-                input,
-                OutcomeStatus::Skipped,
-                format!(
-                    "Instance {instance_id} is {}: nothing to stop",
-                    state.as_str()
-                ),
-            ))
-        }
-        _ => {}
-    }
-    let change = format!("stop instance {instance_id} (now {})", state.as_str());
-    if dry_run(input) {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::DryRun,
-            format!("Would stop instance {instance_id}"),
-        )
-        .with_changes(vec![change]));
-    }
-    let stopped = ec2
-        .stop_instances()
-        .instance_ids(instance_id)
-        .send()
-        .await
-        .map_err(|e| bot_error(&format!("stopping instance {instance_id}"), e))?;
-    let now = stopped
-        .stopping_instances()
-        .first()
-        .and_then(|c| c.current_state())
-        .and_then(|s| s.name())
-        .map(|n| n.as_str().to_string())
-        .unwrap_or_else(|| "stopping".to_string());
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::Remediated,
-        format!("Instance stopped: {instance_id} (now {now})"),
-    )
-    .with_changes(vec![change]))
-}
 
 /// The live security group, or None when EC2 says it does not exist.
 async fn describe_security_group(
