@@ -6,6 +6,7 @@
 pub mod audit_store;
 pub mod aws_error;
 pub mod bots;
+pub mod cloudtrail;
 pub mod intake;
 pub mod report;
 pub mod runtime;
