@@ -45,6 +45,8 @@ enum Command {
     },
     /// Print the SAM template generated from the catalogue (infra/template.yaml).
     Template,
+    /// Print the bot reference generated from the catalogue (docs/bots.md).
+    Docs,
     /// Bring the local stack up or down.
     Local {
         #[command(subcommand)]
@@ -130,6 +132,7 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Template => print!("{}", cloudbots_cli::template::render()),
+        Command::Docs => print!("{}", cloudbots_cli::planning::catalogue_markdown()),
         Command::Local {
             action: LocalAction::Up { text_output },
         } => {

@@ -114,3 +114,57 @@ pub fn catalogue_text() -> String {
         })
         .collect()
 }
+
+/// `docs/bots.md`: the catalogue for people, generated so it cannot drift from the code.
+pub fn catalogue_markdown() -> String {
+    let mut out = String::from(
+        "# Bots\n\nGenerated from the catalogue by `cloudbots docs > docs/bots.md`; do not edit by hand.\n\n\
+         Each bot runs as its own Lambda function with an IAM role holding exactly the actions listed. \
+         Phases order the steps of a plan: preserve → contain → modify → destroy. A guard step that fails \
+         stops every later step of its plan.\n\n| Bot | Phase | Summary |\n|---|---|---|\n",
+    );
+    for b in CATALOGUE.iter() {
+        out.push_str(&format!(
+            "| [`{0}`](#{0}) | {1} | {2} |\n",
+            b.name,
+            b.phase.as_str(),
+            b.summary
+        ));
+    }
+    for b in CATALOGUE.iter() {
+        out.push_str(&format!("\n## {}\n\n{}\n\n", b.name, b.summary));
+        out.push_str(&format!(
+            "- **Phase**: {}{}\n- **Acts on**: CloudGuard entity `{}`\n- **Example**: `{}`\n",
+            b.phase.as_str(),
+            if b.guard { " (guard step)" } else { "" },
+            b.entity_type,
+            b.example
+        ));
+        if b.params.is_empty() {
+            out.push_str("- **Parameters**: none\n");
+        } else {
+            out.push_str("- **Parameters** (in this order when given positionally):\n");
+            for p in b.params {
+                out.push_str(&format!(
+                    "  - `{}`{}: {}\n",
+                    p.name,
+                    if p.required { "" } else { " (optional)" },
+                    p.description
+                ));
+            }
+        }
+        out.push_str(&format!(
+            "- **IAM actions**: {}\n",
+            b.iam_actions
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        out.push_str(&format!(
+            "- **Differences from the original**: {}\n",
+            b.differences
+        ));
+    }
+    out
+}

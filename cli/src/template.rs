@@ -47,9 +47,12 @@ const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
-/// The longest `FunctionNamePrefix` the template accepts, so that every function name fits
-/// Lambda's 64 characters.
-pub const MAX_FUNCTION_NAME_PREFIX: usize = 24;
+/// The longest `FunctionNamePrefix` the template accepts, so that every function name (the
+/// prefix and the longest bot name) fits Lambda's 64 characters.
+pub fn max_function_name_prefix() -> usize {
+    let longest = CATALOGUE.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    64 - longest
+}
 
 /// The logical ids of one bot's resources.
 #[derive(Debug, Clone)]
@@ -193,7 +196,7 @@ fn parameters(out: &mut String) {
         "  FunctionNamePrefix:
     Type: String
     Default: cloudbots-
-    AllowedPattern: \"[A-Za-z0-9_-]{{0,{MAX_FUNCTION_NAME_PREFIX}}}\"
+    AllowedPattern: \"[A-Za-z0-9_-]{{0,{max_prefix}}}\"
     Description: Prefix of every function name; a bot's function is the prefix followed by the bot's name.
   LogRetentionDays:
     Type: Number
@@ -202,7 +205,8 @@ fn parameters(out: &mut String) {
     Description: How long the functions' and the state machine's logs are kept.
 
 ",
-        LOG_RETENTION_DAYS.map(|days| days.to_string()).join(", ")
+        LOG_RETENTION_DAYS.map(|days| days.to_string()).join(", "),
+        max_prefix = max_function_name_prefix(),
     )
     .expect("writing to a String");
 }

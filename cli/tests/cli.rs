@@ -189,3 +189,13 @@ fn input_that_is_not_a_finding_fails_with_the_reason_on_stderr() {
     let out = cloudbots(&["plan", broken.path()]);
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: the event is not valid JSON"));
 }
+
+#[test]
+fn the_checked_in_bot_reference_is_generated_from_the_catalogue() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/bots.md");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        checked_in == cloudbots_cli::planning::catalogue_markdown(),
+        "docs/bots.md is stale: run `cargo run -p cloudbots-cli -- docs > docs/bots.md`"
+    );
+}

@@ -6,7 +6,7 @@
 //! The template is checked as text (it is generated with a fixed layout), the definition as
 //! JSON.
 
-use cloudbots_cli::template::{self, bot_resources, MAX_FUNCTION_NAME_PREFIX};
+use cloudbots_cli::template::{self, bot_resources, max_function_name_prefix};
 use cloudbots_shared::audit::{AuditStatus, STEP_ATTRIBUTES};
 use cloudbots_shared::catalogue::CATALOGUE;
 use serde_json::Value;
@@ -189,12 +189,18 @@ fn logical_ids_are_unique_and_function_names_fit() {
     assert!(ids
         .iter()
         .all(|id| id.chars().all(|c| c.is_ascii_alphanumeric())));
+    assert!(
+        text.contains(&format!(
+            "AllowedPattern: \"[A-Za-z0-9_-]{{0,{}}}\"",
+            max_function_name_prefix()
+        )),
+        "the template bounds FunctionNamePrefix so every function name fits Lambda's 64 characters"
+    );
+    assert!(
+        "cloudbots-".len() <= max_function_name_prefix(),
+        "the default prefix leaves room for the longest bot name"
+    );
     for bot in CATALOGUE.iter() {
-        assert!(
-            MAX_FUNCTION_NAME_PREFIX + bot.name.len() <= 64,
-            "{}: a function name must fit Lambda's 64 characters",
-            bot.name
-        );
         assert!(
             bot.summary.chars().count() <= 256,
             "{}: the summary is the function's description, at most 256 characters",

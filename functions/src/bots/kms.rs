@@ -3,6 +3,10 @@
 //! Automatic rotation exists only for enabled, symmetric, customer-managed keys whose key
 //! material KMS generated itself; every other key is skipped with the reason, because
 //! EnableKeyRotation would fail on it and that failure is not something a retry can fix.
+//!
+//! Enabling a key reads its live state first: a key pending deletion must have the deletion
+//! cancelled (which leaves it disabled) before it can be enabled, and keys in the other
+//! non-enabled states cannot be enabled at all.
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
@@ -13,12 +17,34 @@ use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
 
 /// The bots of this module.
-pub const BOTS: &[Bot] = &[ENABLE_ROTATION];
+pub const BOTS: &[Bot] = &[ENABLE_ROTATION, CMK_ENABLE_KEY];
 
 pub const ENABLE_ROTATION: Bot = Bot {
     name: "kms_enable_rotation",
     run: |input, aws| Box::pin(enable_rotation(input, aws)),
 };
+
+pub const CMK_ENABLE_KEY: Bot = Bot {
+    name: "kms_cmk_enable_key",
+    run: |input, aws| Box::pin(cmk_enable_key(input, aws)),
+};
+
+/// The key's metadata, or None when the key does not exist.
+async fn describe_key(
+    kms: &aws_sdk_kms::Client,
+    key: &str,
+) -> Result<Option<KeyMetadata>, BotError> {
+    match kms.describe_key().key_id(key).send().await {
+        Ok(out) => out.key_metadata.map(Some).ok_or_else(|| {
+            BotError::new(
+                ErrorName::Internal,
+                format!("KMS described key {key} without its metadata"),
+            )
+        }),
+        Err(e) if code(&e) == Some("NotFoundException") => Ok(None),
+        Err(e) => Err(bot_error(&format!("describing key {key}"), e)),
+    }
+}
 
 /// Why KMS cannot rotate this key automatically, or None when it can.
 fn why_rotation_is_impossible(metadata: &KeyMetadata) -> Option<String> {
@@ -54,24 +80,14 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
     let kms = aws_sdk_kms::Client::new(aws);
     let skipped = |reason: String| Ok(BotOutcome::new(input, OutcomeStatus::Skipped, reason));
 
-    let described = match kms.describe_key().key_id(key).send().await {
-        Ok(out) => out,
-        Err(e) if code(&e) == Some("NotFoundException") => {
-            return skipped(format!(
-                "Key {key} does not exist (any more): nothing to do"
-            ))
-        }
-        Err(e) => return Err(bot_error(&format!("describing key {key}"), e)),
-    };
-    let Some(metadata) = described.key_metadata() else {
-        return Err(BotError::new(
-            ErrorName::Internal,
-            format!("KMS described key {key} without its metadata"),
+    let Some(metadata) = describe_key(&kms, key).await? else {
+        return skipped(format!(
+            "Key {key} does not exist (any more): nothing to do"
         ));
     };
     // The key's own id: the finding may name it by ARN or alias, and later calls want the key.
     let key_id = metadata.key_id();
-    if let Some(reason) = why_rotation_is_impossible(metadata) {
+    if let Some(reason) = why_rotation_is_impossible(&metadata) {
         return skipped(format!("Key {key_id} {reason}"));
     }
 
@@ -110,6 +126,77 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
     .with_changes(vec![change]))
 }
 
+/// Why a key in this state (neither enabled, disabled nor pending deletion) cannot be enabled.
+fn why_enabling_is_impossible(state: Option<&KeyState>) -> String {
+    format!(
+        "is {}: only a disabled key, or one pending deletion, can be enabled",
+        state.map_or("in an unknown state", |s| s.as_str())
+    )
+}
+
+async fn cmk_enable_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let key = entity_id(input)?;
+    let kms = aws_sdk_kms::Client::new(aws);
+    let outcome = |status, message: String| Ok(BotOutcome::new(input, status, message));
+
+    let Some(metadata) = describe_key(&kms, key).await? else {
+        return outcome(
+            OutcomeStatus::Skipped,
+            format!("Key {key} does not exist (any more): nothing to enable"),
+        );
+    };
+    let key_id = metadata.key_id();
+    let cancel_deletion = match metadata.key_state() {
+        Some(KeyState::Enabled) => {
+            return outcome(
+                OutcomeStatus::AlreadyCompliant,
+                format!("Key {key_id} is already enabled"),
+            )
+        }
+        Some(KeyState::PendingDeletion) => true,
+        Some(KeyState::Disabled) => false,
+        other => {
+            return outcome(
+                OutcomeStatus::Skipped,
+                format!("Key {key_id} {}", why_enabling_is_impossible(other)),
+            )
+        }
+    };
+    let mut changes = Vec::new();
+    if cancel_deletion {
+        changes.push(format!("cancel the scheduled deletion of key {key_id}"));
+    }
+    changes.push(format!("enable key {key_id}"));
+    if dry_run(input) {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::DryRun,
+            format!("Would enable key {key_id}"),
+        )
+        .with_changes(changes));
+    }
+
+    if cancel_deletion {
+        kms.cancel_key_deletion()
+            .key_id(key_id)
+            .send()
+            .await
+            .map_err(|e| bot_error(&format!("cancelling the deletion of key {key_id}"), e))?;
+    }
+    kms.enable_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("enabling key {key_id}"), e))?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Key {key_id} enabled"),
+    )
+    .with_changes(changes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +225,21 @@ mod tests {
                 Some(reason)
             );
         }
+    }
+
+    #[test]
+    fn keys_awaiting_material_or_unavailable_cannot_be_enabled() {
+        assert_eq!(
+            why_enabling_is_impossible(Some(&KeyState::PendingImport)),
+            "is PendingImport: only a disabled key, or one pending deletion, can be enabled"
+        );
+        assert_eq!(
+            why_enabling_is_impossible(Some(&KeyState::Unavailable)),
+            "is Unavailable: only a disabled key, or one pending deletion, can be enabled"
+        );
+        assert_eq!(
+            why_enabling_is_impossible(None),
+            "is in an unknown state: only a disabled key, or one pending deletion, can be enabled"
+        );
     }
 }

@@ -4,9 +4,12 @@
 //! A bot is a plain function over the step and the AWS configuration of the step's target,
 //! so the same code runs in its Lambda binary, behind the local gateway and in the tests.
 
+pub mod ec2_resources;
 pub mod iam;
+pub mod iam_policies;
 pub mod instance;
 pub mod kms;
+pub mod network;
 pub mod s3;
 pub mod security_group;
 
@@ -31,10 +34,13 @@ pub struct Bot {
 /// The implemented bots, by area; a new area's `BOTS` is added here.
 const AREAS: &[&[Bot]] = &[
     instance::BOTS,
+    ec2_resources::BOTS,
     security_group::BOTS,
+    network::BOTS,
     s3::BOTS,
     kms::BOTS,
     iam::BOTS,
+    iam_policies::BOTS,
 ];
 
 /// Every implemented bot (the local gateway serves these; each also has its own binary).

@@ -3,18 +3,36 @@
 //! They act on the group's live rules as DescribeSecurityGroups returns them (the finding's
 //! copy of the rules may be stale), and describe every rule they touch in the same words, so
 //! the outcome doubles as a forensic record of what was open.
+//!
+//! The scope-driven bots (`sg_rules_delete_by_scope`, `sg_delete_not_matching_cidr`,
+//! `sg_modify_scope_by_port`, ...) compare CIDR blocks as networks, IPv4 and IPv6 alike, and
+//! treat `::/0` as exactly as open as `0.0.0.0/0`: a rule open to the whole IPv6 internet is
+//! no safer than one open to the whole IPv4 internet.
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, SecurityGroup};
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
-use cloudbots_shared::params::{Direction, NoParams, RuleProtocol, SgSingleRuleDeleteParams};
+use cloudbots_shared::params::{
+    Direction, NoParams, RuleProtocol, SgClearRulesForAnyScopeParams,
+    SgDeleteNotMatchingCidrParams, SgModifyScopeByPortParams, SgRulesDeleteByScopeParams,
+    SgSingleRuleDeleteParams,
+};
 use std::net::IpAddr;
 
 /// The bots of this module.
-pub const BOTS: &[Bot] = &[SG_RULES_DELETE, SG_SINGLE_RULE_DELETE];
+pub const BOTS: &[Bot] = &[
+    SG_RULES_DELETE,
+    SG_SINGLE_RULE_DELETE,
+    SG_RULES_DELETE_BY_SCOPE,
+    INTELLIGENCE_SG_RULES_DELETE_BY_SCOPE,
+    SG_DELETE_NOT_MATCHING_CIDR,
+    SG_CLEAR_RULES_FOR_ANY_SCOPE,
+    SG_MODIFY_SCOPE_BY_PORT,
+    SG_DELETE,
+];
 
 pub const SG_RULES_DELETE: Bot = Bot {
     name: "sg_rules_delete",
@@ -23,6 +41,31 @@ pub const SG_RULES_DELETE: Bot = Bot {
 pub const SG_SINGLE_RULE_DELETE: Bot = Bot {
     name: "sg_single_rule_delete",
     run: |input, aws| Box::pin(sg_single_rule_delete(input, aws)),
+};
+
+pub const SG_RULES_DELETE_BY_SCOPE: Bot = Bot {
+    name: "sg_rules_delete_by_scope",
+    run: |input, aws| Box::pin(sg_rules_delete_by_scope(input, aws)),
+};
+pub const INTELLIGENCE_SG_RULES_DELETE_BY_SCOPE: Bot = Bot {
+    name: "intelligence_sg_rules_delete_by_scope",
+    run: |input, aws| Box::pin(intelligence_sg_rules_delete_by_scope(input, aws)),
+};
+pub const SG_DELETE_NOT_MATCHING_CIDR: Bot = Bot {
+    name: "sg_delete_not_matching_cidr",
+    run: |input, aws| Box::pin(sg_delete_not_matching_cidr(input, aws)),
+};
+pub const SG_CLEAR_RULES_FOR_ANY_SCOPE: Bot = Bot {
+    name: "sg_clear_rules_for_any_scope",
+    run: |input, aws| Box::pin(sg_clear_rules_for_any_scope(input, aws)),
+};
+pub const SG_MODIFY_SCOPE_BY_PORT: Bot = Bot {
+    name: "sg_modify_scope_by_port",
+    run: |input, aws| Box::pin(sg_modify_scope_by_port(input, aws)),
+};
+pub const SG_DELETE: Bot = Bot {
+    name: "sg_delete",
+    run: |input, aws| Box::pin(sg_delete(input, aws)),
 };
 
 /// The live security group, or None when EC2 says it does not exist.
@@ -322,6 +365,23 @@ impl ScopedRule {
         }
     }
 
+    /// Whether the rule lets traffic to `port` through: TCP and UDP rules by their port
+    /// range, all-traffic rules always; other protocols (ICMP...) have no ports.
+    fn opens_port(&self, port: u16) -> bool {
+        let port = i32::from(port);
+        match self.protocol.as_str() {
+            "-1" => true,
+            "tcp" | "udp" => self.from <= port && port <= self.to,
+            _ => false,
+        }
+    }
+
+    /// Whether the rule opens exactly this one TCP or UDP port.
+    fn opens_only_port(&self, port: u16) -> bool {
+        let port = i32::from(port);
+        matches!(self.protocol.as_str(), "tcp" | "udp") && self.from == port && self.to == port
+    }
+
     /// The pieces of this rule's port range left when `port` is cut out of it.
     fn without_port(&self, port: i32) -> Vec<ScopedRule> {
         [(self.from, port - 1), (port + 1, self.to)]
@@ -336,20 +396,53 @@ impl ScopedRule {
     }
 }
 
+/// A CIDR block as its address and prefix length, or None when the text is not one.
+fn network(text: &str) -> Option<(IpAddr, u8)> {
+    let (addr, prefix) = text.split_once('/')?;
+    Some((addr.parse().ok()?, prefix.parse().ok()?))
+}
+
 /// Whether two CIDR blocks are the same network, whatever their spelling (`::/0`, `0::/0`).
 fn same_cidr(a: &str, b: &str) -> bool {
-    let parse = |text: &str| {
-        let (addr, prefix) = text.split_once('/')?;
-        Some((addr.parse::<IpAddr>().ok()?, prefix.parse::<u8>().ok()?))
-    };
-    match (parse(a), parse(b)) {
+    match (network(a), network(b)) {
         (Some(network_a), Some(network_b)) => network_a == network_b,
         _ => a == b,
     }
 }
 
-/// The group's rules of one direction that open exactly `scope` (IPv4 or IPv6).
-fn rules_for_scope(group: &SecurityGroup, direction: Direction, scope: &str) -> Vec<ScopedRule> {
+/// Whether a rule open to `rule_cidr` opens every address of `scope`: a block of the same
+/// address family holding the scope. `0.0.0.0/0` and `::/0` are both "anywhere": a rule open
+/// to the whole IPv6 internet is as open as one open to the whole IPv4 internet.
+fn covers(rule_cidr: &str, scope: &str) -> bool {
+    let (Some((rule_addr, rule_prefix)), Some((scope_addr, scope_prefix))) =
+        (network(rule_cidr), network(scope))
+    else {
+        return rule_cidr == scope;
+    };
+    if rule_prefix == 0 && scope_prefix == 0 {
+        return true;
+    }
+    let bits = |addr: IpAddr| match addr {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32u8),
+        IpAddr::V6(a) => (u128::from(a), 128u8),
+    };
+    let ((rule_bits, width), (scope_bits, scope_width)) = (bits(rule_addr), bits(scope_addr));
+    if width != scope_width || rule_prefix > scope_prefix || scope_prefix > width {
+        return false;
+    }
+    let host_bits = u32::from(width - rule_prefix);
+    let network_mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
+    rule_bits & network_mask == scope_bits & network_mask
+}
+
+/// Whether two scopes are the same, `0.0.0.0/0` and `::/0` both meaning anywhere.
+fn same_scope(a: &str, b: &str) -> bool {
+    covers(a, b) && covers(b, a)
+}
+
+/// Every CIDR entry (IPv4 and IPv6) of the group's rules of one direction, one per CIDR.
+/// Rules whose peer is another group or a prefix list have no CIDR and are not listed.
+fn cidr_rules(group: &SecurityGroup, direction: Direction) -> Vec<ScopedRule> {
     permissions(group, direction)
         .iter()
         .flat_map(|p| {
@@ -360,17 +453,24 @@ fn rules_for_scope(group: &SecurityGroup, direction: Direction, scope: &str) -> 
                 .map(|r| (r.cidr_ipv6(), r.description()));
             v4.chain(v6)
                 .filter_map(|(cidr, description)| {
-                    let cidr = cidr.filter(|c| same_cidr(c, scope))?;
                     Some(ScopedRule {
                         protocol: p.ip_protocol().unwrap_or_default().to_string(),
                         from: p.from_port().unwrap_or(-1),
                         to: p.to_port().unwrap_or(-1),
-                        cidr: cidr.to_string(),
+                        cidr: cidr?.to_string(),
                         description: description.map(str::to_string),
                     })
                 })
                 .collect::<Vec<_>>()
         })
+        .collect()
+}
+
+/// The group's rules of one direction that open exactly `scope` (IPv4 or IPv6).
+fn rules_for_scope(group: &SecurityGroup, direction: Direction, scope: &str) -> Vec<ScopedRule> {
+    cidr_rules(group, direction)
+        .into_iter()
+        .filter(|r| same_cidr(&r.cidr, scope))
         .collect()
 }
 
@@ -554,6 +654,416 @@ async fn sg_single_rule_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotO
     Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message.join(". ")).with_changes(changes))
 }
 
+/// Before revoking the `removed` rules (as rendered): already compliant when there are none,
+/// the list of revokes in dry-run, or None to go ahead.
+fn before_revoking(
+    input: &BotInput,
+    group_id: &str,
+    wanted: &str,
+    removed: &[String],
+) -> Option<BotOutcome> {
+    if removed.is_empty() {
+        return Some(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("Security group {group_id} has no {wanted}"),
+        ));
+    }
+    dry_run(input).then(|| {
+        BotOutcome::new(
+            input,
+            OutcomeStatus::DryRun,
+            format!(
+                "Would revoke {} rule(s) of security group {group_id}: {}",
+                removed.len(),
+                removed.join("; ")
+            ),
+        )
+        .with_changes(revoke_lines(removed))
+    })
+}
+
+fn revoke_lines(removed: &[String]) -> Vec<String> {
+    removed.iter().map(|r| format!("revoke {r}")).collect()
+}
+
+/// The outcome once the `removed` rules are revoked.
+fn revoked(input: &BotInput, group_id: &str, removed: &[String]) -> BotOutcome {
+    BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!(
+            "Revoked {} rule(s) of security group {group_id}: {}",
+            removed.len(),
+            removed.join("; ")
+        ),
+    )
+    .with_changes(revoke_lines(removed))
+}
+
+/// Revoke these rules of one direction (or list them in dry-run) and report.
+async fn revoke_permissions(
+    input: &BotInput,
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+    direction: Direction,
+    matched: Vec<IpPermission>,
+    wanted: &str,
+) -> Result<BotOutcome, BotError> {
+    let removed: Vec<String> = matched
+        .iter()
+        .map(|p| render_permission(direction, p))
+        .collect();
+    if let Some(outcome) = before_revoking(input, group_id, wanted, &removed) {
+        return Ok(outcome);
+    }
+    revoke(ec2, group_id, direction, matched).await?;
+    Ok(revoked(input, group_id, &removed))
+}
+
+/// The rules `sg_rules_delete_by_scope` and `intelligence_sg_rules_delete_by_scope` remove:
+/// open to a block holding the scope, on exactly the port (any port for `*`), of the protocol
+/// (any for `*`).
+fn matches_by_scope(params: &SgRulesDeleteByScopeParams, rule: &ScopedRule) -> bool {
+    covers(&rule.cidr, &params.scope)
+        && params.port.is_none_or(|port| rule.opens_only_port(port))
+        && params
+            .protocol
+            .is_none_or(|protocol| rule.protocol == protocol.ip_protocol())
+}
+
+/// How the by-scope bots name the rules they look for.
+fn by_scope_wanted(params: &SgRulesDeleteByScopeParams) -> String {
+    let port = params
+        .port
+        .map_or("any port".to_string(), |p| format!("port {p}"));
+    let protocol = match params.protocol {
+        None => "any protocol",
+        Some(RuleProtocol::All) => "all traffic",
+        Some(protocol) => protocol.ip_protocol(),
+    };
+    format!(
+        "{} rule open to {} on {port} ({protocol})",
+        direction_word(params.direction),
+        params.scope
+    )
+}
+
+async fn sg_rules_delete_by_scope(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    let params: SgRulesDeleteByScopeParams = params(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let Some(group) = describe_security_group(&ec2, group_id).await? else {
+        return Ok(group_gone(input, group_id));
+    };
+    let matched = cidr_rules(&group, params.direction)
+        .iter()
+        .filter(|r| matches_by_scope(&params, r))
+        .map(ScopedRule::permission)
+        .collect();
+    let wanted = by_scope_wanted(&params);
+    revoke_permissions(input, &ec2, group_id, params.direction, matched, &wanted).await
+}
+
+async fn intelligence_sg_rules_delete_by_scope(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    let params: SgRulesDeleteByScopeParams = params(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    if describe_security_group(&ec2, group_id).await?.is_none() {
+        return Ok(group_gone(input, group_id));
+    }
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(Filter::builder().name("group-id").values(group_id).build())
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| {
+            bot_error(
+                &format!("listing the rules of security group {group_id}"),
+                e,
+            )
+        })?;
+    let egress = params.direction == Direction::Outbound;
+    let matched: Vec<(String, ScopedRule)> = rules
+        .iter()
+        .filter(|r| r.is_egress() == Some(egress))
+        .filter_map(|r| {
+            let rule = ScopedRule {
+                protocol: r.ip_protocol().unwrap_or_default().to_string(),
+                from: r.from_port().unwrap_or(-1),
+                to: r.to_port().unwrap_or(-1),
+                cidr: r.cidr_ipv4().or(r.cidr_ipv6())?.to_string(),
+                description: r.description().map(str::to_string),
+            };
+            Some((r.security_group_rule_id()?.to_string(), rule))
+        })
+        .filter(|(_, rule)| matches_by_scope(&params, rule))
+        .collect();
+    let removed: Vec<String> = matched
+        .iter()
+        .map(|(_, rule)| render_permission(params.direction, &rule.permission()))
+        .collect();
+    if let Some(outcome) = before_revoking(input, group_id, &by_scope_wanted(&params), &removed) {
+        return Ok(outcome);
+    }
+    let ids: Vec<String> = matched.into_iter().map(|(id, _)| id).collect();
+    let doing = format!(
+        "revoking {} rules {} of security group {group_id}",
+        rule_kind(params.direction),
+        ids.join(", ")
+    );
+    match params.direction {
+        Direction::Inbound => ec2
+            .revoke_security_group_ingress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(ids.clone()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| bot_error(&doing, e)),
+        Direction::Outbound => ec2
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .set_security_group_rule_ids(Some(ids.clone()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| bot_error(&doing, e)),
+    }?;
+    let mut outcome = revoked(input, group_id, &removed);
+    outcome.message = format!("{} (rule ids {})", outcome.message, ids.join(", "));
+    Ok(outcome)
+}
+
+async fn sg_delete_not_matching_cidr(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    let params: SgDeleteNotMatchingCidrParams = params(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let Some(group) = describe_security_group(&ec2, group_id).await? else {
+        return Ok(group_gone(input, group_id));
+    };
+    let matched = cidr_rules(&group, params.direction)
+        .iter()
+        .filter(|r| r.opens_port(params.port) && !covers(&params.cidr, &r.cidr))
+        .map(ScopedRule::permission)
+        .collect();
+    let wanted = format!(
+        "{} rule opening port {} to a scope outside {}",
+        direction_word(params.direction),
+        params.port,
+        params.cidr
+    );
+    revoke_permissions(input, &ec2, group_id, params.direction, matched, &wanted).await
+}
+
+/// The rule without its whitelisted CIDRs, ready to revoke; None when nothing is left.
+fn without_whitelisted(permission: &IpPermission, whitelist: &[String]) -> Option<IpPermission> {
+    let listed =
+        |cidr: Option<&str>| cidr.is_some_and(|c| whitelist.iter().any(|w| same_cidr(w, c)));
+    let mut permission = revocable(permission);
+    if let Some(ranges) = permission.ip_ranges.as_mut() {
+        ranges.retain(|r| !listed(r.cidr_ip()));
+    }
+    if let Some(ranges) = permission.ipv6_ranges.as_mut() {
+        ranges.retain(|r| !listed(r.cidr_ipv6()));
+    }
+    let peers = permission.ip_ranges().len()
+        + permission.ipv6_ranges().len()
+        + permission.prefix_list_ids().len()
+        + permission.user_id_group_pairs().len();
+    (peers > 0).then_some(permission)
+}
+
+async fn sg_clear_rules_for_any_scope(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    let params: SgClearRulesForAnyScopeParams = params(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let Some(group) = describe_security_group(&ec2, group_id).await? else {
+        return Ok(group_gone(input, group_id));
+    };
+    let protocol = params.protocol.ip_protocol();
+    let port = i32::from(params.port);
+    let matched = permissions(&group, params.direction)
+        .iter()
+        .filter(|p| {
+            p.ip_protocol() == Some(protocol)
+                && (params.protocol == RuleProtocol::All
+                    || (p.from_port() == Some(port) && p.to_port() == Some(port)))
+        })
+        .filter_map(|p| without_whitelisted(p, &params.whitelist))
+        .collect();
+    let rule = match params.protocol {
+        RuleProtocol::All => "all-traffic rule".to_string(),
+        _ => format!("{protocol} port {port} rule"),
+    };
+    let wanted = if params.whitelist.is_empty() {
+        format!("{} {rule}", direction_word(params.direction))
+    } else {
+        format!(
+            "{} {rule} open to a scope outside the whitelist {}",
+            direction_word(params.direction),
+            params.whitelist.join(",")
+        )
+    };
+    revoke_permissions(input, &ec2, group_id, params.direction, matched, &wanted).await
+}
+
+async fn sg_modify_scope_by_port(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    let params: SgModifyScopeByPortParams = params(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let Some(group) = describe_security_group(&ec2, group_id).await? else {
+        return Ok(group_gone(input, group_id));
+    };
+    let direction = params.direction;
+    let new_scope = &params.change_scope_to;
+    let live = cidr_rules(&group, direction);
+    let old: Vec<ScopedRule> = live
+        .iter()
+        .filter(|r| {
+            r.opens_port(params.port)
+                && params
+                    .change_scope_from
+                    .as_deref()
+                    .is_none_or(|from| same_scope(&r.cidr, from))
+                && !same_cidr(&r.cidr, new_scope)
+        })
+        .cloned()
+        .collect();
+    let mut add: Vec<ScopedRule> = Vec::new();
+    for rule in &old {
+        let moved = ScopedRule {
+            cidr: new_scope.clone(),
+            ..rule.clone()
+        };
+        if !live
+            .iter()
+            .chain(&add)
+            .any(|r| r.same_ports(&moved) && same_cidr(&r.cidr, new_scope))
+        {
+            add.push(moved);
+        }
+    }
+    let from = params.change_scope_from.as_deref().unwrap_or("any scope");
+    if old.is_empty() {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!(
+                "Security group {group_id} has no {} rule on port {} open to {from} other than {new_scope}",
+                direction_word(direction),
+                params.port
+            ),
+        ));
+    }
+    let render = |rule: &ScopedRule| render_permission(direction, &rule.permission());
+    let changes: Vec<String> = add
+        .iter()
+        .map(|r| format!("authorize {}", render(r)))
+        .chain(old.iter().map(|r| format!("revoke {}", render(r))))
+        .collect();
+    let summary = format!(
+        "{} rule(s) of security group {group_id} on port {} from {from} to {new_scope}",
+        old.len(),
+        params.port
+    );
+    if dry_run(input) {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::DryRun,
+            format!("Would move {summary}"),
+        )
+        .with_changes(changes));
+    }
+    // The new scope first, so that what stays allowed is never cut off in between.
+    if !add.is_empty() {
+        authorize(
+            &ec2,
+            group_id,
+            direction,
+            add.iter().map(ScopedRule::permission).collect(),
+        )
+        .await?;
+    }
+    revoke(
+        &ec2,
+        group_id,
+        direction,
+        old.iter().map(ScopedRule::permission).collect(),
+    )
+    .await?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Moved {summary}: {}", changes.join("; ")),
+    )
+    .with_changes(changes))
+}
+
+async fn sg_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let group_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let already_gone = || {
+        BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("Security group {group_id} does not exist (any more): nothing to delete"),
+        )
+    };
+    let Some(group) = describe_security_group(&ec2, group_id).await? else {
+        return Ok(already_gone());
+    };
+    let name = group.group_name().unwrap_or_default();
+    if name == "default" {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("Security group {group_id} is the default group of its VPC, which EC2 never deletes"),
+        ));
+    }
+    let change = format!("delete security group {group_id} ({name})");
+    if dry_run(input) {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::DryRun,
+            format!("Would delete security group {group_id} ({name})"),
+        )
+        .with_changes(vec![change]));
+    }
+    match ec2.delete_security_group().group_id(group_id).send().await {
+        Ok(_) => Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Remediated,
+            format!("Security group {group_id} ({name}) successfully deleted"),
+        )
+        .with_changes(vec![change])),
+        Err(e) if code(&e) == Some("InvalidGroup.NotFound") => Ok(already_gone()),
+        Err(e) => Err(bot_error(
+            &format!("deleting security group {group_id} ({name})"),
+            e,
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,6 +1150,28 @@ mod tests {
             render_permission(Direction::Outbound, &rule("-1", -1, -1).permission()),
             "outbound all traffic to 0.0.0.0/0"
         );
+    }
+
+    #[test]
+    fn a_rule_covers_the_blocks_inside_its_own_and_anywhere_is_anywhere() {
+        assert!(covers("0.0.0.0/0", "10.0.0.0/8"));
+        assert!(covers("10.0.0.0/8", "10.1.0.0/16"));
+        assert!(covers("10.0.0.0/8", "10.0.0.0/8"));
+        assert!(!covers("10.1.0.0/16", "10.0.0.0/8"));
+        assert!(!covers("192.168.0.0/16", "10.0.0.0/8"));
+        assert!(
+            covers("::/0", "0.0.0.0/0"),
+            "the IPv6 world is as open as the IPv4 world"
+        );
+        assert!(covers("0.0.0.0/0", "::/0"));
+        assert!(
+            !covers("::/0", "10.0.0.0/8"),
+            "families differ below anywhere"
+        );
+        assert!(covers("2001:db8::/32", "2001:db8:1::/48"));
+        assert!(!covers("2001:db8::/32", "2001:db9::/32"));
+        assert!(same_scope("::/0", "0.0.0.0/0"));
+        assert!(!same_scope("10.0.0.0/8", "10.0.0.0/16"));
     }
 
     #[test]

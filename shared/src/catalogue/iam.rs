@@ -1,7 +1,56 @@
-//! IAM bots.
+//! IAM bots: quarantining users and roles, and the users' credentials (access keys, console
+//! passwords) and the account's password policy and credential report.
 
-use super::{parse_as, BotSpec, Phase};
-use crate::params::NoParams;
+use super::{parse_as, BotSpec, ParamSpec, Phase};
+use crate::params::{DeactivateUnusedAccessKeyParams, NoParams, PasswordPolicyParams};
+
+const PASSWORD_POLICY_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        name: "MinimumPasswordLength",
+        description: "6 to 128",
+        required: true,
+    },
+    ParamSpec {
+        name: "RequireSymbols",
+        description: "true or false",
+        required: true,
+    },
+    ParamSpec {
+        name: "RequireNumbers",
+        description: "true or false",
+        required: true,
+    },
+    ParamSpec {
+        name: "RequireUppercaseCharacters",
+        description: "true or false",
+        required: true,
+    },
+    ParamSpec {
+        name: "RequireLowercaseCharacters",
+        description: "true or false",
+        required: true,
+    },
+    ParamSpec {
+        name: "AllowUsersToChangePassword",
+        description: "true or false",
+        required: true,
+    },
+    ParamSpec {
+        name: "MaxPasswordAge",
+        description: "days, 1 to 1095",
+        required: true,
+    },
+    ParamSpec {
+        name: "PasswordReusePrevention",
+        description: "previous passwords remembered, 1 to 24",
+        required: true,
+    },
+    ParamSpec {
+        name: "HardExpiry",
+        description: "true or false: an expired password can only be reset by an administrator",
+        required: true,
+    },
+];
 
 /// The iam bots of the catalogue.
 pub const BOTS: &[BotSpec] = &[
@@ -16,6 +65,110 @@ pub const BOTS: &[BotSpec] = &[
         params: &[],
         example: "AUTO: iam_quarantine_user",
         differences: "Builds the policy ARN from the finding's account (the account the step acts in), not entity.accountNumber; a user that already has the policy is already compliant; a missing user is skipped before any policy is created.",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_quarantine_role",
+        summary: "Attach the deny-all policy quarantine_deny_all_policy to the IAM role (creating the policy once per account).",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "IamRole",
+        changes_instance: false,
+        iam_actions: &["iam:AttachRolePolicy", "iam:CreatePolicy", "iam:GetPolicy", "iam:ListAttachedRolePolicies"],
+        params: &[],
+        example: "AUTO: iam_quarantine_role",
+        differences: "Same policy and logic as iam_quarantine_user: the policy ARN comes from the finding's account, not entity.accountNumber; a role that already has the policy is already compliant; a missing role is skipped before any policy is created.",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_user_disable_console_password",
+        summary: "Delete the IAM user's login profile, so the user can no longer sign in to the console (access keys are untouched).",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "IamUser",
+        changes_instance: false,
+        iam_actions: &["iam:DeleteLoginProfile", "iam:GetLoginProfile", "iam:GetUser"],
+        params: &[],
+        example: "AUTO: iam_user_disable_console_password",
+        differences: "Acts in the finding's account (the original used the function's own account); a user without a console password is already compliant; a missing user is skipped.",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_user_force_password_change",
+        summary: "Require the IAM user to set a new console password at the next sign-in.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "IamUser",
+        changes_instance: false,
+        iam_actions: &["iam:GetLoginProfile", "iam:GetUser", "iam:UpdateLoginProfile"],
+        params: &[],
+        example: "AUTO: iam_user_force_password_change",
+        differences: "A user whose password reset is already required is already compliant; a user without a console password, or a missing user, is skipped with the reason instead of failing.",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_user_deactivate_unused_access_key",
+        summary: "Deactivate the IAM user's active access keys unused for more than the given number of days (90 by default); never-used keys count from their creation.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "IamUser",
+        changes_instance: false,
+        iam_actions: &["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:UpdateAccessKey"],
+        params: &[ParamSpec { name: "days", description: "a key unused for more than this many days is deactivated (default 90; bare or days=<n>)", required: false }],
+        example: "AUTO: iam_user_deactivate_unused_access_key 90",
+        differences: "Acts in the finding's account (the original used the function's own account); lists every key (all pages); rejects a days value that is not a whole number of at least 1 at plan time; compares times, not whole days; a user with no such key is already compliant; a missing user is skipped.",
+        parse: parse_as::<DeactivateUnusedAccessKeyParams>,
+    },
+    BotSpec {
+        name: "iam_revoke_access_key",
+        summary: "Deactivate the access key created by the CloudTrail CreateAccessKey event behind the Log.ic finding.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "IamUser",
+        changes_instance: false,
+        iam_actions: &["cloudtrail:LookupEvents", "iam:ListAccessKeys", "iam:UpdateAccessKey"],
+        params: &[],
+        example: "AUTO: iam_revoke_access_key",
+        differences: "Acts in the finding's account (the original used the function's own account); takes the key and its owner from the event's responseElements (the original took the event's caller, who may be someone else than the key's owner); a finding without an alert time fails with InvalidInput; no matching event, or a missing user or key, is skipped; an inactive key is already compliant. Tested with a mocked CloudTrail (the local stack has no LookupEvents).",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_delete_access_key",
+        summary: "Delete the access key created by the CloudTrail CreateAccessKey event behind the Log.ic finding.",
+        phase: Phase::Destroy,
+        guard: false,
+        entity_type: "IamUser",
+        changes_instance: false,
+        iam_actions: &["cloudtrail:LookupEvents", "iam:DeleteAccessKey", "iam:ListAccessKeys"],
+        params: &[],
+        example: "AUTO: iam_delete_access_key",
+        differences: "Acts in the finding's account (the original used the function's own account); takes the key and its owner from the event's responseElements (the original took the event's caller, who may be someone else than the key's owner); a finding without an alert time fails with InvalidInput; no matching event, or a missing user, is skipped; a key already gone is already compliant. Tested with a mocked CloudTrail (the local stack has no LookupEvents).",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "iam_turn_on_password_policy",
+        summary: "Set the account password policy to the nine given values.",
+        phase: Phase::Modify,
+        guard: false,
+        entity_type: "any",
+        changes_instance: false,
+        iam_actions: &["iam:GetAccountPasswordPolicy", "iam:UpdateAccountPasswordPolicy"],
+        params: PASSWORD_POLICY_PARAMS,
+        example: "AUTO: iam_turn_on_password_policy MinimumPasswordLength:14 RequireSymbols:true RequireNumbers:true RequireUppercaseCharacters:true RequireLowercaseCharacters:true AllowUsersToChangePassword:true MaxPasswordAge:90 PasswordReusePrevention:24 HardExpiry:false",
+        differences: "A Name:value token is read by its name, bare values fill the remaining positions in order (the original went by position only); booleans are real (the original turned every boolean on); values out of IAM's ranges are rejected at plan time; a policy that already has the nine values is already compliant, and the changes list each value that differs.",
+        parse: parse_as::<PasswordPolicyParams>,
+    },
+    BotSpec {
+        name: "iam_generate_credential_report",
+        summary: "Ask IAM to generate the account's credential report and report the generation state.",
+        phase: Phase::Modify,
+        guard: false,
+        entity_type: "any",
+        changes_instance: false,
+        iam_actions: &["iam:GenerateCredentialReport"],
+        params: &[],
+        example: "AUTO: iam_generate_credential_report",
+        differences: "One call instead of polling until COMPLETE: a generation started is remediated (state STARTED or INPROGRESS); a report already fresh (COMPLETE) is already compliant.",
         parse: parse_as::<NoParams>,
     },
 ];

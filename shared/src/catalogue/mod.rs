@@ -11,9 +11,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::LazyLock;
 
+mod ec2_resources;
 mod iam;
+mod iam_policies;
 mod instance;
 mod kms;
+mod network;
 mod s3;
 mod security_group;
 
@@ -91,10 +94,13 @@ pub const SNAPSHOT_BOT: &str = "ec2_create_snapshot";
 /// The catalogue's areas; a new area's `BOTS` is added here.
 const AREAS: &[&[BotSpec]] = &[
     instance::BOTS,
+    ec2_resources::BOTS,
     security_group::BOTS,
+    network::BOTS,
     s3::BOTS,
     kms::BOTS,
     iam::BOTS,
+    iam_policies::BOTS,
 ];
 
 /// Every bot that may run.

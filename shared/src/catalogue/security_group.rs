@@ -1,7 +1,10 @@
 //! Security-group bots.
 
 use super::{parse_as, BotSpec, ParamSpec, Phase};
-use crate::params::{NoParams, SgSingleRuleDeleteParams};
+use crate::params::{
+    NoParams, SgClearRulesForAnyScopeParams, SgDeleteNotMatchingCidrParams,
+    SgModifyScopeByPortParams, SgRulesDeleteByScopeParams, SgSingleRuleDeleteParams,
+};
 
 /// The security group bots of the catalogue.
 pub const BOTS: &[BotSpec] = &[
@@ -43,4 +46,115 @@ pub const BOTS: &[BotSpec] = &[
         differences: "Matches against the group's live rules, not the finding's copy; accepts IPv6 scopes; rejects invalid split/protocol/scope values at plan time instead of guessing; the remaining ranges are added before the original range is revoked, in one call each, and a remaining range the group already has is not added twice; a port only inside a wider range with split=false is skipped with that reason; a missing group is skipped.",
         parse: parse_as::<SgSingleRuleDeleteParams>,
     },
+    BotSpec {
+        name: "sg_rules_delete_by_scope",
+        summary: "Revoke the security group's rules (one direction) open to a CIDR holding the given scope, optionally only on one port and protocol; no split.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"],
+        params: BY_SCOPE_PARAMS,
+        example: "AUTO: sg_rules_delete_by_scope 0.0.0.0/0 inbound 22 tcp",
+        differences: "Matches against the group's live rules, not the finding's copy; a rule open to ::/0 is as open as 0.0.0.0/0 (either scope matches both) and IPv6 scopes are accepted; invalid scope, direction, port or protocol values are rejected at plan time; all matching rules are revoked in one call, and a failed revoke fails the step instead of being reported as passed; nothing left to revoke is already compliant; a missing group is skipped.",
+        parse: parse_as::<SgRulesDeleteByScopeParams>,
+    },
+    BotSpec {
+        name: "intelligence_sg_rules_delete_by_scope",
+        summary: "For CloudGuard Intelligence findings: revoke the security group's rules (one direction) open to a CIDR holding the given scope, by rule id, optionally only on one port and protocol.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &[
+            "ec2:DescribeSecurityGroupRules",
+            "ec2:DescribeSecurityGroups",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+        ],
+        params: BY_SCOPE_PARAMS,
+        example: "AUTO: intelligence_sg_rules_delete_by_scope 0.0.0.0/0 inbound * *",
+        differences: "Honours the protocol parameter (the original parsed it and ignored it); declares ec2:DescribeSecurityGroupRules (the original's template misspelled it); IPv6 rules are matched too, ::/0 being as open as 0.0.0.0/0; checks that the group exists first, so a missing group is skipped rather than reported as having no rules; nothing left to revoke is already compliant.",
+        parse: parse_as::<SgRulesDeleteByScopeParams>,
+    },
+    BotSpec {
+        name: "sg_delete_not_matching_cidr",
+        summary: "Revoke every rule (one direction) that opens the port to a scope outside the given CIDR, the whole rule, without splitting its port range.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"],
+        params: &[
+            ParamSpec { name: "port", description: "port number the rules open (inside their port range; all-traffic rules open every port)", required: true },
+            ParamSpec { name: "cidr", description: "the only CIDR block allowed on the port, IPv4 or IPv6", required: true },
+            ParamSpec { name: "direction", description: "inbound or outbound", required: true },
+        ],
+        example: "AUTO: sg_delete_not_matching_cidr 22 10.163.0.0/16 inbound",
+        differences: "Matches against the group's live rules, not the finding's copy; IPv6 rules are checked too (an IPv6 scope is never inside an IPv4 CIDR, and ::/0 counts as 0.0.0.0/0); ICMP rules, which have no ports, are left alone; rules naming another group or a prefix list are left alone; nothing left to revoke is already compliant; a missing group is skipped.",
+        parse: parse_as::<SgDeleteNotMatchingCidrParams>,
+    },
+    BotSpec {
+        name: "sg_clear_rules_for_any_scope",
+        summary: "Revoke every source (or destination) of the rule opening exactly the port and protocol in one direction, except the whitelisted CIDR blocks.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &["ec2:DescribeSecurityGroups", "ec2:RevokeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress"],
+        params: &[
+            ParamSpec { name: "port", description: "the port the rule opens exactly (ignored for ALL)", required: true },
+            ParamSpec { name: "protocol", description: "TCP, UDP or ALL (the all-traffic rule)", required: true },
+            ParamSpec { name: "direction", description: "inbound or outbound", required: true },
+            ParamSpec { name: "whitelist", description: "CIDR blocks to keep, separated by commas without spaces (10.0.0.1/32,10.0.0.2/32); IPv4 or IPv6", required: false },
+        ],
+        example: "AUTO: sg_clear_rules_for_any_scope 22 tcp inbound 10.0.0.1/32,10.0.0.2/32",
+        differences: "Works without the optional whitelist (the original crashed with a NameError); the whitelist is checked at plan time and applies to IPv6 blocks too, compared as networks rather than as text; the protocol is case-insensitive and ALL clears the all-traffic rule; nothing left to revoke is already compliant instead of an error; a missing group is skipped.",
+        parse: parse_as::<SgClearRulesForAnyScopeParams>,
+    },
+    BotSpec {
+        name: "sg_modify_scope_by_port",
+        summary: "Move the rules (one direction) that open the port from one scope (or any, with *) to another, keeping each rule's protocol and whole port range.",
+        phase: Phase::Contain,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &[
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:DescribeSecurityGroups",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+        ],
+        params: &[
+            ParamSpec { name: "port", description: "port number inside the rules' port range (all-traffic rules hold every port)", required: true },
+            ParamSpec { name: "change_scope_from", description: "the CIDR block to replace, or * for any scope", required: true },
+            ParamSpec { name: "change_scope_to", description: "the new CIDR block, IPv4 or IPv6", required: true },
+            ParamSpec { name: "direction", description: "inbound or outbound", required: true },
+        ],
+        example: "AUTO: sg_modify_scope_by_port 22 0.0.0.0/0 10.0.0.0/24 inbound",
+        differences: "Matches against the group's live rules, not the finding's copy; the new scope is authorized before the old one is revoked, so allowed traffic never stops, and a rule the group already has is not added twice (the original only checked the first rule); IPv6 scopes work and ::/0 matches a change_scope_from of 0.0.0.0/0; a rule already on the new scope is left alone; ICMP rules are left alone; nothing left to move is already compliant; a missing group is skipped.",
+        parse: parse_as::<SgModifyScopeByPortParams>,
+    },
+    BotSpec {
+        name: "sg_delete",
+        summary: "Delete the security group.",
+        phase: Phase::Destroy,
+        guard: false,
+        entity_type: "SecurityGroup",
+        changes_instance: false,
+        iam_actions: &["ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups"],
+        params: &[],
+        example: "AUTO: sg_delete",
+        differences: "Acts in the finding's account and region; a group that no longer exists is already compliant (the goal, no group, holds); a VPC's default group is skipped with a reason; a group still in use fails with a Conflict naming the dependency instead of a generic error.",
+        parse: parse_as::<NoParams>,
+    },
+];
+
+/// The grammar shared by the two by-scope bots.
+const BY_SCOPE_PARAMS: &[ParamSpec] = &[
+    ParamSpec { name: "scope", description: "CIDR block; rules open to a block holding it are removed (0.0.0.0/0 and ::/0 both mean anywhere)", required: true },
+    ParamSpec { name: "direction", description: "inbound or outbound", required: true },
+    ParamSpec { name: "port", description: "a port number (rules opening exactly that port) or * for any port, ranges and all-traffic rules included", required: true },
+    ParamSpec { name: "protocol", description: "TCP, UDP, ALL (the all-traffic rule) or * for any protocol", required: true },
 ];

@@ -10,8 +10,27 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+mod s3;
+pub use s3::S3EnableEncryptionParams;
+mod network;
+pub use network::{FlowLogDestination, TrafficType, VpcTurnOnFlowLogsParams};
 mod security_group;
-pub use security_group::{Direction, RuleProtocol, SgSingleRuleDeleteParams};
+pub use security_group::{
+    Direction, RuleProtocol, SgClearRulesForAnyScopeParams, SgDeleteNotMatchingCidrParams,
+    SgModifyScopeByPortParams, SgRulesDeleteByScopeParams, SgSingleRuleDeleteParams,
+};
+mod iam_policies;
+pub use iam_policies::{
+    parse_policy_arn, policy_arn_in_account, AttachPolicyParams, BoundaryHolders,
+    CreateBoundaryParams, IdentityArn, IdentityKind, RemoveBoundaryParams,
+    UserDeleteInlinePoliciesParams, ACCOUNT_ID_PLACEHOLDER,
+};
+mod instance;
+pub use instance::{
+    AttachInstanceRoleParams, AttachSgParams, MarkForStopParams, TagFromVpcParams, TagParams,
+};
+mod iam;
+pub use iam::{DeactivateUnusedAccessKeyParams, PasswordPolicyParams};
 
 /// How a bot's tokens become its typed parameters.
 pub trait BotParams: Serialize + DeserializeOwned {
