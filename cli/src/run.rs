@@ -5,7 +5,7 @@
 use crate::local::deploy::Deployment;
 use crate::local::gateway::SNS_CAPTURE_PATH;
 use crate::local::{local_sdk_config, LOCAL_REGION};
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
+use aws_sdk_sfn::types::ExecutionStatus;
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_shared::audit::AuditRecord;
@@ -117,14 +117,6 @@ pub async fn view_execution(
     let states = history
         .events()
         .iter()
-        .filter(|e| {
-            e.r#type() == &HistoryEventType::TaskStateEntered
-                || e.r#type() == &HistoryEventType::MapStateEntered
-                || e.r#type() == &HistoryEventType::ChoiceStateEntered
-                || e.r#type() == &HistoryEventType::FailStateEntered
-                || e.r#type() == &HistoryEventType::SucceedStateEntered
-                || e.r#type() == &HistoryEventType::PassStateEntered
-        })
         .filter_map(|e| {
             e.state_entered_event_details()
                 .map(|d| d.name().to_string())

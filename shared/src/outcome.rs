@@ -29,6 +29,9 @@ pub enum OutcomeStatus {
     Skipped,
     /// Dry-run: `changes` lists what it would have done.
     DryRun,
+    /// Started, not finished (e.g. waiting for instances to stop): the state machine waits a
+    /// few seconds and runs the step again, so no Lambda sleeps.
+    InProgress,
 }
 
 /// What a bot did (or would do).

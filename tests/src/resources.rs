@@ -1,6 +1,6 @@
 //! Vulnerable resources created in moto for the tests, and their state read back.
 
-use aws_sdk_ec2::types::InstanceStateName;
+use aws_sdk_ec2::types::{InstanceNetworkInterfaceSpecification, InstanceStateName};
 
 /// A running instance (with its root EBS volume); returns its id.
 pub async fn running_instance(ec2: &aws_sdk_ec2::Client) -> String {
@@ -51,4 +51,53 @@ pub async fn snapshots_of(ec2: &aws_sdk_ec2::Client, instance_id: &str) -> Vec<S
         .iter()
         .filter_map(|s| s.snapshot_id().map(str::to_string))
         .collect()
+}
+
+/// A VPC with an attached internet gateway and one running instance with a public IP.
+pub async fn public_vpc(ec2: &aws_sdk_ec2::Client) -> (String, String, String) {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.42.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block("10.42.1.0/24")
+        .send()
+        .await
+        .unwrap();
+    let subnet_id = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw_id = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_string();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw_id)
+        .vpc_id(&vpc_id)
+        .send()
+        .await
+        .unwrap();
+    let run = ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .subnet_id(&subnet_id)
+                .associate_public_ip_address(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let instance_id = run.instances()[0].instance_id().unwrap().to_string();
+    (vpc_id, igw_id, instance_id)
 }

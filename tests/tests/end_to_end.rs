@@ -13,7 +13,7 @@ use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_tests::e2e::{
     json_deployment, local_planner, send_event, send_with, sns_event, text_deployment,
 };
-use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
+use cloudbots_tests::resources::{instance_state, public_vpc, running_instance, snapshots_of};
 use cloudbots_tests::{aws, stack};
 use serde_json::{json, Value};
 
@@ -403,4 +403,51 @@ async fn a_foreign_account_finding_is_refused_in_single_mode() {
         view.records[0].message
     );
     assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
+}
+
+#[tokio::test]
+async fn a_bot_in_progress_is_polled_by_the_state_machine_until_done() {
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let (vpc_id, igw_id, instance_id) = public_vpc(&ec2).await;
+    let finding = json!({
+        "reportTime": "2026-11-30T10:00:00.000Z",
+        "findingKey": format!("e2e-{vpc_id}"),
+        "rule": {"name": "VPC should not reach the internet", "complianceTags": "AUTO: igw_delete"},
+        "status": "Failed",
+        "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
+        "entity": {"id": vpc_id, "name": "prod", "type": "VPC", "region": "us_east_1"},
+    });
+    let sent = send_event(&sns_event("m-igw", &finding)).await;
+    let view = only_execution(&sent);
+    assert_eq!(view.status, "SUCCEEDED", "{view:?}");
+    assert_eq!(
+        invoked(&view.name),
+        ["igw_delete", "igw_delete", "report"],
+        "in progress, waited, then done"
+    );
+    assert!(
+        view.states.iter().any(|s| s == "WaitForBot"),
+        "{:?}",
+        view.states
+    );
+    assert_eq!(
+        record_statuses(view),
+        [(
+            "step#000".to_string(),
+            "igw_delete".to_string(),
+            AuditStatus::Remediated
+        )]
+    );
+    assert_eq!(
+        instance_state(&ec2, &instance_id).await,
+        InstanceStateName::Stopped
+    );
+    assert!(
+        ec2.describe_internet_gateways()
+            .internet_gateway_ids(&igw_id)
+            .send()
+            .await
+            .is_err(),
+        "the gateway is gone"
+    );
 }

@@ -8,6 +8,7 @@ pub mod ec2_resources;
 pub mod iam;
 pub mod iam_policies;
 pub mod instance;
+pub mod internet_gateway;
 pub mod kms;
 pub mod network;
 pub mod s3;
@@ -37,6 +38,7 @@ const AREAS: &[&[Bot]] = &[
     ec2_resources::BOTS,
     security_group::BOTS,
     network::BOTS,
+    internet_gateway::BOTS,
     s3::BOTS,
     kms::BOTS,
     iam::BOTS,

@@ -6,6 +6,26 @@ use crate::params::{NoParams, VpcTurnOnFlowLogsParams};
 /// The network bots of the catalogue.
 pub const BOTS: &[BotSpec] = &[
     BotSpec {
+        name: "igw_delete",
+        summary: "Cut the VPC off the internet: stop its instances that have a public IP, wait until they are stopped, then detach and delete its internet gateways.",
+        phase: Phase::Destroy,
+        guard: false,
+        entity_type: "VPC",
+        changes_instance: false,
+        iam_actions: &[
+            "ec2:DeleteInternetGateway",
+            "ec2:DescribeInstances",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeVpcs",
+            "ec2:DetachInternetGateway",
+            "ec2:StopInstances",
+        ],
+        params: &[],
+        example: "AUTO: igw_delete",
+        differences: "The wait happens in the state machine, not in the function: while public instances are still stopping the bot returns in_progress and is called again 5 seconds later (up to 10 minutes), instead of sleeping in a 120-second Lambda; it waits for every public instance, not only the first; it finds the gateways attached to the VPC from EC2 rather than the finding's copy; a VPC without a gateway is already compliant. The instances it stops are not snapshotted first (the finding's entity is the VPC): add ec2_create_snapshot rules on instances whose disks you need as evidence.",
+        parse: parse_as::<NoParams>,
+    },
+    BotSpec {
         name: "vpc_delete",
         summary: "Delete the VPC (EC2 refuses while subnets, gateways or other dependencies remain).",
         phase: Phase::Destroy,
