@@ -1,0 +1,177 @@
+//! Every bot's `AUTO:` grammar as the original documents it (positional, `key=value` with
+//! positional fallback, `Name:value`, quoted values, `$ACCOUNT_ID`): these lines, written the
+//! way users have them in their CloudGuard rulesets, plan cleanly; malformed variants are
+//! rejected before anything runs, each with a reason naming the bot and the problem.
+
+use cloudbots_shared::finding::from_cloudguard;
+use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
+use serde_json::json;
+
+fn plan_line(line: &str) -> Plan {
+    let finding = json!({
+        "reportTime": "2026-11-30T10:00:00Z",
+        "rule": {"name": "r", "complianceTags": line},
+        "status": "Failed",
+        "account": {"id": "123456789012", "vendor": "AWS"},
+        "entity": {"id": "res-1", "name": "res", "region": "us_east_1"},
+    });
+    let config = PlannerConfig {
+        snapshot_before_change: false,
+        ..Default::default()
+    };
+    plan(&from_cloudguard(&finding).unwrap(), &config)
+}
+
+const ACCEPTED: &[&str] = &[
+    "AUTO: acl_delete",
+    "AUTO: acl_revert_modification",
+    "AUTO: ami_set_to_private",
+    "AUTO: ec2_attach_instance_role role_arn=arn:aws:iam::$ACCOUNT_ID:instance-profile/web",
+    "AUTO: ec2_attach_instance_role arn:aws:iam::123456789012:instance-profile/web",
+    "AUTO: ec2_attach_sg quarantine-sg",
+    "AUTO: ec2_create_snapshot",
+    "AUTO: ec2_delete_key_pair",
+    "AUTO: ec2_detach_instance_role",
+    "AUTO: ec2_quarantine_instance",
+    "AUTO: ec2_release_eips",
+    "AUTO: ec2_stop_instance",
+    "AUTO: ec2_terminate_instance",
+    "AUTO: ec2_tag_instance_from_vpc Owner",
+    "AUTO: ec2_update_instance_role policy_arn=arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "AUTO: ec2_update_instance_role arn:aws:iam::$ACCOUNT_ID:policy/app",
+    "AUTO: igw_delete",
+    "AUTO: intelligence_sg_rules_delete_by_scope 0.0.0.0/0 inbound 22 tcp",
+    "AUTO: intelligence_sg_rules_delete_by_scope 10.0.0.0/8 outbound * *",
+    "AUTO: mark_for_stop_ec2_resource 3h",
+    "AUTO: mark_for_stop_ec2_resource 45m",
+    "AUTO: sg_clear_rules_for_any_scope 22 tcp inbound",
+    "AUTO: sg_clear_rules_for_any_scope 22 tcp inbound 10.0.0.0/8,192.168.0.0/16",
+    "AUTO: sg_delete",
+    "AUTO: sg_delete_not_matching_cidr 22 10.0.0.0/8 inbound",
+    "AUTO: sg_modify_scope_by_port 22 0.0.0.0/0 10.0.0.0/8 inbound",
+    "AUTO: sg_rules_delete",
+    "AUTO: sg_rules_delete_by_scope 0.0.0.0/0 inbound 22 tcp",
+    "AUTO: sg_rules_delete_by_scope 0.0.0.0/0 inbound * *",
+    "AUTO: sg_single_rule_delete split=false protocol=TCP scope=0.0.0.0/0 direction=inbound port=22",
+    "AUTO: sg_single_rule_delete true UDP 0.0.0.0/0 outbound 53",
+    "AUTO: tag_ec2_resource owner alice",
+    "AUTO: tag_ec2_resource \"owner\" \"security team\"",
+    "AUTO: vpc_delete",
+    "AUTO: vpc_isolate",
+    "AUTO: vpc_turn_on_flow_logs",
+    "AUTO: vpc_turn_on_flow_logs traffic_type=all destination=logs",
+    "AUTO: vpc_turn_on_flow_logs reject s3 arn:aws:s3:::flow-log-bucket",
+    "AUTO: s3_block_all_public_access",
+    "AUTO: s3_delete_acls",
+    "AUTO: s3_delete_bucket",
+    "AUTO: s3_delete_permissions",
+    "AUTO: s3_disable_static_website_hosting",
+    "AUTO: s3_enable_encryption s3",
+    "AUTO: s3_enable_encryption kms arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "AUTO: s3_enable_logging",
+    "AUTO: s3_enable_versioning",
+    "AUTO: s3_limit_access",
+    "AUTO: s3_only_allow_ssl",
+    "AUTO: iam_delete_access_key",
+    "AUTO: iam_delete_default_policy_version",
+    "AUTO: iam_detach_policy",
+    "AUTO: iam_entity_create_and_attach_permission_boundary",
+    "AUTO: iam_entity_create_and_attach_permission_boundary policy_name=Boundary --dryRun",
+    "AUTO: iam_entity_remove_permission_boundary entity_arn=arn:aws:iam::123456789012:role/app",
+    "AUTO: iam_entity_remove_permission_boundary entity_arn=all cloud_account_id=123456789012 --dryRun",
+    "AUTO: iam_generate_credential_report",
+    "AUTO: iam_group_delete_inline_policy",
+    "AUTO: iam_quarantine_role",
+    "AUTO: iam_quarantine_user",
+    "AUTO: iam_revoke_access_key",
+    "AUTO: iam_role_attach_policy policy_arn=arn:aws:iam::$ACCOUNT_ID:policy/limits",
+    "AUTO: iam_role_clone_with_non_enumerable_name",
+    "AUTO: iam_turn_on_password_policy MinimumPasswordLength:15 RequireSymbols:True RequireNumbers:True RequireUppercaseCharacters:True RequireLowercaseCharacters:True AllowUsersToChangePassword:True MaxPasswordAge:90 PasswordReusePrevention:24 HardExpiry:False",
+    "AUTO: iam_turn_on_password_policy 14 true true true true true 90 24 false",
+    "AUTO: iam_user_attach_policy arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "AUTO: iam_user_deactivate_unused_access_key",
+    "AUTO: iam_user_deactivate_unused_access_key 30",
+    "AUTO: iam_user_delete_inline_policies",
+    "AUTO: iam_user_delete_inline_policies arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "AUTO: iam_user_detach",
+    "AUTO: iam_user_disable_console_password",
+    "AUTO: iam_user_force_password_change",
+    "AUTO: kms_cmk_enable_key",
+    "AUTO: kms_enable_rotation",
+];
+
+const REJECTED: &[&str] = &[
+    "AUTO: ec2_attach_instance_role",
+    "AUTO: ec2_attach_sg",
+    "AUTO: ec2_update_instance_role policy_arn=ReadOnlyAccess",
+    "AUTO: intelligence_sg_rules_delete_by_scope 0.0.0.0/0 sideways 22 tcp",
+    "AUTO: mark_for_stop_ec2_resource soon",
+    "AUTO: sg_clear_rules_for_any_scope http tcp inbound",
+    "AUTO: sg_delete_not_matching_cidr 22 10.0.0.0 inbound",
+    "AUTO: sg_modify_scope_by_port 22 0.0.0.0/0 inbound",
+    "AUTO: sg_rules_delete_by_scope 0.0.0.0/0 inbound 70000 tcp",
+    "AUTO: sg_single_rule_delete split=maybe protocol=TCP scope=0.0.0.0/0 direction=inbound port=22",
+    "AUTO: tag_ec2_resource onlyOneToken",
+    "AUTO: vpc_turn_on_flow_logs traffic_type=some",
+    "AUTO: s3_enable_encryption kms",
+    "AUTO: s3_enable_encryption aes",
+    "AUTO: iam_entity_remove_permission_boundary entity_arn=all",
+    "AUTO: iam_role_attach_policy",
+    "AUTO: iam_turn_on_password_policy MinimumPasswordLength:15",
+    "AUTO: iam_turn_on_password_policy 3 true true true true true 90 24 false",
+    "AUTO: iam_user_deactivate_unused_access_key soon",
+    "AUTO: kms_enable_rotation now",
+];
+
+#[test]
+fn every_documented_line_plans_cleanly() {
+    for line in ACCEPTED {
+        let planned = plan_line(line);
+        let bot = line.split(' ').nth(1).unwrap();
+        assert!(
+            planned.rejected.is_empty(),
+            "{line}: {:?}",
+            planned.rejected
+        );
+        assert_eq!(planned.steps.len(), 1, "{line}");
+        assert_eq!(planned.steps[0].bot, bot, "{line}");
+    }
+}
+
+#[test]
+fn every_catalogued_bot_has_a_documented_line() {
+    for bot in cloudbots_shared::catalogue::CATALOGUE.iter() {
+        let prefix = format!("AUTO: {} ", bot.name);
+        let exact = format!("AUTO: {}", bot.name);
+        assert!(
+            ACCEPTED
+                .iter()
+                .any(|l| l.starts_with(&prefix) || **l == exact),
+            "{} has no line here",
+            bot.name
+        );
+    }
+}
+
+#[test]
+fn malformed_lines_are_rejected_with_a_precise_reason() {
+    for line in REJECTED {
+        let planned = plan_line(line);
+        let bot = line.split(' ').nth(1).unwrap();
+        assert!(
+            planned.steps.is_empty(),
+            "{line} planned {:?}",
+            planned.steps
+        );
+        let [rejected] = planned.rejected.as_slice() else {
+            panic!("{line}: {:?}", planned.rejected)
+        };
+        let prefix = format!("bad parameters for {bot}: ");
+        assert!(
+            rejected.reason.starts_with(&prefix) && rejected.reason.len() > prefix.len() + 10,
+            "{line}: {}",
+            rejected.reason
+        );
+        println!("{line}\n    → {}", rejected.reason);
+    }
+}
