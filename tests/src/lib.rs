@@ -3,6 +3,7 @@
 
 pub mod e2e;
 pub mod resources;
+pub mod security_groups;
 
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots;
@@ -91,4 +92,11 @@ pub async fn run_bot(input: BotInput) -> Result<BotOutcome, BotError> {
 pub async fn run_line(line: &str, entity: Value, mode: Mode) -> Result<BotOutcome, BotError> {
     let bot = line.split(' ').next().expect("a bot name").to_string();
     run_bot(step_input(line, entity, &bot, mode)).await
+}
+
+/// Plan and run `AUTO: <line>` on `entity`; a bot error fails the test, naming the line.
+pub async fn run_ok(line: &str, entity: Value, mode: Mode) -> BotOutcome {
+    run_line(line, entity, mode)
+        .await
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
 }

@@ -7,18 +7,12 @@
 use aws_sdk_ec2::types::{
     Filter, ImageAttributeName, LaunchPermission, LaunchPermissionModifications, PermissionGroup,
 };
-use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::resources::running_instance;
-use cloudbots_tests::{aws, entity, run_line, unique_name};
+use cloudbots_tests::{aws, entity, run_ok, unique_name};
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
 
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&aws().await)
@@ -79,7 +73,7 @@ async fn ami_set_to_private_removes_the_public_launch_permission() {
     assert!(is_public(&ec2, &image).await);
     let ami = entity("AMI", &image, "golden");
 
-    let dry = run("ami_set_to_private", ami.clone(), Mode::DryRun).await;
+    let dry = run_ok("ami_set_to_private", ami.clone(), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -89,15 +83,15 @@ async fn ami_set_to_private_removes_the_public_launch_permission() {
     );
     assert!(is_public(&ec2, &image).await, "dry-run changes nothing");
 
-    let first = run("ami_set_to_private", ami.clone(), Mode::Enforce).await;
+    let first = run_ok("ami_set_to_private", ami.clone(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(!is_public(&ec2, &image).await);
 
-    let second = run("ami_set_to_private", ami, Mode::Enforce).await;
+    let second = run_ok("ami_set_to_private", ami, Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(second.message, format!("AMI {image} is already private"));
 
-    let missing = run(
+    let missing = run_ok(
         "ami_set_to_private",
         entity("AMI", "ami-0123456789abcdef0", "gone"),
         Mode::Enforce,
@@ -136,7 +130,7 @@ async fn delete_key_pair_deletes_it_by_name_or_id() {
         .expect("create_key_pair");
     let key = entity("KeyPair", &name, &name);
 
-    let dry = run("ec2_delete_key_pair", key.clone(), Mode::DryRun).await;
+    let dry = run_ok("ec2_delete_key_pair", key.clone(), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert!(
         dry.changes[0].starts_with(&format!("delete key pair {name} (")),
@@ -145,13 +139,13 @@ async fn delete_key_pair_deletes_it_by_name_or_id() {
     );
     assert!(key_pair_id(&ec2, &name).await.is_some(), "dry-run keeps it");
 
-    let first = run("ec2_delete_key_pair", key.clone(), Mode::Enforce).await;
+    let first = run_ok("ec2_delete_key_pair", key.clone(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert_eq!(key_pair_id(&ec2, &name).await, None);
 
     // Gone is what the bot leaves: a second run (or a key deleted by hand) is compliant.
-    let second = run("ec2_delete_key_pair", key, Mode::Enforce).await;
+    let second = run_ok("ec2_delete_key_pair", key, Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -165,7 +159,7 @@ async fn delete_key_pair_deletes_it_by_name_or_id() {
         .await
         .expect("create_key_pair");
     let id = key_pair_id(&ec2, &by_id).await.unwrap();
-    let outcome = run(
+    let outcome = run_ok(
         "ec2_delete_key_pair",
         entity("KeyPair", &id, &by_id),
         Mode::Enforce,
@@ -208,7 +202,7 @@ async fn mark_for_stop_tags_the_deadline_once() {
     let ec2 = ec2().await;
     let id = running_instance(&ec2).await;
 
-    let dry = run("mark_for_stop_ec2_resource 3h", instance(&id), Mode::DryRun).await;
+    let dry = run_ok("mark_for_stop_ec2_resource 3h", instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert!(
         dry.changes[0].starts_with(&format!("tag {id} with marked_for_stop=")),
@@ -219,7 +213,7 @@ async fn mark_for_stop_tags_the_deadline_once() {
     assert_eq!(tag(&ec2, &id, "marked_for_stop").await, None, "dry-run");
 
     let before = now();
-    let first = run(
+    let first = run_ok(
         "mark_for_stop_ec2_resource 3h",
         instance(&id),
         Mode::Enforce,
@@ -236,7 +230,7 @@ async fn mark_for_stop_tags_the_deadline_once() {
         "now + 3h"
     );
 
-    let second = run(
+    let second = run_ok(
         "mark_for_stop_ec2_resource 1m",
         instance(&id),
         Mode::Enforce,
@@ -256,22 +250,22 @@ async fn tag_ec2_resource_sets_a_quoted_tag_and_replaces_a_different_value() {
     let id = running_instance(&ec2).await;
     let line = "tag_ec2_resource \"owner\" \"security team\"";
 
-    let dry = run(line, instance(&id), Mode::DryRun).await;
+    let dry = run_ok(line, instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(dry.changes, [format!("tag {id} with owner=security team")]);
     assert_eq!(tag(&ec2, &id, "owner").await, None, "dry-run");
 
-    let first = run(line, instance(&id), Mode::Enforce).await;
+    let first = run_ok(line, instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         tag(&ec2, &id, "owner").await.as_deref(),
         Some("security team")
     );
 
-    let second = run(line, instance(&id), Mode::Enforce).await;
+    let second = run_ok(line, instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
-    let plain = run("tag_ec2_resource owner alice", instance(&id), Mode::Enforce).await;
+    let plain = run_ok("tag_ec2_resource owner alice", instance(&id), Mode::Enforce).await;
     assert_eq!(plain.status, OutcomeStatus::Remediated);
     assert_eq!(
         plain.changes,

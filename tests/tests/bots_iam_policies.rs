@@ -10,16 +10,10 @@ use cloudbots_functions::bots::{self, iam_policies::user_detach_with};
 use cloudbots_functions::runtime::run_step;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::{Mode, Target};
-use cloudbots_tests::{aws, entity, run_bot, run_line, step_input, unique_name};
+use cloudbots_tests::{aws, entity, run_bot, run_line, run_ok, step_input, unique_name};
 use serde_json::{json, Value};
-
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
 
 async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
@@ -142,7 +136,7 @@ async fn role_attach_policy_attaches_the_policy_once() {
     let arn = "arn:aws:iam::aws:policy/ReadOnlyAccess";
     let line = format!("iam_role_attach_policy policy_arn={arn}");
 
-    let dry = run(&line, role_entity(&role), Mode::DryRun).await;
+    let dry = run_ok(&line, role_entity(&role), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -153,18 +147,18 @@ async fn role_attach_policy_attaches_the_policy_once() {
         "dry-run changes nothing"
     );
 
-    let first = run(&line, role_entity(&role), Mode::Enforce).await;
+    let first = run_ok(&line, role_entity(&role), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(role_policies(&iam, &role).await, vec![arn.to_string()]);
 
-    let second = run(&line, role_entity(&role), Mode::Enforce).await;
+    let second = run_ok(&line, role_entity(&role), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
         format!("IAM role {role} already has policy {arn} attached")
     );
 
-    let missing = run(&line, role_entity("cloudbots-no-such-role"), Mode::Enforce).await;
+    let missing = run_ok(&line, role_entity("cloudbots-no-such-role"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,
@@ -180,20 +174,20 @@ async fn user_attach_policy_resolves_the_account_placeholder() {
     let name = arn.rsplit('/').next().unwrap();
     let line = format!("iam_user_attach_policy arn:aws:iam::$ACCOUNT_ID:policy/{name}");
 
-    let dry = run(&line, user_entity(&user), Mode::DryRun).await;
+    let dry = run_ok(&line, user_entity(&user), Mode::DryRun).await;
     assert_eq!(
         dry.changes,
         vec![format!("attach policy {arn} to IAM user {user}")]
     );
     assert!(user_policies(&iam, &user).await.is_empty());
 
-    let first = run(&line, user_entity(&user), Mode::Enforce).await;
+    let first = run_ok(&line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(user_policies(&iam, &user).await, vec![arn.clone()]);
-    let second = run(&line, user_entity(&user), Mode::Enforce).await;
+    let second = run_ok(&line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
-    let missing = run(&line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
+    let missing = run_ok(&line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
 
     let absent = format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/cloudbots-no-such-policy");
@@ -240,7 +234,7 @@ async fn detach_policy_detaches_it_from_every_group_role_and_user() {
         .await
         .unwrap();
 
-    let dry = run("iam_detach_policy", policy_entity(&arn), Mode::DryRun).await;
+    let dry = run_ok("iam_detach_policy", policy_entity(&arn), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -252,14 +246,14 @@ async fn detach_policy_detaches_it_from_every_group_role_and_user() {
     );
     assert_eq!(role_policies(&iam, &role).await, vec![arn.clone()]);
 
-    let first = run("iam_detach_policy", policy_entity(&arn), Mode::Enforce).await;
+    let first = run_ok("iam_detach_policy", policy_entity(&arn), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert!(role_policies(&iam, &role).await.is_empty());
     assert!(user_policies(&iam, &user).await.is_empty());
     assert!(group_policies(&iam, &group).await.is_empty());
 
-    let second = run("iam_detach_policy", policy_entity(&arn), Mode::Enforce).await;
+    let second = run_ok("iam_detach_policy", policy_entity(&arn), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -267,7 +261,7 @@ async fn detach_policy_detaches_it_from_every_group_role_and_user() {
     );
 
     let absent = format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/cloudbots-gone");
-    let missing = run("iam_detach_policy", policy_entity(&absent), Mode::Enforce).await;
+    let missing = run_ok("iam_detach_policy", policy_entity(&absent), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,
@@ -311,7 +305,7 @@ async fn group_delete_inline_policy_deletes_every_inline_policy() {
             .expect("put_group_policy");
     }
 
-    let dry = run(
+    let dry = run_ok(
         "iam_group_delete_inline_policy",
         group_entity(&group),
         Mode::DryRun,
@@ -330,7 +324,7 @@ async fn group_delete_inline_policy_deletes_every_inline_policy() {
         "dry-run changes nothing"
     );
 
-    let first = run(
+    let first = run_ok(
         "iam_group_delete_inline_policy",
         group_entity(&group),
         Mode::Enforce,
@@ -339,7 +333,7 @@ async fn group_delete_inline_policy_deletes_every_inline_policy() {
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(group_inline(&iam, &group).await.is_empty());
 
-    let second = run(
+    let second = run_ok(
         "iam_group_delete_inline_policy",
         group_entity(&group),
         Mode::Enforce,
@@ -351,7 +345,7 @@ async fn group_delete_inline_policy_deletes_every_inline_policy() {
         format!("IAM group {group} has no inline policies")
     );
 
-    let missing = run(
+    let missing = run_ok(
         "iam_group_delete_inline_policy",
         group_entity("cloudbots-no-such-group"),
         Mode::Enforce,
@@ -381,7 +375,7 @@ async fn user_delete_inline_policies_attaches_replacements_then_deletes() {
         "iam_user_delete_inline_policies arn:aws:iam::aws:policy/ReadOnlyAccess,arn:aws:iam::$ACCOUNT_ID:policy/{name}"
     );
 
-    let dry = run(&line, user_entity(&user), Mode::DryRun).await;
+    let dry = run_ok(&line, user_entity(&user), Mode::DryRun).await;
     assert_eq!(
         dry.changes,
         vec![
@@ -396,7 +390,7 @@ async fn user_delete_inline_policies_attaches_replacements_then_deletes() {
     );
     assert!(user_policies(&iam, &user).await.is_empty());
 
-    let first = run(&line, user_entity(&user), Mode::Enforce).await;
+    let first = run_ok(&line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(user_inline(&iam, &user).await.is_empty());
     let mut attached = user_policies(&iam, &user).await;
@@ -408,10 +402,10 @@ async fn user_delete_inline_policies_attaches_replacements_then_deletes() {
     expected.sort();
     assert_eq!(attached, expected);
 
-    let second = run(&line, user_entity(&user), Mode::Enforce).await;
+    let second = run_ok(&line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
-    let missing = run(&line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
+    let missing = run_ok(&line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,
@@ -486,7 +480,7 @@ async fn delete_default_policy_version_restores_the_newest_other_version_once() 
         (vec!["v1".into(), "v2".into(), "v3".into()], "v3".into())
     );
 
-    let dry = run(
+    let dry = run_ok(
         "iam_delete_default_policy_version",
         policy_entity(&arn),
         Mode::DryRun,
@@ -505,7 +499,7 @@ async fn delete_default_policy_version_restores_the_newest_other_version_once() 
         "dry-run changes nothing"
     );
 
-    let first = run(
+    let first = run_ok(
         "iam_delete_default_policy_version",
         policy_entity(&arn),
         Mode::Enforce,
@@ -517,7 +511,7 @@ async fn delete_default_policy_version_restores_the_newest_other_version_once() 
         (vec!["v1".into(), "v2".into()], "v2".into())
     );
 
-    let second = run(
+    let second = run_ok(
         "iam_delete_default_policy_version",
         policy_entity(&arn),
         Mode::Enforce,
@@ -536,7 +530,7 @@ async fn delete_default_policy_version_restores_the_newest_other_version_once() 
     );
 
     let single = new_policy(&iam, "cloudbots-single", "s3:GetObject").await;
-    let only = run(
+    let only = run_ok(
         "iam_delete_default_policy_version",
         policy_entity(&single),
         Mode::Enforce,
@@ -549,7 +543,7 @@ async fn delete_default_policy_version_restores_the_newest_other_version_once() 
     );
 
     let absent = format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/cloudbots-gone");
-    let missing = run(
+    let missing = run_ok(
         "iam_delete_default_policy_version",
         policy_entity(&absent),
         Mode::Enforce,
@@ -745,7 +739,7 @@ async fn remove_permission_boundary_of_one_role() {
         } else {
             Mode::DryRun
         };
-        let dry = run(&line, target.clone(), mode).await;
+        let dry = run_ok(&line, target.clone(), mode).await;
         assert_eq!(dry.status, OutcomeStatus::DryRun, "{line}");
         assert_eq!(
             dry.changes,
@@ -764,18 +758,18 @@ async fn remove_permission_boundary_of_one_role() {
         "iam_entity_remove_permission_boundary entity_arn={}",
         role_arn(&role)
     );
-    let first = run(&line, target.clone(), Mode::Enforce).await;
+    let first = run_ok(&line, target.clone(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(role_boundary(&iam, &role).await, None);
 
-    let second = run(&line, target.clone(), Mode::Enforce).await;
+    let second = run_ok(&line, target.clone(), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
         format!("IAM role {role} has no permissions boundary")
     );
 
-    let missing = run(
+    let missing = run_ok(
         &format!(
             "iam_entity_remove_permission_boundary entity_arn={}",
             role_arn("cloudbots-no-such-role")
@@ -927,7 +921,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         .expect("attach_role_policy");
     let bot = "iam_role_clone_with_non_enumerable_name";
 
-    let dry = run(bot, role_entity(&role), Mode::DryRun).await;
+    let dry = run_ok(bot, role_entity(&role), Mode::DryRun).await;
     let shown = format!("{role}-<20 random characters>");
     assert_eq!(
         dry.changes,
@@ -938,7 +932,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         ]
     );
 
-    let first = run(bot, role_entity(&role), Mode::Enforce).await;
+    let first = run_ok(bot, role_entity(&role), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     let clone = first.artifacts[0].clone();
     let suffix = clone
@@ -1011,7 +1005,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         "the original is kept"
     );
 
-    let second = run(bot, role_entity(&role), Mode::Enforce).await;
+    let second = run_ok(bot, role_entity(&role), Mode::Enforce).await;
     assert_eq!(
         second.status,
         OutcomeStatus::AlreadyCompliant,
@@ -1028,7 +1022,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         .send()
         .await
         .unwrap();
-    let third = run(bot, role_entity(&role), Mode::Enforce).await;
+    let third = run_ok(bot, role_entity(&role), Mode::Enforce).await;
     assert_eq!(third.status, OutcomeStatus::Remediated);
     assert!(third.artifacts.is_empty(), "no new role");
     assert_eq!(
@@ -1042,7 +1036,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         vec!["read-buckets".to_string(), "write-logs".to_string()]
     );
 
-    let missing = run(bot, role_entity("cloudbots-no-such-role"), Mode::Enforce).await;
+    let missing = run_ok(bot, role_entity("cloudbots-no-such-role"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,

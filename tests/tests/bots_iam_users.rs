@@ -14,17 +14,11 @@ use cloudbots_functions::bots::iam::{
     deactivate_unused_access_keys_at, delete_access_key_with, revoke_access_key_with,
 };
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, entity, run_line, step_input, unique_name};
+use cloudbots_tests::{aws, entity, run_ok, step_input, unique_name};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
-
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
 
 async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
@@ -142,7 +136,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
     };
     assert!(!policy_exists().await);
 
-    let dry = run("iam_quarantine_role", role_entity(), Mode::DryRun).await;
+    let dry = run_ok("iam_quarantine_role", role_entity(), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -154,13 +148,13 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
     assert!(!policy_exists().await, "dry-run creates nothing");
     assert!(role_policies(&iam, &role).await.is_empty());
 
-    let first = run("iam_quarantine_role", role_entity(), Mode::Enforce).await;
+    let first = run_ok("iam_quarantine_role", role_entity(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert_eq!(first.artifacts, vec![policy_arn.clone()]);
     assert_eq!(role_policies(&iam, &role).await, vec![policy_arn.clone()]);
 
-    let second = run("iam_quarantine_role", role_entity(), Mode::Enforce).await;
+    let second = run_ok("iam_quarantine_role", role_entity(), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -168,7 +162,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
     );
 
     let other = new_role(&iam).await;
-    let reused = run(
+    let reused = run_ok(
         "iam_quarantine_role",
         entity("IamRole", &other, &other),
         Mode::Enforce,
@@ -185,7 +179,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
 
     // The user bot shares the policy: it attaches the same one without creating it.
     let user = new_user(&iam).await;
-    let quarantined = run("iam_quarantine_user", user_entity(&user), Mode::Enforce).await;
+    let quarantined = run_ok("iam_quarantine_user", user_entity(&user), Mode::Enforce).await;
     assert_eq!(
         quarantined.changes,
         vec![format!("attach policy {policy_arn} to IAM user {user}")]
@@ -194,7 +188,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
 
 #[tokio::test]
 async fn quarantine_role_skips_a_missing_role() {
-    let outcome = run(
+    let outcome = run_ok(
         "iam_quarantine_role",
         entity("IamRole", "cloudbots-no-role", "cloudbots-no-role"),
         Mode::Enforce,
@@ -215,7 +209,7 @@ async fn disable_console_password_deletes_the_login_profile() {
     let user = new_user_with_password(&iam).await;
     let line = "iam_user_disable_console_password";
 
-    let dry = run(line, user_entity(&user), Mode::DryRun).await;
+    let dry = run_ok(line, user_entity(&user), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -228,19 +222,19 @@ async fn disable_console_password_deletes_the_login_profile() {
         "dry-run changes nothing"
     );
 
-    let first = run(line, user_entity(&user), Mode::Enforce).await;
+    let first = run_ok(line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert!(!has_login_profile(&iam, &user).await);
 
-    let second = run(line, user_entity(&user), Mode::Enforce).await;
+    let second = run_ok(line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
         format!("IAM user {user} has no console password")
     );
 
-    let missing = run(line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
+    let missing = run_ok(line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,
@@ -268,7 +262,7 @@ async fn force_password_change_requires_a_new_password() {
     let line = "iam_user_force_password_change";
     assert!(!password_reset_required(&iam, &user).await);
 
-    let dry = run(line, user_entity(&user), Mode::DryRun).await;
+    let dry = run_ok(line, user_entity(&user), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -283,7 +277,7 @@ async fn force_password_change_requires_a_new_password() {
 
     // The local stack's UpdateLoginProfile drops the password when none is passed (AWS keeps
     // it), so the profile cannot be read back after this run: only the outcome is checked.
-    let first = run(line, user_entity(&user), Mode::Enforce).await;
+    let first = run_ok(line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
 
@@ -295,7 +289,7 @@ async fn force_password_change_requires_a_new_password() {
         .send()
         .await
         .expect("update_login_profile");
-    let compliant = run(line, user_entity(&reset), Mode::Enforce).await;
+    let compliant = run_ok(line, user_entity(&reset), Mode::Enforce).await;
     assert_eq!(compliant.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         compliant.message,
@@ -320,7 +314,7 @@ async fn force_password_change_skips_users_without_a_password_and_missing_users(
         ),
     ];
     for (user, reason) in cases {
-        let outcome = run(line, user_entity(&user), Mode::Enforce).await;
+        let outcome = run_ok(line, user_entity(&user), Mode::Enforce).await;
         assert_eq!(outcome.status, OutcomeStatus::Skipped, "{user}");
         assert_eq!(outcome.message, reason);
     }
@@ -353,7 +347,7 @@ async fn deactivate_unused_access_key_deactivates_only_active_keys_unused_for_to
     before.sort_by(|a, b| a.0.cmp(&b.0));
 
     // Today the keys are fresh: nothing to do.
-    let today = run(line, user_entity(&user), Mode::Enforce).await;
+    let today = run_ok(line, user_entity(&user), Mode::Enforce).await;
     assert_eq!(today.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         today.message,
@@ -397,7 +391,7 @@ async fn deactivate_unused_access_key_deactivates_only_active_keys_unused_for_to
         .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
-    let missing = run(line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
+    let missing = run_ok(line, user_entity("cloudbots-nobody"), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
     assert_eq!(
         missing.message,
@@ -634,7 +628,7 @@ async fn turn_on_password_policy_sets_the_nine_values_with_real_booleans() {
     assert_eq!(password_policy(&iam).await, None);
     let line = "iam_turn_on_password_policy MinimumPasswordLength:15 RequireSymbols:True RequireNumbers:true RequireUppercaseCharacters:False RequireLowercaseCharacters:true AllowUsersToChangePassword:true MaxPasswordAge:90 PasswordReusePrevention:24 HardExpiry:false";
 
-    let dry = run(line, entity.clone(), Mode::DryRun).await;
+    let dry = run_ok(line, entity.clone(), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -653,7 +647,7 @@ async fn turn_on_password_policy_sets_the_nine_values_with_real_booleans() {
     );
     assert_eq!(password_policy(&iam).await, None, "dry-run changes nothing");
 
-    let first = run(line, entity.clone(), Mode::Enforce).await;
+    let first = run_ok(line, entity.clone(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert_eq!(
@@ -662,7 +656,7 @@ async fn turn_on_password_policy_sets_the_nine_values_with_real_booleans() {
         "the booleans given as false stay off"
     );
 
-    let second = run(line, entity.clone(), Mode::Enforce).await;
+    let second = run_ok(line, entity.clone(), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -670,7 +664,7 @@ async fn turn_on_password_policy_sets_the_nine_values_with_real_booleans() {
     );
 
     // Positional values, and only what differs is reported.
-    let stricter = run(
+    let stricter = run_ok(
         "iam_turn_on_password_policy 15 true true true true true 90 24 false",
         entity,
         Mode::Enforce,
@@ -703,7 +697,7 @@ async fn generate_credential_report_asks_once_and_reports_the_state() {
     let line = "iam_generate_credential_report";
     assert_eq!(credential_report(&iam).await, None);
 
-    let dry = run(line, entity.clone(), Mode::DryRun).await;
+    let dry = run_ok(line, entity.clone(), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -715,7 +709,7 @@ async fn generate_credential_report_asks_once_and_reports_the_state() {
         "dry-run changes nothing"
     );
 
-    let first = run(line, entity.clone(), Mode::Enforce).await;
+    let first = run_ok(line, entity.clone(), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         first.message,
@@ -724,6 +718,6 @@ async fn generate_credential_report_asks_once_and_reports_the_state() {
     let report = credential_report(&iam).await.expect("a report exists");
     assert!(report.starts_with("user,arn,"), "{report}");
 
-    let second = run(line, entity, Mode::Enforce).await;
+    let second = run_ok(line, entity, Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 }

@@ -11,19 +11,13 @@ use aws_sdk_ec2::types::{
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cloudbots_functions::bots::instance::detach_instance_role_with;
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::resources::{instance_state, running_instance};
-use cloudbots_tests::{aws, entity, run_line, step_input, unique_name};
+use cloudbots_tests::{aws, entity, run_line, run_ok, step_input, unique_name};
 use serde_json::Value;
 
 const MISSING_INSTANCE: &str = "i-0123456789abcdef0";
-
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
 
 fn instance(id: &str) -> Value {
     entity("Instance", id, "web")
@@ -144,7 +138,7 @@ async fn open_ssh(ec2: &aws_sdk_ec2::Client, group_id: &str) {
 }
 
 async fn skipped_when_missing(line: &str) {
-    let outcome = run(line, instance(MISSING_INSTANCE), Mode::Enforce).await;
+    let outcome = run_ok(line, instance(MISSING_INSTANCE), Mode::Enforce).await;
     assert_eq!(outcome.status, OutcomeStatus::Skipped, "{line}");
     assert_eq!(
         outcome.message,
@@ -162,7 +156,7 @@ async fn quarantine_replaces_all_groups_with_one_empty_group_created_once_per_vp
     let before = groups_of(&ec2, &id).await;
     assert!(!before.is_empty());
 
-    let dry = run("ec2_quarantine_instance", instance(&id), Mode::DryRun).await;
+    let dry = run_ok("ec2_quarantine_instance", instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(dry.changes.len(), 2, "{:?}", dry.changes);
     assert_eq!(
@@ -180,7 +174,7 @@ async fn quarantine_replaces_all_groups_with_one_empty_group_created_once_per_vp
     );
     assert_eq!(group_named(&ec2, &vpc_id, "quarantine").await, None);
 
-    let first = run("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
+    let first = run_ok("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     let (quarantine, inbound, outbound) = group_named(&ec2, &vpc_id, "quarantine")
@@ -195,7 +189,7 @@ async fn quarantine_replaces_all_groups_with_one_empty_group_created_once_per_vp
     assert_eq!(first.artifacts, vec![quarantine.clone()]);
     assert!(first.message.contains(&before[0]), "{}", first.message);
 
-    let second = run("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
+    let second = run_ok("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
     // A second instance of the VPC joins the same group; a rule added to it meanwhile goes.
@@ -214,7 +208,7 @@ async fn quarantine_replaces_all_groups_with_one_empty_group_created_once_per_vp
         .instance_id()
         .unwrap()
         .to_string();
-    let joined = run("ec2_quarantine_instance", instance(&other), Mode::Enforce).await;
+    let joined = run_ok("ec2_quarantine_instance", instance(&other), Mode::Enforce).await;
     assert_eq!(joined.status, OutcomeStatus::Remediated);
     assert!(joined.artifacts.is_empty(), "no group created");
     assert_eq!(
@@ -238,7 +232,7 @@ async fn quarantine_skips_missing_and_terminated_instances() {
         .send()
         .await
         .unwrap();
-    let outcome = run("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
+    let outcome = run_ok("ec2_quarantine_instance", instance(&id), Mode::Enforce).await;
     assert_eq!(outcome.status, OutcomeStatus::Skipped);
     assert!(
         outcome.message.ends_with(": nothing to quarantine"),
@@ -269,7 +263,7 @@ async fn attach_sg_makes_the_named_group_the_only_one() {
         .to_string();
     let line = format!("ec2_attach_sg {name}");
 
-    let dry = run(&line, instance(&id), Mode::DryRun).await;
+    let dry = run_ok(&line, instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert!(
         dry.changes[0].ends_with(&format!(", with {group} ({name})")),
@@ -282,12 +276,12 @@ async fn attach_sg_makes_the_named_group_the_only_one() {
         "dry-run changes nothing"
     );
 
-    let first = run(&line, instance(&id), Mode::Enforce).await;
+    let first = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert_eq!(groups_of(&ec2, &id).await, vec![group.clone()]);
 
-    let second = run(&line, instance(&id), Mode::Enforce).await;
+    let second = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -308,7 +302,7 @@ async fn attach_sg_fails_on_an_unknown_group_and_skips_a_missing_instance() {
         err.message,
         format!("No security group named no-such-group in VPC {vpc_id} of instance {id}")
     );
-    let outcome = run(
+    let outcome = run_ok(
         "ec2_attach_sg default",
         instance(MISSING_INSTANCE),
         Mode::Enforce,
@@ -349,7 +343,7 @@ async fn release_eips_disassociates_and_releases_every_address() {
         .await
         .expect("associate_address");
 
-    let dry = run("ec2_release_eips", instance(&id), Mode::DryRun).await;
+    let dry = run_ok("ec2_release_eips", instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -362,12 +356,12 @@ async fn release_eips_disassociates_and_releases_every_address() {
         "dry-run keeps it"
     );
 
-    let first = run("ec2_release_eips", instance(&id), Mode::Enforce).await;
+    let first = run_ok("ec2_release_eips", instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert!(!addresses(&ec2).await.contains(&allocation), "released");
 
-    let second = run("ec2_release_eips", instance(&id), Mode::Enforce).await;
+    let second = run_ok("ec2_release_eips", instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -383,7 +377,7 @@ async fn terminate_instance_terminates_it_once() {
     let ec2 = ec2().await;
     let id = running_instance(&ec2).await;
 
-    let dry = run("ec2_terminate_instance", instance(&id), Mode::DryRun).await;
+    let dry = run_ok("ec2_terminate_instance", instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -391,14 +385,14 @@ async fn terminate_instance_terminates_it_once() {
     );
     assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
 
-    let first = run("ec2_terminate_instance", instance(&id), Mode::Enforce).await;
+    let first = run_ok("ec2_terminate_instance", instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(matches!(
         instance_state(&ec2, &id).await,
         InstanceStateName::Terminated | InstanceStateName::ShuttingDown
     ));
 
-    let second = run("ec2_terminate_instance", instance(&id), Mode::Enforce).await;
+    let second = run_ok("ec2_terminate_instance", instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     skipped_when_missing("ec2_terminate_instance").await;
 }
@@ -501,7 +495,7 @@ async fn attach_instance_role_associates_the_profile_with_the_finding_account() 
         "ec2_attach_instance_role role_arn=arn:aws:iam::$ACCOUNT_ID:instance-profile/{profile}"
     );
 
-    let dry = run(&line, instance(&id), Mode::DryRun).await;
+    let dry = run_ok(&line, instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -511,15 +505,15 @@ async fn attach_instance_role_associates_the_profile_with_the_finding_account() 
     );
     assert_eq!(profile_of(&ec2, &id).await, None, "dry-run changes nothing");
 
-    let first = run(&line, instance(&id), Mode::Enforce).await;
+    let first = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(profile_of(&ec2, &id).await, Some(profile_arn.clone()));
 
-    let second = run(&line, instance(&id), Mode::Enforce).await;
+    let second = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
     let (_, other, _) = role_in_profile(&iam).await;
-    let replace = run(
+    let replace = run_ok(
         &format!("ec2_attach_instance_role arn:aws:iam::123456789012:instance-profile/{other}"),
         instance(&id),
         Mode::Enforce,
@@ -533,7 +527,7 @@ async fn attach_instance_role_associates_the_profile_with_the_finding_account() 
     );
     assert_eq!(profile_of(&ec2, &id).await, Some(profile_arn), "kept");
 
-    let missing = run(&line, instance(MISSING_INSTANCE), Mode::Enforce).await;
+    let missing = run_ok(&line, instance(MISSING_INSTANCE), Mode::Enforce).await;
     assert_eq!(missing.status, OutcomeStatus::Skipped);
 }
 
@@ -573,7 +567,7 @@ async fn update_instance_role_attaches_the_policy_to_the_instance_role() {
     let line =
         format!("ec2_update_instance_role policy_arn=arn:aws:iam::$ACCOUNT_ID:policy/{policy}");
 
-    let dry = run(&line, instance(&id), Mode::DryRun).await;
+    let dry = run_ok(&line, instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert!(
         dry.changes[0].starts_with(&format!("attach policy {policy_arn} to IAM role {role} (")),
@@ -582,15 +576,15 @@ async fn update_instance_role_attaches_the_policy_to_the_instance_role() {
     );
     assert!(attached_policies(&iam, &role).await.is_empty(), "dry-run");
 
-    let first = run(&line, instance(&id), Mode::Enforce).await;
+    let first = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(attached_policies(&iam, &role).await, [policy_arn]);
 
-    let second = run(&line, instance(&id), Mode::Enforce).await;
+    let second = run_ok(&line, instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
     let bare = running_instance(&ec2).await;
-    let no_role = run(&line, instance(&bare), Mode::Enforce).await;
+    let no_role = run_ok(&line, instance(&bare), Mode::Enforce).await;
     assert_eq!(no_role.status, OutcomeStatus::Skipped);
     assert_eq!(
         no_role.message,
@@ -757,7 +751,7 @@ async fn tag_instance_from_vpc_copies_the_vpc_tag() {
         .expect("create_tags");
     let line = "ec2_tag_instance_from_vpc Owner";
 
-    let dry = run(line, instance(&id), Mode::DryRun).await;
+    let dry = run_ok(line, instance(&id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -767,17 +761,17 @@ async fn tag_instance_from_vpc_copies_the_vpc_tag() {
     );
     assert_eq!(instance_tag(&ec2, &id, "Owner").await, None, "dry-run");
 
-    let first = run(line, instance(&id), Mode::Enforce).await;
+    let first = run_ok(line, instance(&id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         instance_tag(&ec2, &id, "Owner").await.as_deref(),
         Some("network team")
     );
 
-    let second = run(line, instance(&id), Mode::Enforce).await;
+    let second = run_ok(line, instance(&id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 
-    let untagged = run(
+    let untagged = run_ok(
         "ec2_tag_instance_from_vpc CostCenter",
         instance(&id),
         Mode::Enforce,

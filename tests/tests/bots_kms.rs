@@ -1,16 +1,10 @@
 //! KMS key bots on the local stack: the key's real state after each run.
 
 use aws_sdk_kms::types::KeyState;
-use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, entity, run_line};
+use cloudbots_tests::{aws, entity, run_ok};
 use serde_json::Value;
-
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
 
 fn key_entity(id: &str) -> Value {
     entity("KMS", id, "cloudbots-test-key")
@@ -49,7 +43,7 @@ async fn cmk_enable_key_enables_a_disabled_key() {
         .await
         .expect("disable_key");
 
-    let dry = run("kms_cmk_enable_key", key_entity(&key_id), Mode::DryRun).await;
+    let dry = run_ok("kms_cmk_enable_key", key_entity(&key_id), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(dry.changes, vec![format!("enable key {key_id}")]);
     assert_eq!(
@@ -58,13 +52,13 @@ async fn cmk_enable_key_enables_a_disabled_key() {
         "dry-run changes nothing"
     );
 
-    let first = run("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
+    let first = run_ok("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.message, format!("Key {key_id} enabled"));
     assert_eq!(first.changes, dry.changes);
     assert_eq!(state(&kms, &key_id).await, KeyState::Enabled);
 
-    let second = run("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
+    let second = run_ok("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(second.message, format!("Key {key_id} is already enabled"));
 }
@@ -80,7 +74,7 @@ async fn cmk_enable_key_cancels_a_scheduled_deletion_of_a_key_named_by_arn() {
         .await
         .expect("schedule_key_deletion");
 
-    let dry = run("kms_cmk_enable_key", key_entity(&arn), Mode::DryRun).await;
+    let dry = run_ok("kms_cmk_enable_key", key_entity(&arn), Mode::DryRun).await;
     assert_eq!(
         dry.changes,
         vec![
@@ -90,7 +84,7 @@ async fn cmk_enable_key_cancels_a_scheduled_deletion_of_a_key_named_by_arn() {
     );
     assert_eq!(state(&kms, &key_id).await, KeyState::PendingDeletion);
 
-    let first = run("kms_cmk_enable_key", key_entity(&arn), Mode::Enforce).await;
+    let first = run_ok("kms_cmk_enable_key", key_entity(&arn), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     let metadata = kms
@@ -104,7 +98,7 @@ async fn cmk_enable_key_cancels_a_scheduled_deletion_of_a_key_named_by_arn() {
     assert_eq!(metadata.key_state(), Some(&KeyState::Enabled));
     assert_eq!(metadata.deletion_date(), None, "the deletion is cancelled");
 
-    let second = run("kms_cmk_enable_key", key_entity(&arn), Mode::Enforce).await;
+    let second = run_ok("kms_cmk_enable_key", key_entity(&arn), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 }
 
@@ -113,7 +107,7 @@ async fn cmk_enable_key_cancels_a_scheduled_deletion_of_a_key_named_by_arn() {
 #[tokio::test]
 async fn cmk_enable_key_skips_a_missing_key() {
     let key = "0d3e4f5a-1b2c-4d5e-8f90-123456789abc";
-    let outcome = run("kms_cmk_enable_key", key_entity(key), Mode::Enforce).await;
+    let outcome = run_ok("kms_cmk_enable_key", key_entity(key), Mode::Enforce).await;
     assert_eq!(outcome.status, OutcomeStatus::Skipped);
     assert_eq!(
         outcome.message,

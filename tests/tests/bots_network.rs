@@ -12,7 +12,7 @@ use cloudbots_functions::bots::network::{acl_delete_with, acl_revert_modificatio
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, entity, run_line, step_input, unique_name};
+use cloudbots_tests::{aws, entity, run_line, run_ok, step_input, unique_name};
 use serde_json::{json, Value};
 
 async fn ec2() -> aws_sdk_ec2::Client {
@@ -36,12 +36,6 @@ fn vpc_entity(id: &str) -> Value {
     entity("VPC", id, "cloudbots-test-vpc")
 }
 
-async fn run(line: &str, entity: Value, mode: Mode) -> BotOutcome {
-    run_line(line, entity, mode)
-        .await
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
-
 async fn vpc_exists(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> bool {
     match ec2.describe_vpcs().vpc_ids(vpc_id).send().await {
         Ok(out) => !out.vpcs().is_empty(),
@@ -62,16 +56,16 @@ async fn vpc_delete_deletes_the_vpc_and_then_finds_nothing_to_delete() {
     let ec2 = ec2().await;
     let vpc = new_vpc(&ec2).await;
 
-    let dry = run("vpc_delete", vpc_entity(&vpc), Mode::DryRun).await;
+    let dry = run_ok("vpc_delete", vpc_entity(&vpc), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(dry.changes, vec![format!("delete VPC {vpc}")]);
     assert!(vpc_exists(&ec2, &vpc).await, "dry-run changes nothing");
 
-    let first = run("vpc_delete", vpc_entity(&vpc), Mode::Enforce).await;
+    let first = run_ok("vpc_delete", vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(!vpc_exists(&ec2, &vpc).await);
 
-    let second = run("vpc_delete", vpc_entity(&vpc), Mode::Enforce).await;
+    let second = run_ok("vpc_delete", vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -128,7 +122,7 @@ async fn flow_logs_default_to_all_traffic_into_the_vpc_flow_logs_group_through_t
     let vpc = new_vpc(&ec2).await;
     let line = "vpc_turn_on_flow_logs";
 
-    let dry = run(line, vpc_entity(&vpc), Mode::DryRun).await;
+    let dry = run_ok(line, vpc_entity(&vpc), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes.last().unwrap(),
@@ -141,7 +135,7 @@ async fn flow_logs_default_to_all_traffic_into_the_vpc_flow_logs_group_through_t
         "dry-run changes nothing"
     );
 
-    let first = run(line, vpc_entity(&vpc), Mode::Enforce).await;
+    let first = run_ok(line, vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     let logs = flow_logs(&ec2, &vpc).await;
     assert_eq!(logs.len(), 1);
@@ -195,7 +189,7 @@ async fn flow_logs_default_to_all_traffic_into_the_vpc_flow_logs_group_through_t
         .unwrap();
     assert_eq!(groups.log_groups()[0].log_group_name(), Some("vpcFlowLogs"));
 
-    let second = run(
+    let second = run_ok(
         "vpc_turn_on_flow_logs traffic_type=reject destination=logs",
         vpc_entity(&vpc),
         Mode::Enforce,
@@ -227,7 +221,7 @@ async fn flow_logs_to_s3_go_to_the_bucket() {
     let arn = format!("arn:aws:s3:::{bucket}");
     let line = format!("vpc_turn_on_flow_logs traffic_type=reject destination=s3 s3_arn={arn}");
 
-    let dry = run(&line, vpc_entity(&vpc), Mode::DryRun).await;
+    let dry = run_ok(&line, vpc_entity(&vpc), Mode::DryRun).await;
     assert_eq!(
         dry.changes,
         vec![format!(
@@ -240,7 +234,7 @@ async fn flow_logs_to_s3_go_to_the_bucket() {
         "dry-run changes nothing"
     );
 
-    let first = run(&line, vpc_entity(&vpc), Mode::Enforce).await;
+    let first = run_ok(&line, vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     let logs = flow_logs(&ec2, &vpc).await;
     assert_eq!(logs.len(), 1);
@@ -251,20 +245,20 @@ async fn flow_logs_to_s3_go_to_the_bucket() {
     );
     assert_eq!(logs[0].log_destination(), Some(arn.as_str()));
 
-    let second = run(&line, vpc_entity(&vpc), Mode::Enforce).await;
+    let second = run_ok(&line, vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
 }
 
 #[tokio::test]
 async fn network_bots_skip_or_find_nothing_for_a_missing_vpc() {
     let missing = "vpc-0123456789abcdef0";
-    let flow = run("vpc_turn_on_flow_logs", vpc_entity(missing), Mode::Enforce).await;
+    let flow = run_ok("vpc_turn_on_flow_logs", vpc_entity(missing), Mode::Enforce).await;
     assert_eq!(flow.status, OutcomeStatus::Skipped);
     assert_eq!(
         flow.message,
         format!("VPC {missing} does not exist (any more): nothing to do")
     );
-    let delete = run("vpc_delete", vpc_entity(missing), Mode::Enforce).await;
+    let delete = run_ok("vpc_delete", vpc_entity(missing), Mode::Enforce).await;
     assert_eq!(delete.status, OutcomeStatus::AlreadyCompliant);
 }
 
@@ -581,7 +575,7 @@ async fn vpc_isolate_cuts_dns_subnets_and_every_users_ec2_access_to_the_vpc() {
     assert!(dns_support(&ec2, &vpc).await);
     let policy = format!("isolate_deny_{vpc}_access_policy");
 
-    let dry = run("vpc_isolate", vpc_entity(&vpc), Mode::DryRun).await;
+    let dry = run_ok("vpc_isolate", vpc_entity(&vpc), Mode::DryRun).await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     for expected in [
         format!("turn off DNS support of VPC {vpc}"),
@@ -609,7 +603,7 @@ async fn vpc_isolate_cuts_dns_subnets_and_every_users_ec2_access_to_the_vpc() {
     assert_eq!(subnets_open(&ec2, &vpc).await, open_before);
     assert!(policies_of_user(&iam, &users[0]).await.is_empty());
 
-    let first = run("vpc_isolate", vpc_entity(&vpc), Mode::Enforce).await;
+    let first = run_ok("vpc_isolate", vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(!dns_support(&ec2, &vpc).await);
     assert_eq!(
@@ -640,7 +634,7 @@ async fn vpc_isolate_cuts_dns_subnets_and_every_users_ec2_access_to_the_vpc() {
         "{document}"
     );
 
-    let second = run("vpc_isolate", vpc_entity(&vpc), Mode::Enforce).await;
+    let second = run_ok("vpc_isolate", vpc_entity(&vpc), Mode::Enforce).await;
     assert_eq!(
         second.status,
         OutcomeStatus::AlreadyCompliant,
@@ -648,7 +642,7 @@ async fn vpc_isolate_cuts_dns_subnets_and_every_users_ec2_access_to_the_vpc() {
         second.changes
     );
 
-    let missing = run(
+    let missing = run_ok(
         "vpc_isolate",
         vpc_entity("vpc-0123456789abcdef0"),
         Mode::Enforce,

@@ -4,6 +4,7 @@
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, UserIdGroupPair};
 use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
+use cloudbots_tests::security_groups::{allow_inbound, inbound, outbound, rule, set};
 use cloudbots_tests::{aws, entity, run_line, unique_name};
 use std::collections::BTreeSet;
 
@@ -34,74 +35,6 @@ async fn new_group(ec2: &aws_sdk_ec2::Client) -> (String, String) {
 }
 
 /// A rule for one CIDR (IPv4 or IPv6); `-1` opens all traffic.
-fn rule(protocol: &str, from: i32, to: i32, cidr: &str) -> IpPermission {
-    let mut permission = IpPermission::builder().ip_protocol(protocol);
-    if protocol != "-1" {
-        permission = permission.from_port(from).to_port(to);
-    }
-    if cidr.contains(':') {
-        permission.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).build())
-    } else {
-        permission.ip_ranges(IpRange::builder().cidr_ip(cidr).build())
-    }
-    .build()
-}
-
-async fn allow_inbound(ec2: &aws_sdk_ec2::Client, group: &str, rules: Vec<IpPermission>) {
-    ec2.authorize_security_group_ingress()
-        .group_id(group)
-        .set_ip_permissions(Some(rules))
-        .send()
-        .await
-        .expect("authorize_security_group_ingress");
-}
-
-/// The group's live rules of one direction, one `protocol ports peer` line per peer
-/// (`all` for the ports of an all-traffic rule).
-async fn live_rules(ec2: &aws_sdk_ec2::Client, group: &str, inbound: bool) -> BTreeSet<String> {
-    let out = ec2
-        .describe_security_groups()
-        .group_ids(group)
-        .send()
-        .await
-        .expect("describe_security_groups");
-    let group = &out.security_groups()[0];
-    let permissions = if inbound {
-        group.ip_permissions()
-    } else {
-        group.ip_permissions_egress()
-    };
-    permissions
-        .iter()
-        .flat_map(|p| {
-            let protocol = p.ip_protocol().unwrap();
-            let ports = match protocol {
-                "-1" => "all".to_string(),
-                _ => format!("{}-{}", p.from_port().unwrap(), p.to_port().unwrap()),
-            };
-            p.ip_ranges()
-                .iter()
-                .filter_map(|r| r.cidr_ip())
-                .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
-                .chain(p.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
-                .map(|peer| format!("{protocol} {ports} {peer}"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-async fn inbound(ec2: &aws_sdk_ec2::Client, group: &str) -> BTreeSet<String> {
-    live_rules(ec2, group, true).await
-}
-
-async fn outbound(ec2: &aws_sdk_ec2::Client, group: &str) -> BTreeSet<String> {
-    live_rules(ec2, group, false).await
-}
-
-fn set(rules: &[&str]) -> BTreeSet<String> {
-    rules.iter().map(|r| r.to_string()).collect()
-}
-
 fn sorted(lines: &[String]) -> BTreeSet<String> {
     lines.iter().cloned().collect()
 }

@@ -1,0 +1,95 @@
+//! Security groups for the tests: rules to open, and the live rules read back as
+//! `protocol ports peer` lines, so a test can compare the exact set left on a group.
+
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
+use std::collections::BTreeSet;
+
+/// One rule open to `cidr` (IPv4 or IPv6); protocol `-1` is all traffic.
+pub fn rule(protocol: &str, from: i32, to: i32, cidr: &str) -> IpPermission {
+    let mut permission = IpPermission::builder().ip_protocol(protocol);
+    if protocol != "-1" {
+        permission = permission.from_port(from).to_port(to);
+    }
+    if cidr.contains(':') {
+        permission.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).build())
+    } else {
+        permission.ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+    }
+    .build()
+}
+
+/// Add inbound rules to the group.
+pub async fn allow_inbound(ec2: &aws_sdk_ec2::Client, group: &str, rules: Vec<IpPermission>) {
+    ec2.authorize_security_group_ingress()
+        .group_id(group)
+        .set_ip_permissions(Some(rules))
+        .send()
+        .await
+        .expect("authorize_security_group_ingress");
+}
+
+/// Add outbound rules to the group.
+pub async fn allow_outbound(ec2: &aws_sdk_ec2::Client, group: &str, rules: Vec<IpPermission>) {
+    ec2.authorize_security_group_egress()
+        .group_id(group)
+        .set_ip_permissions(Some(rules))
+        .send()
+        .await
+        .expect("authorize_security_group_egress");
+}
+
+/// The group's live rules of one direction, one `protocol ports peer` line per peer
+/// (`all` for the ports of an all-traffic rule).
+pub async fn live_rules(ec2: &aws_sdk_ec2::Client, group: &str, inbound: bool) -> BTreeSet<String> {
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .expect("describe_security_groups");
+    let group = &out.security_groups()[0];
+    let permissions = if inbound {
+        group.ip_permissions()
+    } else {
+        group.ip_permissions_egress()
+    };
+    permissions
+        .iter()
+        .flat_map(|p| {
+            let protocol = p.ip_protocol().unwrap();
+            let ports = match protocol {
+                "-1" => "all".to_string(),
+                _ => format!("{}-{}", p.from_port().unwrap(), p.to_port().unwrap()),
+            };
+            let peers = p
+                .ip_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ip())
+                .chain(p.ipv6_ranges().iter().filter_map(|r| r.cidr_ipv6()))
+                .chain(
+                    p.prefix_list_ids()
+                        .iter()
+                        .filter_map(|l| l.prefix_list_id()),
+                )
+                .chain(p.user_id_group_pairs().iter().filter_map(|g| g.group_id()))
+                .map(|peer| format!("{protocol} {ports} {peer}"))
+                .collect::<Vec<_>>();
+            peers
+        })
+        .collect()
+}
+
+/// The group's inbound rules now.
+pub async fn inbound(ec2: &aws_sdk_ec2::Client, group: &str) -> BTreeSet<String> {
+    live_rules(ec2, group, true).await
+}
+
+/// The group's outbound rules now.
+pub async fn outbound(ec2: &aws_sdk_ec2::Client, group: &str) -> BTreeSet<String> {
+    live_rules(ec2, group, false).await
+}
+
+/// Expected rule lines as a set.
+pub fn set(rules: &[&str]) -> BTreeSet<String> {
+    rules.iter().map(|r| r.to_string()).collect()
+}
