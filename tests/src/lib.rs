@@ -2,6 +2,7 @@
 //! build findings and run a bot the way the state machine runs it.
 
 pub mod e2e;
+pub mod iam;
 pub mod resources;
 pub mod security_groups;
 

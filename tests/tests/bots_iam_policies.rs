@@ -12,6 +12,9 @@ use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::{Mode, Target};
+use cloudbots_tests::iam::{
+    new_role, new_user, role_entity, role_policies, user_entity, user_policies, TRUST_EC2,
+};
 use cloudbots_tests::{aws, entity, run_bot, run_line, run_ok, step_input, unique_name};
 use serde_json::{json, Value};
 
@@ -19,32 +22,9 @@ async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
 }
 
-const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
 fn document(action: &str) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
         .to_string()
-}
-
-async fn new_role(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
-    let role = unique_name(prefix);
-    iam.create_role()
-        .role_name(&role)
-        .assume_role_policy_document(TRUST_EC2)
-        .send()
-        .await
-        .expect("create_role");
-    role
-}
-
-async fn new_user(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
-    let user = unique_name(prefix);
-    iam.create_user()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("create_user");
-    user
 }
 
 async fn new_group(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
@@ -69,32 +49,6 @@ async fn new_policy(iam: &aws_sdk_iam::Client, prefix: &str, action: &str) -> St
     out.policy().unwrap().arn().unwrap().to_string()
 }
 
-async fn role_policies(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
-    let out = iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .expect("list_attached_role_policies");
-    out.attached_policies()
-        .iter()
-        .map(|p| p.policy_arn().unwrap().to_string())
-        .collect()
-}
-
-async fn user_policies(iam: &aws_sdk_iam::Client, user: &str) -> Vec<String> {
-    let out = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .expect("list_attached_user_policies");
-    out.attached_policies()
-        .iter()
-        .map(|p| p.policy_arn().unwrap().to_string())
-        .collect()
-}
-
 async fn group_policies(iam: &aws_sdk_iam::Client, group: &str) -> Vec<String> {
     let out = iam
         .list_attached_group_policies()
@@ -106,15 +60,6 @@ async fn group_policies(iam: &aws_sdk_iam::Client, group: &str) -> Vec<String> {
         .iter()
         .map(|p| p.policy_arn().unwrap().to_string())
         .collect()
-}
-
-fn role_entity(role: &str) -> Value {
-    entity("IamRole", role, role)
-}
-
-/// CloudGuard sends IAM users and groups by name, with an empty id.
-fn user_entity(user: &str) -> Value {
-    entity("IamUser", "", user)
 }
 
 fn group_entity(group: &str) -> Value {

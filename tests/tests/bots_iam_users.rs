@@ -16,7 +16,8 @@ use cloudbots_functions::bots::iam::{
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, entity, run_ok, step_input, unique_name};
+use cloudbots_tests::iam::{new_role, new_user, role_policies, user_entity};
+use cloudbots_tests::{aws, entity, run_ok, step_input};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 
@@ -24,23 +25,8 @@ async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
 }
 
-/// A CloudGuard IamUser entity: known by name, with an empty id.
-fn user_entity(user: &str) -> Value {
-    entity("IamUser", "", user)
-}
-
-async fn new_user(iam: &aws_sdk_iam::Client) -> String {
-    let user = unique_name("cloudbots-user");
-    iam.create_user()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("create_user");
-    user
-}
-
 async fn new_user_with_password(iam: &aws_sdk_iam::Client) -> String {
-    let user = new_user(iam).await;
+    let user = new_user(iam, "cloudbots-user").await;
     iam.create_login_profile()
         .user_name(&user)
         .password("Initial-Passw0rd!")
@@ -93,39 +79,12 @@ fn quarantine_policy_arn() -> String {
     format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/quarantine_deny_all_policy")
 }
 
-async fn new_role(iam: &aws_sdk_iam::Client) -> String {
-    let role = unique_name("cloudbots-role");
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    });
-    iam.create_role()
-        .role_name(&role)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("create_role");
-    role
-}
-
-async fn role_policies(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
-    iam.list_attached_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .expect("list_attached_role_policies")
-        .attached_policies()
-        .iter()
-        .map(|p| p.policy_arn().unwrap().to_string())
-        .collect()
-}
-
 /// One test, so the account-wide policy's life is seen in order: absent, created once, reused.
 #[tokio::test]
 async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
     let iam = iam().await;
     let policy_arn = quarantine_policy_arn();
-    let role = new_role(&iam).await;
+    let role = new_role(&iam, "cloudbots-role").await;
     let role_entity = || entity("IamRole", &role, &role);
     let policy_exists = || async {
         iam.get_policy()
@@ -161,7 +120,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
         format!("IAM role {role} is already quarantined with {policy_arn}")
     );
 
-    let other = new_role(&iam).await;
+    let other = new_role(&iam, "cloudbots-role").await;
     let reused = run_ok(
         "iam_quarantine_role",
         entity("IamRole", &other, &other),
@@ -178,7 +137,7 @@ async fn quarantine_role_creates_the_deny_all_policy_once_and_attaches_it() {
     assert_eq!(role_policies(&iam, &other).await, vec![policy_arn.clone()]);
 
     // The user bot shares the policy: it attaches the same one without creating it.
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-user").await;
     let quarantined = run_ok("iam_quarantine_user", user_entity(&user), Mode::Enforce).await;
     assert_eq!(
         quarantined.changes,
@@ -301,7 +260,7 @@ async fn force_password_change_requires_a_new_password() {
 #[tokio::test]
 async fn force_password_change_skips_users_without_a_password_and_missing_users() {
     let iam = iam().await;
-    let no_password = new_user(&iam).await;
+    let no_password = new_user(&iam, "cloudbots-user").await;
     let line = "iam_user_force_password_change";
     let cases = [
         (
@@ -328,7 +287,7 @@ const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 #[tokio::test]
 async fn deactivate_unused_access_key_deactivates_only_active_keys_unused_for_too_long() {
     let iam = iam().await;
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-user").await;
     let active = new_access_key(&iam, &user).await;
     let inactive = new_access_key(&iam, &user).await;
     iam.update_access_key()
@@ -450,7 +409,7 @@ fn log_ic_input(bot: &str, user: &str, mode: Mode) -> BotInput {
 #[tokio::test]
 async fn revoke_access_key_deactivates_the_key_of_the_event() {
     let iam = iam().await;
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-user").await;
     let key = new_access_key(&iam, &user).await;
     let other = new_access_key(&iam, &user).await;
     let cloudtrail = cloudtrail_with_key(&user, &key);
@@ -502,7 +461,7 @@ async fn revoke_access_key_deactivates_the_key_of_the_event() {
 #[tokio::test]
 async fn delete_access_key_deletes_the_key_of_the_event() {
     let iam = iam().await;
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-user").await;
     let key = new_access_key(&iam, &user).await;
     let other = new_access_key(&iam, &user).await;
     let cloudtrail = cloudtrail_with_key(&user, &key);
@@ -575,7 +534,7 @@ async fn access_key_bots_skip_without_event_or_user_and_need_an_alert_time() {
         "IAM user cloudbots-gone does not exist (any more): nothing to delete"
     );
 
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-user").await;
     let gone_key = revoke_access_key_with(
         &log_ic_input(bot, &user, Mode::Enforce),
         &cloudtrail_with_key(&user, "AKIAGONE0000000000"),

@@ -6,6 +6,7 @@ use aws_sdk_s3::types::PublicAccessBlockConfiguration;
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
+use cloudbots_tests::iam::{new_user, user_entity, user_policies};
 use cloudbots_tests::{aws, entity, run_line, unique_name};
 use serde_json::{json, Value};
 
@@ -268,34 +269,6 @@ fn quarantine_policy_arn() -> String {
     format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/{QUARANTINE_POLICY}")
 }
 
-/// A CloudGuard IamUser entity: known by name, with an empty id.
-fn user_entity(user: &str) -> Value {
-    entity("IamUser", "", user)
-}
-
-async fn new_user(iam: &aws_sdk_iam::Client) -> String {
-    let user = unique_name("cloudbots-suspect");
-    iam.create_user()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("create_user");
-    user
-}
-
-async fn attached(iam: &aws_sdk_iam::Client, user: &str) -> Vec<String> {
-    let out = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .expect("list_attached_user_policies");
-    out.attached_policies()
-        .iter()
-        .map(|p| p.policy_arn().unwrap().to_string())
-        .collect()
-}
-
 /// The default version's document of a policy, as JSON (AWS percent-encodes it).
 async fn policy_document(iam: &aws_sdk_iam::Client, arn: &str) -> Value {
     let policy = iam
@@ -352,7 +325,7 @@ async fn quarantine_policy_exists(iam: &aws_sdk_iam::Client) -> bool {
 async fn quarantine_user_creates_the_deny_all_policy_once_and_attaches_it() {
     let iam = aws_sdk_iam::Client::new(&aws().await);
     let policy_arn = quarantine_policy_arn();
-    let user = new_user(&iam).await;
+    let user = new_user(&iam, "cloudbots-suspect").await;
     assert!(!quarantine_policy_exists(&iam).await);
 
     let dry = run("iam_quarantine_user", user_entity(&user), Mode::DryRun).await;
@@ -368,13 +341,13 @@ async fn quarantine_user_creates_the_deny_all_policy_once_and_attaches_it() {
         !quarantine_policy_exists(&iam).await,
         "dry-run creates nothing"
     );
-    assert!(attached(&iam, &user).await.is_empty());
+    assert!(user_policies(&iam, &user).await.is_empty());
 
     let first = run("iam_quarantine_user", user_entity(&user), Mode::Enforce).await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(first.changes, dry.changes);
     assert_eq!(first.artifacts, vec![policy_arn.clone()]);
-    assert_eq!(attached(&iam, &user).await, vec![policy_arn.clone()]);
+    assert_eq!(user_policies(&iam, &user).await, vec![policy_arn.clone()]);
     assert_eq!(
         policy_document(&iam, &policy_arn).await,
         json!({
@@ -390,7 +363,7 @@ async fn quarantine_user_creates_the_deny_all_policy_once_and_attaches_it() {
         format!("IAM user {user} is already quarantined with {policy_arn}")
     );
 
-    let other = new_user(&iam).await;
+    let other = new_user(&iam, "cloudbots-suspect").await;
     let reused = run("iam_quarantine_user", user_entity(&other), Mode::Enforce).await;
     assert_eq!(
         reused.status,
@@ -404,7 +377,7 @@ async fn quarantine_user_creates_the_deny_all_policy_once_and_attaches_it() {
         "the policy exists: only the attachment is new"
     );
     assert!(reused.artifacts.is_empty());
-    assert_eq!(attached(&iam, &other).await, vec![policy_arn]);
+    assert_eq!(user_policies(&iam, &other).await, vec![policy_arn]);
 }
 
 #[tokio::test]
