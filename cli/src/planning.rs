@@ -1,6 +1,6 @@
 //! `cloudbots plan` and `cloudbots bots`: the planner and the catalogue, offline.
 
-use cloudbots_shared::catalogue::{BotSpec, CATALOGUE};
+use cloudbots_shared::catalogue::{BotSpec, Phase, CATALOGUE};
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::read_event_text;
 use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
@@ -136,7 +136,12 @@ pub fn catalogue_markdown() -> String {
         out.push_str(&format!(
             "- **Phase**: {}{}\n- **Acts on**: CloudGuard entity `{}`\n- **Example**: `{}`\n",
             b.phase.as_str(),
-            if b.guard { " (guard step)" } else { "" },
+            match (b.guard, b.phase) {
+                (true, _) => " (guard step)",
+                (false, Phase::Destroy) =>
+                    " (opt-in: runs only when named in the deployment's `DestroyBots` parameter)",
+                _ => "",
+            },
             b.entity_type,
             b.example
         ));

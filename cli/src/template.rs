@@ -176,6 +176,11 @@ fn parameters(out: &mut String) {
     Default: \"true\"
     AllowedValues: [\"true\", \"false\"]
     Description: Snapshot an instance's volumes before any step that stops, terminates or quarantines it.
+  DestroyBots:
+    Type: String
+    Default: \"\"
+    AllowedPattern: \"[a-z0-9_, ]*\"
+    Description: Comma-separated names of the destroy-phase bots (those that delete resources) this deployment may run; any other is refused and audited.
   GuardDutyActions:
     Type: String
     Default: \"\"
@@ -455,6 +460,7 @@ fn intake(out: &mut String) {
           ACCOUNT_MODE: !Ref AccountMode
           CROSS_ACCOUNT_ROLE_NAME: !Ref CrossAccountRoleName
           SNAPSHOT_BEFORE_CHANGE: !Ref SnapshotBeforeChange
+          DESTROY_BOTS: !Ref DestroyBots
           MODE: !Ref Mode
           GD_ACTIONS: !Ref GuardDutyActions
       Events:

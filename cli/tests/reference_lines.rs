@@ -18,7 +18,8 @@ fn plan_line(line: &str) -> Plan {
     let config = PlannerConfig {
         snapshot_before_change: false,
         ..Default::default()
-    };
+    }
+    .with_every_destroy_bot();
     plan(&from_cloudguard(&finding).unwrap(), &config)
 }
 

@@ -11,6 +11,7 @@ use crate::finding::{check_account_id, Finding, Source};
 use crate::grammar::{self, EntryContext, EntryOrigin, ParsedEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// Enforce changes, or only report what would change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,8 @@ pub struct PlannerConfig {
     pub cross_account_role_name: String,
     pub snapshot_before_change: bool,
     pub mode: Mode,
+    /// Destroy-phase bots the deployment enables, by name; any other is refused.
+    pub destroy_bots: BTreeSet<String>,
 }
 
 impl Default for PlannerConfig {
@@ -59,13 +62,27 @@ impl Default for PlannerConfig {
             cross_account_role_name: DEFAULT_CROSS_ACCOUNT_ROLE.to_string(),
             snapshot_before_change: true,
             mode: Mode::Enforce,
+            destroy_bots: BTreeSet::new(),
         }
     }
 }
 
 impl PlannerConfig {
+    /// The same settings with every destroy-phase bot of the catalogue enabled.
+    pub fn with_every_destroy_bot(self) -> Self {
+        PlannerConfig {
+            destroy_bots: catalogue::CATALOGUE
+                .iter()
+                .filter(|b| b.phase == Phase::Destroy)
+                .map(|b| b.name.to_string())
+                .collect(),
+            ..self
+        }
+    }
+
     /// Read the deployment's variables: `ACCOUNT_MODE` (single|multi), `CROSS_ACCOUNT_ROLE_NAME`,
-    /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `HOME_ACCOUNT_ID`.
+    /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `HOME_ACCOUNT_ID`,
+    /// `DESTROY_BOTS` (comma-separated names of the destroy-phase bots to enable).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let var = |name: &str| {
             var(name)
@@ -111,7 +128,9 @@ impl PlannerConfig {
         if let Some(id) = &home_account {
             check_account_id(id).map_err(|e| format!("HOME_ACCOUNT_ID: {e}"))?;
         }
+        let destroy_bots = parse_destroy_bots(var("DESTROY_BOTS").as_deref().unwrap_or(""))?;
         Ok(PlannerConfig {
+            destroy_bots,
             home_account,
             account_mode,
             cross_account_role_name: var("CROSS_ACCOUNT_ROLE_NAME")
@@ -120,6 +139,21 @@ impl PlannerConfig {
             mode,
         })
     }
+}
+
+/// The destroy-phase bots a deployment enables: catalogued destroy-phase names, comma-separated.
+fn parse_destroy_bots(text: &str) -> Result<BTreeSet<String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| match catalogue::lookup(name) {
+            Some(spec) if spec.phase == Phase::Destroy => Ok(name.to_string()),
+            Some(_) => Err(format!(
+                "DESTROY_BOTS: {name} is not a destroy-phase bot (only those need enabling)"
+            )),
+            None => Err(format!("DESTROY_BOTS: unknown bot '{name}'")),
+        })
+        .collect()
 }
 
 /// Where the bots act: the finding's account and region, through a role when it is foreign.
@@ -278,6 +312,10 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
                 None => Some(format!(
                     "unknown bot '{}': no such bot in the catalogue",
                     e.bot
+                )),
+                Some(spec) if spec.phase == Phase::Destroy && !config.destroy_bots.contains(spec.name) => Some(format!(
+                    "{} deletes resources and is opt-in: the deployment does not enable it (add it to the DestroyBots parameter, DESTROY_BOTS)",
+                    spec.name
                 )),
                 Some(spec) => match spec.parse_params(&e.params) {
                     Err(reason) => Some(format!("bad parameters for {}: {reason}", spec.name)),
@@ -490,6 +528,41 @@ mod tests {
         assert_eq!(
             planned.target.role_arn.as_deref(),
             Some("arn:aws:iam::621958466464:role/Remediator")
+        );
+    }
+
+    #[test]
+    fn destroy_phase_bots_run_only_when_the_deployment_enables_them_by_name() {
+        let finding = finding_with("AUTO: ec2_terminate_instance|AUTO: ec2_stop_instance");
+        let refused = plan(&finding, &PlannerConfig::default());
+        assert_eq!(bots(&refused), ["ec2_create_snapshot", "ec2_stop_instance"]);
+        assert_eq!(
+            refused.rejected[0].reason,
+            "ec2_terminate_instance deletes resources and is opt-in: the deployment does not enable it (add it to the DestroyBots parameter, DESTROY_BOTS)"
+        );
+        let vars = |k: &str| {
+            (k == "DESTROY_BOTS").then(|| " ec2_terminate_instance , s3_delete_bucket".to_string())
+        };
+        let enabled = PlannerConfig::from_vars(vars).unwrap();
+        let planned = plan(&finding, &enabled);
+        assert!(planned.rejected.is_empty());
+        assert_eq!(
+            bots(&planned),
+            [
+                "ec2_create_snapshot",
+                "ec2_stop_instance",
+                "ec2_terminate_instance"
+            ]
+        );
+        let not_destroy = |k: &str| (k == "DESTROY_BOTS").then(|| "ec2_stop_instance".to_string());
+        assert_eq!(
+            PlannerConfig::from_vars(not_destroy).unwrap_err(),
+            "DESTROY_BOTS: ec2_stop_instance is not a destroy-phase bot (only those need enabling)"
+        );
+        let unknown = |k: &str| (k == "DESTROY_BOTS").then(|| "rm_rf".to_string());
+        assert_eq!(
+            PlannerConfig::from_vars(unknown).unwrap_err(),
+            "DESTROY_BOTS: unknown bot 'rm_rf'"
         );
     }
 

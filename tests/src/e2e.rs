@@ -39,10 +39,12 @@ async fn deploy_named(name: &str, output_type: OutputType) -> LocalTarget {
     LocalTarget::new(stack.moto_port, stack.gateway_port, &deployment)
 }
 
-/// The planner of a single-account deployment in the local account.
+/// The planner of a single-account deployment in the local account that enables one
+/// destroy-phase bot, `igw_delete`.
 pub fn local_planner() -> PlannerConfig {
     PlannerConfig {
         home_account: Some(LOCAL_ACCOUNT.to_string()),
+        destroy_bots: ["igw_delete".to_string()].into(),
         ..Default::default()
     }
 }

@@ -60,7 +60,8 @@ pub fn step_input(line: &str, entity: Value, bot: &str, mode: Mode) -> BotInput 
         snapshot_before_change: false,
         mode,
         ..Default::default()
-    };
+    }
+    .with_every_destroy_bot();
     let planned = plan(&finding, &config);
     assert!(
         planned.rejected.is_empty(),

@@ -451,3 +451,26 @@ async fn a_bot_in_progress_is_polled_by_the_state_machine_until_done() {
         "the gateway is gone"
     );
 }
+
+#[tokio::test]
+async fn a_destroy_bot_the_deployment_does_not_enable_is_refused_and_audited() {
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let id = running_instance(&ec2).await;
+    let sent = send_event(&sns_event(
+        "m-terminate",
+        &instance_finding(&id, "AUTO: ec2_terminate_instance"),
+    ))
+    .await;
+    let view = only_execution(&sent);
+    assert_eq!(view.status, "FAILED");
+    assert_eq!(
+        invoked(&view.name),
+        ["report"],
+        "nothing ran, not even the snapshot"
+    );
+    assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
+    assert_eq!(
+        view.records[0].message,
+        "ec2_terminate_instance deletes resources and is opt-in: the deployment does not enable it (add it to the DestroyBots parameter, DESTROY_BOTS)"
+    );
+}

@@ -1655,7 +1655,8 @@ mod tests {
             snapshot_before_change: false,
             mode,
             ..Default::default()
-        };
+        }
+        .with_every_destroy_bot();
         let planned = plan(&finding, &config);
         assert!(planned.rejected.is_empty(), "{:?}", planned.rejected);
         BotInput {

@@ -1290,7 +1290,8 @@ mod tests {
             snapshot_before_change: false,
             mode,
             ..Default::default()
-        };
+        }
+        .with_every_destroy_bot();
         let planned = plan(&finding, &config);
         BotInput {
             execution: planned.execution_name,
