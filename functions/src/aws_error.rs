@@ -101,6 +101,23 @@ where
     BotError::new(name, format!("{doing}: {detail}"))
 }
 
+/// The result of a call, with the error code `missing` (the resource is gone) as `None` and
+/// other errors as bot errors.
+pub fn none_if_code<T, E>(
+    missing: &str,
+    doing: &str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+) -> Result<Option<T>, BotError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if code(&e) == Some(missing) => Ok(None),
+        Err(e) => Err(bot_error(doing, e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

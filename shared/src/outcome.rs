@@ -62,6 +62,20 @@ impl BotOutcome {
         }
     }
 
+    /// Dry-run: what the bot would do, and each change it would make.
+    pub fn would(input: &BotInput, message: impl Into<String>, changes: Vec<String>) -> Self {
+        Self::new(input, OutcomeStatus::DryRun, message).with_changes(changes)
+    }
+
+    /// Skipped because the resource is gone: "`what` does not exist (any more): `consequence`".
+    pub fn gone(input: &BotInput, what: &str, consequence: &str) -> Self {
+        Self::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("{what} does not exist (any more): {consequence}"),
+        )
+    }
+
     pub fn with_changes(mut self, changes: Vec<String>) -> Self {
         self.changes = changes;
         self

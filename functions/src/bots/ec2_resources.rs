@@ -91,10 +91,10 @@ pub(crate) async fn put_tag(
 
 /// The outcome for a resource EC2 does not know (any more).
 pub(crate) fn resource_gone(input: &BotInput, resource_id: &str) -> BotOutcome {
-    BotOutcome::new(
+    BotOutcome::gone(
         input,
-        OutcomeStatus::Skipped,
-        format!("EC2 resource {resource_id} does not exist (any more): nothing to tag"),
+        &format!("EC2 resource {resource_id}"),
+        "nothing to tag",
     )
 }
 
@@ -130,12 +130,11 @@ async fn ami_set_to_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         "remove the public launch permission (group all) of AMI {image_id}"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would make AMI {image_id} private"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     ec2.modify_image_attribute()
         .image_id(image_id)
@@ -189,12 +188,11 @@ async fn delete_key_pair(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         pair.key_fingerprint().unwrap_or("unknown")
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would delete key pair {name}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     ec2.delete_key_pair()
         .key_name(name)
@@ -233,12 +231,11 @@ async fn mark_for_stop(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
         readable_epoch(&value)
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would mark {resource_id} for stop in {delay}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     if !put_tag(&ec2, resource_id, MARKED_FOR_STOP_TAG, &value).await? {
         return Ok(resource_gone(input, resource_id));
@@ -279,12 +276,11 @@ async fn tag_ec2_resource(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcom
     };
     let changes = vec![format!("tag {resource_id} with {key}={value}{was}")];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would tag {resource_id} with {key}={value}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     if !put_tag(&ec2, resource_id, &key, &value).await? {
         return Ok(resource_gone(input, resource_id));

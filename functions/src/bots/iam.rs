@@ -12,7 +12,7 @@
 //! CloudTrail is passed in separately so that tests can mock it (the local stack lacks it).
 
 use super::{dry_run, entity_name, params, Bot};
-use crate::aws_error::{bot_error, code};
+use crate::aws_error::{bot_error, code, none_if_code};
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
@@ -104,19 +104,16 @@ pub const GENERATE_CREDENTIAL_REPORT: Bot = Bot {
     run: |input, aws| Box::pin(generate_credential_report(input, aws)),
 };
 
-/// NoSuchEntity (the named user, role or key does not exist) as None, other errors as errors.
-fn none_if_missing<T, E>(
+/// NoSuchEntity (the named user, role, key or policy does not exist) as None, other errors
+/// as errors.
+pub(super) fn none_if_missing<T, E>(
     doing: &str,
     result: Result<T, SdkError<E, HttpResponse>>,
 ) -> Result<Option<T>, BotError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if code(&e) == Some("NoSuchEntity") => Ok(None),
-        Err(e) => Err(bot_error(doing, e)),
-    }
+    none_if_code("NoSuchEntity", doing, result)
 }
 
 // ---- quarantine ----
@@ -139,7 +136,10 @@ pub fn quarantine_policy_document() -> String {
 }
 
 /// Whether the policy exists (GetPolicy answers NoSuchEntity when it does not).
-async fn policy_exists(iam: &aws_sdk_iam::Client, policy_arn: &str) -> Result<bool, BotError> {
+pub(super) async fn policy_exists(
+    iam: &aws_sdk_iam::Client,
+    policy_arn: &str,
+) -> Result<bool, BotError> {
     let found = iam.get_policy().policy_arn(policy_arn).send().await;
     Ok(none_if_missing(&format!("reading policy {policy_arn}"), found)?.is_some())
 }
@@ -279,12 +279,11 @@ async fn quarantine(
     }
     changes.push(format!("attach policy {policy_arn} to {who}"));
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would quarantine {who} with {policy_arn}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     if create {
@@ -361,12 +360,11 @@ async fn disable_console_password(
         "delete the console password (login profile) of IAM user {user}"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would disable the console password of IAM user {user}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     iam.delete_login_profile()
         .user_name(user)
@@ -410,12 +408,11 @@ async fn force_password_change(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         "require IAM user {user} to set a new password at the next sign-in"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would force IAM user {user} to change password"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     iam.update_login_profile()
         .user_name(user)
@@ -523,12 +520,7 @@ pub async fn deactivate_unused_access_keys_at(
     }
     let changes: Vec<String> = unused.iter().map(|(_, change)| change.clone()).collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::DryRun,
-            format!("Would deactivate {} access key(s) of IAM user {user} unused for more than {days} days", unused.len()),
-        )
-        .with_changes(changes));
+        return Ok(BotOutcome::would(input, format!("Would deactivate {} access key(s) of IAM user {user} unused for more than {days} days", unused.len()), changes));
     }
     for (id, _) in &unused {
         deactivate_key(iam, user, id).await?;
@@ -659,12 +651,11 @@ pub async fn revoke_access_key_with(
     }
     let changes = vec![format!("deactivate access key {key_id} of IAM user {user}")];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would revoke access key {key_id} of IAM user {user}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     deactivate_key(iam, &user, &key_id).await?;
     Ok(BotOutcome::new(
@@ -699,12 +690,11 @@ pub async fn delete_access_key_with(
     }
     let changes = vec![format!("delete access key {key_id} of IAM user {user}")];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would delete access key {key_id} of IAM user {user}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     iam.delete_access_key()
         .user_name(&user)
@@ -770,12 +760,11 @@ async fn turn_on_password_policy(
         ));
     }
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             "Would update the account password policy",
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     iam.update_account_password_policy()
         .minimum_password_length(wanted.minimum_password_length)
@@ -805,12 +794,11 @@ async fn generate_credential_report(
     params::<NoParams>(input)?;
     let changes = vec!["generate the account's credential report".to_string()];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             "Would ask IAM to generate the account's credential report",
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     let iam = aws_sdk_iam::Client::new(aws);
     let generated = iam

@@ -2,18 +2,16 @@
 //!
 //! Each bot reads the live IAM state (attachments, inline policies, versions) rather than the
 //! finding's copy, which may be hours old, and reports a missing identity or policy as
-//! skipped. IAM answers `NoSuchEntity` for anything missing; [`unless_missing`] turns that
+//! skipped. IAM answers `NoSuchEntity` for anything missing; [`none_if_missing`](super::iam::none_if_missing) turns that
 //! answer into `None` so each bot decides what a missing resource means for it.
 
+use super::iam::{none_if_missing, policy_exists};
 use super::{dry_run, entity_id, entity_name, params, Bot};
-use crate::aws_error::{bot_error, code};
+use crate::aws_error::bot_error;
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_iam::Client as Iam;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{
@@ -86,35 +84,6 @@ pub const ENTITY_CREATE_AND_ATTACH_PERMISSION_BOUNDARY: Bot = Bot {
     run: |input, aws| Box::pin(entity_create_and_attach_permission_boundary(input, aws)),
 };
 
-/// The result of an IAM call, with `NoSuchEntity` (the identity or policy is gone) as `None`.
-fn unless_missing<T, E>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-    doing: &str,
-) -> Result<Option<T>, BotError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(e) if code(&e) == Some("NoSuchEntity") => Ok(None),
-        Err(e) => Err(bot_error(doing, e)),
-    }
-}
-
-/// The outcome for a resource that is gone.
-fn gone(input: &BotInput, what: &str, consequence: &str) -> BotOutcome {
-    BotOutcome::new(
-        input,
-        OutcomeStatus::Skipped,
-        format!("{what} does not exist (any more): {consequence}"),
-    )
-}
-
-/// A dry-run outcome listing the changes.
-fn would(input: &BotInput, message: String, changes: Vec<String>) -> BotOutcome {
-    BotOutcome::new(input, OutcomeStatus::DryRun, message).with_changes(changes)
-}
-
 /// "1 identity", "3 identities".
 fn identities(count: usize) -> String {
     if count == 1 {
@@ -132,15 +101,6 @@ fn entity_policy_arn(input: &BotInput) -> Result<&str, BotError> {
     }
 }
 
-/// Whether the managed policy exists.
-async fn policy_exists(iam: &Iam, policy_arn: &str) -> Result<bool, BotError> {
-    let found = unless_missing(
-        iam.get_policy().policy_arn(policy_arn).send().await,
-        &format!("reading policy {policy_arn}"),
-    )?;
-    Ok(found.is_some())
-}
-
 /// The ARNs of the managed policies attached to a role or user; `None` when it is gone.
 async fn attached_policy_arns(
     iam: &Iam,
@@ -149,7 +109,8 @@ async fn attached_policy_arns(
 ) -> Result<Option<Vec<String>>, BotError> {
     let doing = format!("listing the policies attached to {} {name}", kind.label());
     let attached = match kind {
-        IdentityKind::Role => unless_missing(
+        IdentityKind::Role => none_if_missing(
+            &doing,
             iam.list_attached_role_policies()
                 .role_name(name)
                 .into_paginator()
@@ -157,9 +118,9 @@ async fn attached_policy_arns(
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await,
-            &doing,
         )?,
-        IdentityKind::User => unless_missing(
+        IdentityKind::User => none_if_missing(
+            &doing,
             iam.list_attached_user_policies()
                 .user_name(name)
                 .into_paginator()
@@ -167,7 +128,6 @@ async fn attached_policy_arns(
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await,
-            &doing,
         )?,
     };
     Ok(attached.map(|policies| {
@@ -225,7 +185,11 @@ async fn attach_policy(
     let iam = Iam::new(aws);
 
     let Some(attached) = attached_policy_arns(&iam, kind, name).await? else {
-        return Ok(gone(input, &identity, "nothing to attach the policy to"));
+        return Ok(BotOutcome::gone(
+            input,
+            &identity,
+            "nothing to attach the policy to",
+        ));
     };
     if attached.contains(&policy_arn) {
         return Ok(BotOutcome::new(
@@ -239,7 +203,7 @@ async fn attach_policy(
     }
     let changes = vec![format!("attach policy {policy_arn} to {identity}")];
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!("Would attach policy {policy_arn} to {identity}"),
             changes,
@@ -281,31 +245,31 @@ async fn detach(
 ) -> Result<(), BotError> {
     let doing = format!("detaching {policy_arn} from {} {name}", holder.label());
     match holder {
-        Principal::Group => unless_missing(
+        Principal::Group => none_if_missing(
+            &doing,
             iam.detach_group_policy()
                 .group_name(name)
                 .policy_arn(policy_arn)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
-        Principal::Role => unless_missing(
+        Principal::Role => none_if_missing(
+            &doing,
             iam.detach_role_policy()
                 .role_name(name)
                 .policy_arn(policy_arn)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
-        Principal::User => unless_missing(
+        Principal::User => none_if_missing(
+            &doing,
             iam.detach_user_policy()
                 .user_name(name)
                 .policy_arn(policy_arn)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
     }
@@ -316,17 +280,17 @@ async fn detach_policy(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     let policy_arn = entity_policy_arn(input)?;
     let iam = Iam::new(aws);
 
-    let pages = unless_missing(
+    let pages = none_if_missing(
+        &format!("listing the entities policy {policy_arn} is attached to"),
         iam.list_entities_for_policy()
             .policy_arn(policy_arn)
             .into_paginator()
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await,
-        &format!("listing the entities policy {policy_arn} is attached to"),
     )?;
     let Some(pages) = pages else {
-        return Ok(gone(
+        return Ok(BotOutcome::gone(
             input,
             &format!("Policy {policy_arn}"),
             "nothing to detach",
@@ -355,7 +319,7 @@ async fn detach_policy(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     }
     if holders.is_empty() {
         if !policy_exists(&iam, policy_arn).await? {
-            return Ok(gone(
+            return Ok(BotOutcome::gone(
                 input,
                 &format!("Policy {policy_arn}"),
                 "nothing to detach",
@@ -372,7 +336,7 @@ async fn detach_policy(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
         .map(|(holder, name)| format!("detach policy {policy_arn} from {} {name}", holder.label()))
         .collect();
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!(
                 "Would detach policy {policy_arn} from {}",
@@ -403,7 +367,8 @@ async fn inline_policy_names(
 ) -> Result<Option<Vec<String>>, BotError> {
     let doing = format!("listing the inline policies of {} {name}", owner.label());
     match owner {
-        Principal::Group => unless_missing(
+        Principal::Group => none_if_missing(
+            &doing,
             iam.list_group_policies()
                 .group_name(name)
                 .into_paginator()
@@ -411,9 +376,9 @@ async fn inline_policy_names(
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await,
-            &doing,
         ),
-        Principal::Role => unless_missing(
+        Principal::Role => none_if_missing(
+            &doing,
             iam.list_role_policies()
                 .role_name(name)
                 .into_paginator()
@@ -421,9 +386,9 @@ async fn inline_policy_names(
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await,
-            &doing,
         ),
-        Principal::User => unless_missing(
+        Principal::User => none_if_missing(
+            &doing,
             iam.list_user_policies()
                 .user_name(name)
                 .into_paginator()
@@ -431,7 +396,6 @@ async fn inline_policy_names(
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await,
-            &doing,
         ),
     }
 }
@@ -448,31 +412,31 @@ async fn delete_inline_policy(
         owner.label()
     );
     match owner {
-        Principal::Group => unless_missing(
+        Principal::Group => none_if_missing(
+            &doing,
             iam.delete_group_policy()
                 .group_name(name)
                 .policy_name(policy)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
-        Principal::Role => unless_missing(
+        Principal::Role => none_if_missing(
+            &doing,
             iam.delete_role_policy()
                 .role_name(name)
                 .policy_name(policy)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
-        Principal::User => unless_missing(
+        Principal::User => none_if_missing(
+            &doing,
             iam.delete_user_policy()
                 .user_name(name)
                 .policy_name(policy)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
     }
@@ -495,7 +459,7 @@ async fn group_delete_inline_policy(
     let owner = Principal::Group;
 
     let Some(policies) = inline_policy_names(&iam, owner, group).await? else {
-        return Ok(gone(
+        return Ok(BotOutcome::gone(
             input,
             &format!("IAM group {group}"),
             "no inline policy to delete",
@@ -510,7 +474,7 @@ async fn group_delete_inline_policy(
     }
     let changes = inline_deletions(owner, group, &policies);
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!(
                 "Would delete {} inline policies of IAM group {group}",
@@ -544,12 +508,20 @@ async fn user_delete_inline_policies(
     let identity = format!("IAM user {user}");
 
     let Some(policies) = inline_policy_names(&iam, owner, user).await? else {
-        return Ok(gone(input, &identity, "no inline policy to delete"));
+        return Ok(BotOutcome::gone(
+            input,
+            &identity,
+            "no inline policy to delete",
+        ));
     };
     let mut to_attach = Vec::new();
     if !params.attach_policy_arns.is_empty() {
         let Some(attached) = attached_policy_arns(&iam, IdentityKind::User, user).await? else {
-            return Ok(gone(input, &identity, "no inline policy to delete"));
+            return Ok(BotOutcome::gone(
+                input,
+                &identity,
+                "no inline policy to delete",
+            ));
         };
         for written in &params.attach_policy_arns {
             let arn = policy_arn_in_account(written, &input.target.account_id);
@@ -576,7 +548,7 @@ async fn user_delete_inline_policies(
         .collect();
     changes.extend(inline_deletions(owner, user, &policies));
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!(
                 "Would delete {} inline policies of {identity}",
@@ -612,14 +584,19 @@ async fn delete_default_policy_version(
     let iam = Iam::new(aws);
     let policy_label = format!("Policy {policy_arn}");
 
-    let policy = unless_missing(
-        iam.get_policy().policy_arn(policy_arn).send().await,
+    let policy = none_if_missing(
         &format!("reading policy {policy_arn}"),
+        iam.get_policy().policy_arn(policy_arn).send().await,
     )?;
     let Some(policy) = policy.as_ref().and_then(|p| p.policy()) else {
-        return Ok(gone(input, &policy_label, "no version to delete"));
+        return Ok(BotOutcome::gone(
+            input,
+            &policy_label,
+            "no version to delete",
+        ));
     };
-    let versions = unless_missing(
+    let versions = none_if_missing(
+        &format!("listing the versions of policy {policy_arn}"),
         iam.list_policy_versions()
             .policy_arn(policy_arn)
             .into_paginator()
@@ -627,10 +604,13 @@ async fn delete_default_policy_version(
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await,
-        &format!("listing the versions of policy {policy_arn}"),
     )?;
     let Some(versions) = versions else {
-        return Ok(gone(input, &policy_label, "no version to delete"));
+        return Ok(BotOutcome::gone(
+            input,
+            &policy_label,
+            "no version to delete",
+        ));
     };
     let default = policy.default_version_id().unwrap_or_default().to_string();
     let started_here = policy
@@ -672,7 +652,7 @@ async fn delete_default_policy_version(
     }
     changes.push(format!("delete version {target} of policy {policy_arn}"));
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!("Would delete version {target}, the default of policy {policy_arn}"),
             changes,
@@ -704,13 +684,13 @@ async fn delete_default_policy_version(
                 )
             })?;
     }
-    unless_missing(
+    none_if_missing(
+        &format!("deleting version {target} of policy {policy_arn}"),
         iam.delete_policy_version()
             .policy_arn(policy_arn)
             .version_id(&target)
             .send()
             .await,
-        &format!("deleting version {target} of policy {policy_arn}"),
     )?;
     Ok(BotOutcome::new(
         input,
@@ -780,7 +760,8 @@ pub async fn user_detach_with(
             event.time.to_rfc3339()
         )));
     };
-    let groups = unless_missing(
+    let groups = none_if_missing(
+        &format!("listing the groups of IAM user {user}"),
         iam.list_groups_for_user()
             .user_name(user)
             .into_paginator()
@@ -788,10 +769,9 @@ pub async fn user_detach_with(
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await,
-        &format!("listing the groups of IAM user {user}"),
     )?;
     let Some(groups) = groups else {
-        return Ok(gone(
+        return Ok(BotOutcome::gone(
             input,
             &format!("IAM user {user}"),
             "nothing to detach",
@@ -806,19 +786,19 @@ pub async fn user_detach_with(
     }
     let changes = vec![format!("remove IAM user {user} from IAM group {group}")];
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!("Would remove IAM user {user} from IAM group {group}"),
             changes,
         ));
     }
-    unless_missing(
+    none_if_missing(
+        &format!("removing IAM user {user} from IAM group {group}"),
         iam.remove_user_from_group()
             .user_name(user)
             .group_name(group)
             .send()
             .await,
-        &format!("removing IAM user {user} from IAM group {group}"),
     )?;
     Ok(BotOutcome::new(
         input,
@@ -839,9 +819,9 @@ async fn boundary_of(
 ) -> Result<Option<Option<String>>, BotError> {
     let doing = format!("reading {} {name}", kind.label());
     let boundary = match kind {
-        IdentityKind::Role => unless_missing(iam.get_role().role_name(name).send().await, &doing)?
+        IdentityKind::Role => none_if_missing(&doing, iam.get_role().role_name(name).send().await)?
             .map(|out| out.role().and_then(|r| r.permissions_boundary()).cloned()),
-        IdentityKind::User => unless_missing(iam.get_user().user_name(name).send().await, &doing)?
+        IdentityKind::User => none_if_missing(&doing, iam.get_user().user_name(name).send().await)?
             .map(|out| out.user().and_then(|u| u.permissions_boundary()).cloned()),
     };
     Ok(boundary.map(|b| b.and_then(|b| b.permissions_boundary_arn().map(str::to_string))))
@@ -882,20 +862,20 @@ async fn remove_boundary(iam: &Iam, kind: IdentityKind, name: &str) -> Result<()
         kind.label()
     );
     match kind {
-        IdentityKind::Role => unless_missing(
+        IdentityKind::Role => none_if_missing(
+            &doing,
             iam.delete_role_permissions_boundary()
                 .role_name(name)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
-        IdentityKind::User => unless_missing(
+        IdentityKind::User => none_if_missing(
+            &doing,
             iam.delete_user_permissions_boundary()
                 .user_name(name)
                 .send()
                 .await,
-            &doing,
         )
         .map(drop),
     }
@@ -931,7 +911,7 @@ pub async fn entity_remove_permission_boundary_with(
             Some(Some(boundary)) => bounded.push((kind, name, boundary)),
             Some(None) => {}
             None if matches!(params.holders, BoundaryHolders::One(_)) => {
-                return Ok(gone(
+                return Ok(BotOutcome::gone(
                     input,
                     &format!("{} {name}", kind.label()),
                     "no permissions boundary to remove",
@@ -967,7 +947,7 @@ pub async fn entity_remove_permission_boundary_with(
         })
         .collect();
     if dry_run(input) || params.dry_run {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!(
                 "Would remove the permissions boundary of {}",
@@ -1084,13 +1064,13 @@ async fn role_policies(iam: &Iam, role: &str) -> Result<Option<RolePolicies>, Bo
     let mut inline = Vec::new();
     for name in names {
         let doing = format!("reading inline policy {name} of IAM role {role}");
-        let Some(out) = unless_missing(
+        let Some(out) = none_if_missing(
+            &doing,
             iam.get_role_policy()
                 .role_name(role)
                 .policy_name(&name)
                 .send()
                 .await,
-            &doing,
         )?
         else {
             continue; // deleted meanwhile
@@ -1118,9 +1098,9 @@ async fn find_clone(iam: &Iam, role: &str) -> Result<Option<String>, BotError> {
         if !looks_like_clone(candidate, base) {
             continue;
         }
-        let tags = unless_missing(
-            iam.list_role_tags().role_name(candidate).send().await,
+        let tags = none_if_missing(
             &format!("reading the tags of IAM role {candidate}"),
+            iam.list_role_tags().role_name(candidate).send().await,
         )?;
         let is_clone = tags.is_some_and(|t| {
             t.tags()
@@ -1141,15 +1121,23 @@ async fn role_clone_with_non_enumerable_name(
     params::<NoParams>(input)?;
     let role = entity_name(input)?;
     let iam = Iam::new(aws);
-    let original = unless_missing(
-        iam.get_role().role_name(role).send().await,
+    let original = none_if_missing(
         &format!("reading IAM role {role}"),
+        iam.get_role().role_name(role).send().await,
     )?;
     let Some(original) = original.as_ref().and_then(|o| o.role()) else {
-        return Ok(gone(input, &format!("IAM role {role}"), "nothing to clone"));
+        return Ok(BotOutcome::gone(
+            input,
+            &format!("IAM role {role}"),
+            "nothing to clone",
+        ));
     };
     let Some(policies) = role_policies(&iam, role).await? else {
-        return Ok(gone(input, &format!("IAM role {role}"), "nothing to clone"));
+        return Ok(BotOutcome::gone(
+            input,
+            &format!("IAM role {role}"),
+            "nothing to clone",
+        ));
     };
 
     let existing = find_clone(&iam, role).await?;
@@ -1210,7 +1198,7 @@ async fn role_clone_with_non_enumerable_name(
             .map(|arn| format!("attach policy {arn} to IAM role {shown}")),
     );
     if dry_run(input) {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!("Would clone IAM role {role} as {shown}"),
             changes,
@@ -1377,9 +1365,9 @@ async fn boundary_policy_change(
     policy_arn: &str,
     wanted: &Value,
 ) -> Result<PolicyChange, BotError> {
-    let policy = unless_missing(
-        iam.get_policy().policy_arn(policy_arn).send().await,
+    let policy = none_if_missing(
         &format!("reading policy {policy_arn}"),
+        iam.get_policy().policy_arn(policy_arn).send().await,
     )?;
     let Some(default) = policy
         .as_ref()
@@ -1514,7 +1502,7 @@ pub async fn entity_create_and_attach_permission_boundary_with(
         }
     }
     let Some(current_boundary) = boundary_of(iam, kind, name).await? else {
-        return Ok(gone(input, &identity, "nothing to bound"));
+        return Ok(BotOutcome::gone(input, &identity, "nothing to bound"));
     };
     let policy_change = boundary_policy_change(iam, &policy_arn, &document).await?;
 
@@ -1554,7 +1542,7 @@ pub async fn entity_create_and_attach_permission_boundary_with(
         ));
     }
     if dry_run(input) || params.dry_run {
-        return Ok(would(
+        return Ok(BotOutcome::would(
             input,
             format!("Would bound {identity} with {policy_arn}"),
             changes,
@@ -1583,13 +1571,13 @@ pub async fn entity_create_and_attach_permission_boundary_with(
         }
         PolicyChange::NewVersion { delete_first } => {
             if let Some(old) = delete_first {
-                unless_missing(
+                none_if_missing(
+                    &format!("deleting version {old} of policy {policy_arn}"),
                     iam.delete_policy_version()
                         .policy_arn(&policy_arn)
                         .version_id(old)
                         .send()
                         .await,
-                    &format!("deleting version {old} of policy {policy_arn}"),
                 )?;
             }
             iam.create_policy_version()

@@ -117,11 +117,7 @@ async fn describe_instance(
 }
 
 fn gone(input: &BotInput, instance_id: &str) -> BotOutcome {
-    BotOutcome::new(
-        input,
-        OutcomeStatus::Skipped,
-        format!("Instance {instance_id} does not exist (any more): nothing to do"),
-    )
+    BotOutcome::gone(input, &format!("Instance {instance_id}"), "nothing to do")
 }
 
 async fn create_snapshot(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -191,15 +187,14 @@ async fn create_snapshot(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         .map(|(v, d)| format!("snapshot volume {v} ({d}) of instance {instance_id}"))
         .collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would snapshot {} volume(s) of instance {instance_id}",
                 changes.len()
             ),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     let description = format!(
@@ -282,12 +277,11 @@ async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     }
     let change = format!("stop instance {instance_id} (now {})", state.as_str());
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would stop instance {instance_id}"),
-        )
-        .with_changes(vec![change]));
+            vec![change],
+        ));
     }
     let stopped = ec2
         .stop_instances()
@@ -580,12 +574,11 @@ async fn quarantine_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOut
         ));
     }
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would quarantine instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     let (group, created) = match existing {
@@ -648,12 +641,11 @@ async fn attach_sg(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
         group_labels(&instance)
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would attach security group {target} to instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     set_only_group(&ec2, instance_id, group_id).await?;
     Ok(BotOutcome::new(
@@ -712,15 +704,14 @@ async fn release_eips(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
         })
         .collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would release {} Elastic IP(s) of instance {instance_id}",
                 addresses.len()
             ),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     for address in &addresses {
         let ip = address.public_ip().unwrap_or("?");
@@ -781,12 +772,11 @@ async fn terminate_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         state.as_str()
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would terminate instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     let terminated = match ec2
         .terminate_instances()
@@ -878,12 +868,11 @@ async fn attach_instance_role(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
         "associate instance profile {profile_arn} with instance {instance_id}"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would attach instance profile {profile_arn} to instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     ec2.associate_iam_instance_profile()
         .instance_id(instance_id)
@@ -973,12 +962,11 @@ async fn update_instance_role(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
         "attach policy {policy_arn} to IAM role {role} (instance profile {profile_name} of instance {instance_id})"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would attach policy {policy_arn} to the role of instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     iam.attach_role_policy()
         .role_name(&role)
@@ -1089,12 +1077,11 @@ pub async fn detach_instance_role_with(
         "remove IAM role {role} from instance profile {profile}"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would detach IAM role {role} from instance profile {profile}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     match iam
         .remove_role_from_instance_profile()
@@ -1167,12 +1154,11 @@ async fn tag_instance_from_vpc(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         "tag instance {instance_id} with {key}={value} from VPC {vpc_id}{was}"
     )];
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would copy tag {key} of VPC {vpc_id} to instance {instance_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     if !put_tag(&ec2, instance_id, &key, &value).await? {
         return Ok(gone(input, instance_id));

@@ -109,12 +109,11 @@ async fn igw_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
         .map(|g| format!("detach internet gateway {g} from {vpc_id} and delete it"))
         .collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would cut VPC {vpc_id} off the internet"),
-        )
-        .with_changes(stops.into_iter().chain(removals).collect()));
+            stops.into_iter().chain(removals).collect(),
+        ));
     }
     if !running.is_empty() {
         ec2.stop_instances()

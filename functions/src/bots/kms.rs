@@ -106,12 +106,11 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
     }
     let change = format!("enable automatic rotation of key {key_id}");
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would enable automatic rotation of key {key_id}"),
-        )
-        .with_changes(vec![change]));
+            vec![change],
+        ));
     }
     kms.enable_key_rotation()
         .key_id(key_id)
@@ -169,12 +168,11 @@ async fn cmk_enable_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome,
     }
     changes.push(format!("enable key {key_id}"));
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would enable key {key_id}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     if cancel_deletion {

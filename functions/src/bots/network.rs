@@ -99,11 +99,7 @@ async fn describe_network_acl(
 }
 
 fn vpc_gone(input: &BotInput, vpc_id: &str) -> BotOutcome {
-    BotOutcome::new(
-        input,
-        OutcomeStatus::Skipped,
-        format!("VPC {vpc_id} does not exist (any more): nothing to do"),
-    )
+    BotOutcome::gone(input, &format!("VPC {vpc_id}"), "nothing to do")
 }
 
 async fn vpc_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -122,10 +118,11 @@ async fn vpc_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
     }
     let change = format!("delete VPC {vpc_id}");
     if dry_run(input) {
-        return Ok(
-            BotOutcome::new(input, OutcomeStatus::DryRun, format!("Would {change}"))
-                .with_changes(vec![change]),
-        );
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would {change}"),
+            vec![change],
+        ));
     }
     match ec2.delete_vpc().vpc_id(vpc_id).send().await {
         Ok(_) => Ok(BotOutcome::new(
@@ -438,14 +435,13 @@ async fn vpc_turn_on_flow_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         "create a flow log of {traffic} traffic of VPC {vpc_id} to {destination}"
     ));
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would turn on flow logs of {traffic} traffic for VPC {vpc_id} to {destination}"
             ),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     let request = ec2
@@ -648,15 +644,14 @@ async fn vpc_isolate(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
         ));
     }
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would isolate VPC {vpc_id} with {} change(s)",
                 changes.len()
             ),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
 
     if dns_on {
@@ -833,10 +828,11 @@ pub async fn acl_delete_with(
     }
     let change = format!("delete network ACL {acl_id} of VPC {vpc}");
     if dry_run(input) {
-        return Ok(
-            BotOutcome::new(input, OutcomeStatus::DryRun, format!("Would {change}"))
-                .with_changes(vec![change]),
-        );
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would {change}"),
+            vec![change],
+        ));
     }
     ec2.delete_network_acl()
         .network_acl_id(acl_id)
@@ -1160,12 +1156,11 @@ pub async fn acl_revert_modification_with(
         Revert::Replace(entry) => format!("restore {} of network ACL {acl_id}", entry.render()),
     };
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would revert the {name} of {}: {change}", event.time),
-        )
-        .with_changes(vec![change]));
+            vec![change],
+        ));
     }
     match &revert {
         Revert::Delete(entry) => ec2

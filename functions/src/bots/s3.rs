@@ -142,7 +142,7 @@ fn compliant(input: &BotInput, message: String) -> BucketResult {
 
 /// Dry-run: what would change.
 fn would(input: &BotInput, message: String, changes: Vec<String>) -> BucketResult {
-    Ok(BotOutcome::new(input, OutcomeStatus::DryRun, message).with_changes(changes))
+    Ok(BotOutcome::would(input, message, changes))
 }
 
 /// Changed, as listed.

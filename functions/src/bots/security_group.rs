@@ -93,10 +93,10 @@ async fn describe_security_group(
 }
 
 fn group_gone(input: &BotInput, group_id: &str) -> BotOutcome {
-    BotOutcome::new(
+    BotOutcome::gone(
         input,
-        OutcomeStatus::Skipped,
-        format!("Security group {group_id} does not exist (any more): nothing to do"),
+        &format!("Security group {group_id}"),
+        "nothing to do",
     )
 }
 
@@ -285,15 +285,14 @@ async fn sg_rules_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
     }
     let changes: Vec<String> = removed.iter().map(|r| format!("revoke {r}")).collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would revoke {} rule(s) of security group {group_id}",
                 removed.len()
             ),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     for (direction, perms) in rules {
         if !perms.is_empty() {
@@ -599,15 +598,10 @@ async fn sg_single_rule_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         .chain(remove.iter().map(|r| format!("revoke {}", render(r))))
         .collect();
     if dry_run(input) {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::DryRun,
-            format!(
+        return Ok(BotOutcome::would(input, format!(
                 "Would remove the {wanted} from security group {group_id}, re-adding {} remaining range(s)",
                 add.len()
-            ),
-        )
-        .with_changes(changes));
+            ), changes));
     }
 
     let kind = rule_kind(direction);
@@ -670,16 +664,15 @@ fn before_revoking(
         ));
     }
     dry_run(input).then(|| {
-        BotOutcome::new(
+        BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!(
                 "Would revoke {} rule(s) of security group {group_id}: {}",
                 removed.len(),
                 removed.join("; ")
             ),
+            revoke_lines(removed),
         )
-        .with_changes(revoke_lines(removed))
     })
 }
 
@@ -986,12 +979,11 @@ async fn sg_modify_scope_by_port(
         params.port
     );
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would move {summary}"),
-        )
-        .with_changes(changes));
+            changes,
+        ));
     }
     // The new scope first, so that what stays allowed is never cut off in between.
     if !add.is_empty() {
@@ -1042,12 +1034,11 @@ async fn sg_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
     }
     let change = format!("delete security group {group_id} ({name})");
     if dry_run(input) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::would(
             input,
-            OutcomeStatus::DryRun,
             format!("Would delete security group {group_id} ({name})"),
-        )
-        .with_changes(vec![change]));
+            vec![change],
+        ));
     }
     match ec2.delete_security_group().group_id(group_id).send().await {
         Ok(_) => Ok(BotOutcome::new(
