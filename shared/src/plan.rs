@@ -52,6 +52,10 @@ pub struct PlannerConfig {
     pub mode: Mode,
     /// Destroy-phase bots the deployment enables, by name; any other is refused.
     pub destroy_bots: BTreeSet<String>,
+    /// Accounts whose findings may be remediated; empty = any account the account mode accepts.
+    pub allowed_accounts: BTreeSet<String>,
+    /// Accounts whose findings are never remediated, whatever else the settings say.
+    pub denied_accounts: BTreeSet<String>,
 }
 
 impl Default for PlannerConfig {
@@ -63,6 +67,8 @@ impl Default for PlannerConfig {
             snapshot_before_change: true,
             mode: Mode::Enforce,
             destroy_bots: BTreeSet::new(),
+            allowed_accounts: BTreeSet::new(),
+            denied_accounts: BTreeSet::new(),
         }
     }
 }
@@ -82,7 +88,8 @@ impl PlannerConfig {
 
     /// Read the deployment's variables: `ACCOUNT_MODE` (single|multi), `CROSS_ACCOUNT_ROLE_NAME`,
     /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `HOME_ACCOUNT_ID`,
-    /// `DESTROY_BOTS` (comma-separated names of the destroy-phase bots to enable).
+    /// `DESTROY_BOTS` (comma-separated names of the destroy-phase bots to enable),
+    /// `ALLOWED_ACCOUNTS` and `DENIED_ACCOUNTS` (comma-separated 12-digit account ids).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let var = |name: &str| {
             var(name)
@@ -129,8 +136,17 @@ impl PlannerConfig {
             check_account_id(id).map_err(|e| format!("HOME_ACCOUNT_ID: {e}"))?;
         }
         let destroy_bots = parse_destroy_bots(var("DESTROY_BOTS").as_deref().unwrap_or(""))?;
+        let allowed_accounts = parse_accounts("ALLOWED_ACCOUNTS", var("ALLOWED_ACCOUNTS"))?;
+        let denied_accounts = parse_accounts("DENIED_ACCOUNTS", var("DENIED_ACCOUNTS"))?;
+        if let Some(both) = allowed_accounts.intersection(&denied_accounts).next() {
+            return Err(format!(
+                "account {both} is in both ALLOWED_ACCOUNTS and DENIED_ACCOUNTS: list it in one"
+            ));
+        }
         Ok(PlannerConfig {
             destroy_bots,
+            allowed_accounts,
+            denied_accounts,
             home_account,
             account_mode,
             cross_account_role_name: var("CROSS_ACCOUNT_ROLE_NAME")
@@ -152,6 +168,20 @@ fn parse_destroy_bots(text: &str) -> Result<BTreeSet<String>, String> {
                 "DESTROY_BOTS: {name} is not a destroy-phase bot (only those need enabling)"
             )),
             None => Err(format!("DESTROY_BOTS: unknown bot '{name}'")),
+        })
+        .collect()
+}
+
+/// A list of account ids: comma-separated, each 12 digits.
+fn parse_accounts(name: &str, text: Option<String>) -> Result<BTreeSet<String>, String> {
+    text.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            check_account_id(id)
+                .map(|()| id.to_string())
+                .map_err(|e| format!("{name}: {e}"))
         })
         .collect()
 }
@@ -297,8 +327,9 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
         return plan;
     }
 
-    let finding_wide_refusal =
-        account_refusal(finding, config, &mut plan.target).or_else(|| finding.region_error.clone());
+    let finding_wide_refusal = account_list_refusal(&finding.account_id, config)
+        .or_else(|| account_refusal(finding, config, &mut plan.target))
+        .or_else(|| finding.region_error.clone());
 
     let mut candidates = Vec::new();
     for parsed in entries {
@@ -366,6 +397,23 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
         })
         .collect();
     plan
+}
+
+/// Why the deployment's account lists keep this account out, if they do.
+fn account_list_refusal(account: &str, config: &PlannerConfig) -> Option<String> {
+    if config.denied_accounts.contains(account) {
+        return Some(format!(
+            "account {account} is in the deployment's denied accounts (DENIED_ACCOUNTS): its findings are never remediated"
+        ));
+    }
+    if !config.allowed_accounts.is_empty() && !config.allowed_accounts.contains(account) {
+        let allowed: Vec<&str> = config.allowed_accounts.iter().map(String::as_str).collect();
+        return Some(format!(
+            "account {account} is not in the deployment's allowed accounts (ALLOWED_ACCOUNTS: {}): only those are remediated",
+            allowed.join(", ")
+        ));
+    }
+    None
 }
 
 /// Why a finding from another account cannot run here, or the role to reach it.
@@ -564,6 +612,73 @@ mod tests {
             PlannerConfig::from_vars(unknown).unwrap_err(),
             "DESTROY_BOTS: unknown bot 'rm_rf'"
         );
+    }
+
+    #[test]
+    fn denied_accounts_and_accounts_outside_a_non_empty_allowed_list_are_refused() {
+        // The fixture's account is 621958466464; the deployment is multi-account.
+        let finding = finding_with("AUTO: ec2_stop_instance|AUTO: no_such_bot");
+        let config = |allowed: &str, denied: &str| {
+            let (allowed, denied) = (allowed.to_string(), denied.to_string());
+            PlannerConfig::from_vars(move |k| match k {
+                "ACCOUNT_MODE" => Some("multi".into()),
+                "HOME_ACCOUNT_ID" => Some("111111111111".into()),
+                "ALLOWED_ACCOUNTS" => Some(allowed.clone()),
+                "DENIED_ACCOUNTS" => Some(denied.clone()),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let reasons = |plan: &Plan| -> Vec<String> {
+            assert!(plan.steps.is_empty(), "nothing runs: {:?}", bots(plan));
+            plan.rejected.iter().map(|r| r.reason.clone()).collect()
+        };
+
+        let denied = plan(&finding, &config("", "222222222222, 621958466464"));
+        let why = "account 621958466464 is in the deployment's denied accounts (DENIED_ACCOUNTS): its findings are never remediated";
+        assert_eq!(reasons(&denied), [why, why], "every entry is refused");
+        assert!(denied.needs_execution(), "the refusal is audited");
+
+        let outside = plan(&finding, &config("222222222222,333333333333", ""));
+        assert_eq!(
+            reasons(&outside)[0],
+            "account 621958466464 is not in the deployment's allowed accounts (ALLOWED_ACCOUNTS: 222222222222, 333333333333): only those are remediated"
+        );
+
+        let listed = plan(&finding, &config("621958466464,222222222222", ""));
+        assert_eq!(bots(&listed), ["ec2_create_snapshot", "ec2_stop_instance"]);
+        assert_eq!(listed.rejected.len(), 1, "only the unknown bot");
+        let any = plan(&finding, &config("", "222222222222"));
+        assert_eq!(bots(&any), ["ec2_create_snapshot", "ec2_stop_instance"]);
+    }
+
+    #[test]
+    fn account_lists_are_validated() {
+        let with = |name: &'static str, value: &'static str| {
+            PlannerConfig::from_vars(move |k| (k == name).then(|| value.to_string()))
+        };
+        assert_eq!(
+            with("ALLOWED_ACCOUNTS", "621958466464,12345").unwrap_err(),
+            "ALLOWED_ACCOUNTS: account id must be 12 digits, got '12345'"
+        );
+        assert_eq!(
+            with("DENIED_ACCOUNTS", "abcdefghijkl").unwrap_err(),
+            "DENIED_ACCOUNTS: account id must be 12 digits, got 'abcdefghijkl'"
+        );
+        let both = PlannerConfig::from_vars(|k| match k {
+            "ALLOWED_ACCOUNTS" | "DENIED_ACCOUNTS" => Some("621958466464".into()),
+            _ => None,
+        });
+        assert_eq!(
+            both.unwrap_err(),
+            "account 621958466464 is in both ALLOWED_ACCOUNTS and DENIED_ACCOUNTS: list it in one"
+        );
+        let parsed = with("ALLOWED_ACCOUNTS", " 621958466464 , ,222222222222,").unwrap();
+        assert_eq!(
+            parsed.allowed_accounts,
+            BTreeSet::from(["222222222222".to_string(), "621958466464".to_string()])
+        );
+        assert!(parsed.denied_accounts.is_empty());
     }
 
     #[test]
