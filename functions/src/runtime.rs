@@ -43,7 +43,12 @@ pub async fn run_step(
     sessions: &Sessions,
     input: BotInput,
 ) -> Result<BotOutcome, BotError> {
-    let span = tracing::info_span!("step", execution = %input.execution, bot = %input.step.bot, index = input.step.index);
+    // The step's own mode (its BOT_MODES override, else MODE) wins over the execution-wide one.
+    let input = BotInput {
+        mode: input.step.mode,
+        ..input
+    };
+    let span = tracing::info_span!("step", execution = %input.execution, bot = %input.step.bot, index = input.step.index, mode = input.mode.as_str());
     async move {
         if input.step.bot != bot.name {
             return Err(BotError::invalid_input(format!(

@@ -11,7 +11,7 @@ use crate::finding::{check_account_id, Finding, Source};
 use crate::grammar::{self, EntryContext, EntryOrigin, ParsedEntry};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Enforce changes, or only report what would change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +26,15 @@ impl Mode {
         match self {
             Mode::Enforce => "enforce",
             Mode::DryRun => "dry-run",
+        }
+    }
+
+    /// `enforce` or `dry-run` (also `dryrun`), any case.
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text.to_ascii_lowercase().as_str() {
+            "enforce" => Some(Mode::Enforce),
+            "dry-run" | "dryrun" => Some(Mode::DryRun),
+            _ => None,
         }
     }
 }
@@ -49,7 +58,10 @@ pub struct PlannerConfig {
     pub account_mode: AccountMode,
     pub cross_account_role_name: String,
     pub snapshot_before_change: bool,
+    /// The deploy-wide mode of every step whose bot has no override.
     pub mode: Mode,
+    /// Per-bot overrides of `mode`, by bot name.
+    pub bot_modes: BTreeMap<String, Mode>,
     /// Destroy-phase bots the deployment enables, by name; any other is refused.
     pub destroy_bots: BTreeSet<String>,
     /// Accounts whose findings may be remediated; empty = any account the account mode accepts.
@@ -66,6 +78,7 @@ impl Default for PlannerConfig {
             cross_account_role_name: DEFAULT_CROSS_ACCOUNT_ROLE.to_string(),
             snapshot_before_change: true,
             mode: Mode::Enforce,
+            bot_modes: BTreeMap::new(),
             destroy_bots: BTreeSet::new(),
             allowed_accounts: BTreeSet::new(),
             denied_accounts: BTreeSet::new(),
@@ -86,8 +99,14 @@ impl PlannerConfig {
         }
     }
 
+    /// The mode a step of `bot` runs in: its override, else the deploy-wide mode.
+    pub fn mode_of(&self, bot: &str) -> Mode {
+        self.bot_modes.get(bot).copied().unwrap_or(self.mode)
+    }
+
     /// Read the deployment's variables: `ACCOUNT_MODE` (single|multi), `CROSS_ACCOUNT_ROLE_NAME`,
-    /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `HOME_ACCOUNT_ID`,
+    /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `BOT_MODES` (per-bot
+    /// overrides, `bot=mode` comma-separated), `HOME_ACCOUNT_ID`,
     /// `DESTROY_BOTS` (comma-separated names of the destroy-phase bots to enable),
     /// `ALLOWED_ACCOUNTS` and `DENIED_ACCOUNTS` (comma-separated 12-digit account ids).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
@@ -122,15 +141,12 @@ impl PlannerConfig {
                 ))
             }
         };
-        let mode = match var("MODE")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("enforce") => Mode::Enforce,
-            Some("dry-run") | Some("dryrun") => Mode::DryRun,
-            Some(other) => return Err(format!("MODE must be enforce or dry-run, got '{other}'")),
+        let mode = match var("MODE") {
+            None => Mode::Enforce,
+            Some(text) => Mode::parse(&text)
+                .ok_or_else(|| format!("MODE must be enforce or dry-run, got '{text}'"))?,
         };
+        let bot_modes = parse_bot_modes(var("BOT_MODES").as_deref().unwrap_or(""))?;
         let home_account = var("HOME_ACCOUNT_ID");
         if let Some(id) = &home_account {
             check_account_id(id).map_err(|e| format!("HOME_ACCOUNT_ID: {e}"))?;
@@ -153,6 +169,7 @@ impl PlannerConfig {
                 .unwrap_or_else(|| DEFAULT_CROSS_ACCOUNT_ROLE.to_string()),
             snapshot_before_change,
             mode,
+            bot_modes,
         })
     }
 }
@@ -170,6 +187,29 @@ fn parse_destroy_bots(text: &str) -> Result<BTreeSet<String>, String> {
             None => Err(format!("DESTROY_BOTS: unknown bot '{name}'")),
         })
         .collect()
+}
+
+/// Per-bot modes: `bot=mode` pairs, comma-separated, each bot catalogued and named once.
+fn parse_bot_modes(text: &str) -> Result<BTreeMap<String, Mode>, String> {
+    let mut modes = BTreeMap::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((bot, mode)) = pair.split_once('=') else {
+            return Err(format!(
+                "BOT_MODES: '{pair}' is not bot=mode (e.g. ec2_stop_instance=dry-run)"
+            ));
+        };
+        let (bot, mode) = (bot.trim(), mode.trim());
+        if catalogue::lookup(bot).is_none() {
+            return Err(format!("BOT_MODES: unknown bot '{bot}'"));
+        }
+        let mode = Mode::parse(mode).ok_or_else(|| {
+            format!("BOT_MODES: the mode of {bot} must be enforce or dry-run, got '{mode}'")
+        })?;
+        if modes.insert(bot.to_string(), mode).is_some() {
+            return Err(format!("BOT_MODES: {bot} is named twice"));
+        }
+    }
+    Ok(modes)
 }
 
 /// A list of account ids: comma-separated, each 12 digits.
@@ -209,6 +249,8 @@ pub struct Step {
     pub raw_params: Vec<String>,
     pub phase: Phase,
     pub guard: bool,
+    /// Enforce or dry-run for this step: the bot's `BOT_MODES` override, else `MODE`.
+    pub mode: Mode,
     pub origin: EntryOrigin,
     /// The entry as written, or why the planner added the step.
     pub entry: String,
@@ -230,6 +272,7 @@ pub struct Rejected {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub execution_name: String,
+    /// The deploy-wide mode; each step carries its own (which may override it).
     pub mode: Mode,
     pub finding: Finding,
     pub target: Target,
@@ -284,6 +327,7 @@ struct Candidate {
     raw_params: Vec<String>,
     phase: Phase,
     guard: bool,
+    mode: Mode,
     origin: EntryOrigin,
     entry: String,
     context: EntryContext,
@@ -357,6 +401,7 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
                             raw_params: e.params.clone(),
                             phase: spec.phase,
                             guard: spec.guard,
+                            mode: config.mode_of(spec.name),
                             origin: e.origin,
                             entry: e.text.clone(),
                             context: e.context.clone(),
@@ -391,6 +436,7 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
             raw_params: c.raw_params,
             phase: c.phase,
             guard: c.guard,
+            mode: c.mode,
             origin: c.origin,
             entry: c.entry,
             context: c.context,
@@ -442,6 +488,8 @@ fn account_refusal(
 }
 
 /// Put a snapshot before the first instance change, unless one is already planned before it.
+/// It is taken for real when an instance change it protects enforces (whatever the modes
+/// say of snapshots), and only reported when every one of them is a dry-run.
 fn insert_snapshot(candidates: &mut Vec<Candidate>) {
     let Some(first_change) = candidates
         .iter()
@@ -454,6 +502,14 @@ fn insert_snapshot(candidates: &mut Vec<Candidate>) {
     }
     let spec = catalogue::lookup(SNAPSHOT_BOT).expect("the snapshot bot is catalogued");
     let before = candidates[first_change].bot;
+    let protects_a_change = candidates.iter().any(|c| {
+        c.mode == Mode::Enforce && catalogue::lookup(c.bot).is_some_and(|s| s.changes_instance)
+    });
+    let mode = if protects_a_change {
+        Mode::Enforce
+    } else {
+        Mode::DryRun
+    };
     candidates.insert(
         first_change,
         Candidate {
@@ -462,6 +518,7 @@ fn insert_snapshot(candidates: &mut Vec<Candidate>) {
             raw_params: Vec::new(),
             phase: spec.phase,
             guard: spec.guard,
+            mode,
             origin: EntryOrigin::Planner,
             entry: format!("inserted by the planner: snapshot before {before}"),
             context: EntryContext::default(),
@@ -679,6 +736,73 @@ mod tests {
             BTreeSet::from(["222222222222".to_string(), "621958466464".to_string()])
         );
         assert!(parsed.denied_accounts.is_empty());
+    }
+
+    #[test]
+    fn bot_modes_override_the_deploy_wide_mode_per_step() {
+        let finding = finding_with("AUTO: ec2_stop_instance|AUTO: sg_rules_delete");
+        let config = PlannerConfig::from_vars(|k| match k {
+            "MODE" => Some("enforce".into()),
+            "BOT_MODES" => Some(" ec2_stop_instance = dry-run, s3_delete_acls=ENFORCE".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.mode_of("s3_delete_acls"), Mode::Enforce);
+        let planned = plan(&finding, &config);
+        let modes: Vec<_> = planned
+            .steps
+            .iter()
+            .map(|s| (s.bot.as_str(), s.mode))
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                ("ec2_create_snapshot", Mode::DryRun), // protects only a dry-run stop
+                ("ec2_stop_instance", Mode::DryRun),
+                ("sg_rules_delete", Mode::Enforce),
+            ]
+        );
+        assert_eq!(planned.mode, Mode::Enforce);
+
+        let dry_deploy = PlannerConfig {
+            mode: Mode::DryRun,
+            bot_modes: [("ec2_stop_instance".to_string(), Mode::Enforce)].into(),
+            ..Default::default()
+        };
+        let modes: Vec<_> = plan(&finding, &dry_deploy)
+            .steps
+            .iter()
+            .map(|s| s.mode)
+            .collect();
+        assert_eq!(
+            modes,
+            [Mode::Enforce, Mode::Enforce, Mode::DryRun],
+            "evidence is taken for real before an enforced stop"
+        );
+    }
+
+    #[test]
+    fn bot_modes_name_the_bad_bot_or_mode() {
+        let with = |value: &'static str| {
+            PlannerConfig::from_vars(move |k| (k == "BOT_MODES").then(|| value.to_string()))
+                .unwrap_err()
+        };
+        assert_eq!(
+            with("ec2_stop_instance=dry-run,rm_rf=enforce"),
+            "BOT_MODES: unknown bot 'rm_rf'"
+        );
+        assert_eq!(
+            with("ec2_stop_instance=maybe"),
+            "BOT_MODES: the mode of ec2_stop_instance must be enforce or dry-run, got 'maybe'"
+        );
+        assert_eq!(
+            with("ec2_stop_instance"),
+            "BOT_MODES: 'ec2_stop_instance' is not bot=mode (e.g. ec2_stop_instance=dry-run)"
+        );
+        assert_eq!(
+            with("ec2_stop_instance=dry-run,ec2_stop_instance=enforce"),
+            "BOT_MODES: ec2_stop_instance is named twice"
+        );
     }
 
     #[test]
