@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Lint the deployment: the SAM template with cfn-lint and `sam validate --lint`, and the state
-# machine definitions with asl-validator and statelint (cfn-lint does not read them).
+# Lint the deployment: the SAM template and the member-account role template with cfn-lint and
+# `sam validate --lint`, infra/create_role.sh with `bash -n`, and the state machine definitions
+# with asl-validator and statelint (cfn-lint does not read them).
 #
 # Needs: $VENV, a virtualenv holding infra/requirements-infra.txt (cfn-lint, aws-sam-cli,
 # statelint), and node_modules from `npm ci` at the repository root (asl-validator).
@@ -23,15 +24,20 @@ if [[ ! -x "$validator" ]]; then
   exit 2
 fi
 
-template=infra/template.yaml
+templates=(infra/template.yaml infra/member-role.yaml)
 definitions=(state_machines/*.asl.json)
 
-echo "== cfn-lint $template"
-"$VENV/bin/cfn-lint" -- "$template"
+for template in "${templates[@]}"; do
+  echo "== cfn-lint $template"
+  "$VENV/bin/cfn-lint" -- "$template"
 
-echo "== sam validate --lint $template"
-# Offline: no telemetry, and a region so that no AWS configuration is read.
-SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" validate --lint --template "$template" --region us-east-1
+  echo "== sam validate --lint $template"
+  # Offline: no telemetry, and a region so that no AWS configuration is read.
+  SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" validate --lint --template "$template" --region us-east-1
+done
+
+echo "== bash -n infra/create_role.sh"
+bash -n infra/create_role.sh
 
 for definition in "${definitions[@]}"; do
   echo "== asl-validator $definition"

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod local;
+pub mod member_role;
 pub mod planning;
 pub mod run;
 pub mod template;

@@ -45,6 +45,12 @@ enum Command {
     },
     /// Print the SAM template generated from the catalogue (infra/template.yaml).
     Template,
+    /// Print the member-account role template generated from the catalogue
+    /// (infra/member-role.yaml), or with --policy its permissions (infra/member-role-policy.json).
+    MemberRole {
+        #[arg(long)]
+        policy: bool,
+    },
     /// Print the bot reference generated from the catalogue (docs/bots.md).
     Docs,
     /// Bring the local stack up or down.
@@ -132,6 +138,14 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Template => print!("{}", cloudbots_cli::template::render()),
+        Command::MemberRole { policy } => print!(
+            "{}",
+            if policy {
+                cloudbots_cli::member_role::render_policy()
+            } else {
+                cloudbots_cli::member_role::render()
+            }
+        ),
         Command::Docs => print!("{}", cloudbots_cli::planning::catalogue_markdown()),
         Command::Local {
             action: LocalAction::Up { text_output },

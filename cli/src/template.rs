@@ -41,6 +41,15 @@ const DATA_CENTERS: [(&str, &str); 6] = [
     ("Canada", "431603698195"),
 ];
 
+/// The IAM path of every bot role. Member roles trust the hub account's roles under this path
+/// only (`aws:PrincipalArn`), so neither the intake, the report nor any other role of the hub
+/// account can assume them.
+pub const BOT_ROLE_PATH: &str = "/cloudbots/";
+
+/// The namespace and name of the metric the state machine publishes for each step it refuses
+/// because the account and region are over their remediation budget.
+const THROTTLED_METRIC: (&str, &str) = ("CloudBots", "StepsThrottled");
+
 /// The retention periods CloudWatch Logs accepts, in days.
 const LOG_RETENTION_DAYS: [u32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -100,6 +109,7 @@ pub fn render() -> String {
     let mut out = String::new();
     header(&mut out);
     parameters(&mut out);
+    rules(&mut out);
     mappings_and_conditions(&mut out);
     globals(&mut out);
     out.push_str("Resources:\n");
@@ -110,6 +120,7 @@ pub fn render() -> String {
     report(&mut out);
     state_machine(&mut out, &bots);
     storage_and_topics(&mut out);
+    alarms(&mut out);
     outputs(&mut out);
     out
 }
@@ -160,7 +171,24 @@ fn parameters(out: &mut String) {
     Type: String
     Default: Dome9CloudBots
     AllowedPattern: \"[\\\\w+=,.@-]{1,64}\"
-    Description: The role the bots assume in member accounts (multi mode).
+    Description: The role the bots assume in member accounts (multi mode); the RoleName of infra/member-role.yaml.
+  ExternalId:
+    Type: String
+    NoEcho: true
+    Default: \"\"
+    MaxLength: 1224
+    AllowedPattern: \"[\\\\w+=,.@:/-]*\"
+    Description: The sts:ExternalId the member roles require (the ExternalId of infra/member-role.yaml); required in multi mode.
+  AllowedAccounts:
+    Type: String
+    Default: \"\"
+    AllowedPattern: \"[0-9, ]*\"
+    Description: Comma-separated ids of the only accounts whose findings are remediated; empty allows every account the account mode allows.
+  DeniedAccounts:
+    Type: String
+    Default: \"\"
+    AllowedPattern: \"[0-9, ]*\"
+    Description: Comma-separated ids of accounts whose findings are never remediated (refused and audited).
   OutputType:
     Type: String
     Default: JSON
@@ -171,6 +199,32 @@ fn parameters(out: &mut String) {
     Default: enforce
     AllowedValues: [enforce, dry-run]
     Description: dry-run makes every bot report what it would change, and change nothing.
+  BotModes:
+    Type: String
+    Default: \"\"
+    AllowedPattern: \"[a-z0-9_=, -]*\"
+    Description: Per-bot overrides of Mode, e.g. ec2_stop_instance=dry-run,s3_delete_acls=enforce.
+  RemediationBudget:
+    Type: Number
+    Default: 50
+    MinValue: 1
+    Description: At most this many remediations per account and region in each budget window; steps over it are recorded as throttled, not run, and raise the StepsThrottled alarm.
+  BudgetWindowMinutes:
+    Type: Number
+    Default: 60
+    MinValue: 1
+    MaxValue: 10080
+    Description: The length of the remediation budget's window, in minutes.
+  CircuitBreakerFailures:
+    Type: Number
+    Default: 3
+    MinValue: 1
+    Description: A resource whose steps failed this many times in a row is not remediated again (refused and audited).
+  ExclusionTagKey:
+    Type: String
+    Default: cloudbots:exclude
+    AllowedPattern: \"[\\\\w.:/=+@ -]{1,128}\"
+    Description: The tag that opts a resource out (value all, or bot names, optionally with an expiry date); checked at intake and again by the bot.
   SnapshotBeforeChange:
     Type: String
     Default: \"true\"
@@ -193,7 +247,7 @@ fn parameters(out: &mut String) {
   EmailAddress:
     Type: String
     Default: \"\"
-    Description: Optional email address subscribed to the output topic.
+    Description: Optional email address subscribed to the output topic and to the alarm topic.
 ",
     );
     write!(
@@ -214,6 +268,20 @@ fn parameters(out: &mut String) {
         max_prefix = max_function_name_prefix(),
     )
     .expect("writing to a String");
+}
+
+/// Checks CloudFormation makes before it creates anything.
+fn rules(out: &mut String) {
+    out.push_str(
+        "Rules:
+  MultiAccountNeedsExternalId:
+    RuleCondition: !Equals [!Ref AccountMode, multi]
+    Assertions:
+      - Assert: !Not [!Equals [!Ref ExternalId, \"\"]]
+        AssertDescription: AccountMode multi needs the ExternalId the member roles were created with.
+
+",
+    );
 }
 
 fn mappings_and_conditions(out: &mut String) {
@@ -306,6 +374,19 @@ struct Statement<'a> {
     sid: &'a str,
     actions: Vec<&'a str>,
     resources: Vec<String>,
+    /// A `StringEquals` condition: the key and the value it must have.
+    condition: Option<(&'a str, &'a str)>,
+}
+
+impl<'a> Statement<'a> {
+    fn new(sid: &'a str, actions: Vec<&'a str>, resources: Vec<String>) -> Self {
+        Statement {
+            sid,
+            actions,
+            resources,
+            condition: None,
+        }
+    }
 }
 
 /// Who assumes a role.
@@ -320,6 +401,8 @@ enum Trust {
 /// A role with one inline policy.
 struct RoleSpec<'a> {
     id: &'a str,
+    /// The IAM path, when not `/`.
+    path: Option<&'a str>,
     description: &'a str,
     trust: Trust,
     policy_name: &'a str,
@@ -338,7 +421,7 @@ fn role(out: &mut String, role: &RoleSpec) {
         "  {id}:
     Type: AWS::IAM::Role
     Properties:
-      Description: {description}
+      Description: {description}{path}
       AssumeRolePolicyDocument:
         Version: \"2012-10-17\"
         Statement:
@@ -348,6 +431,10 @@ fn role(out: &mut String, role: &RoleSpec) {
             Action: sts:AssumeRole",
         id = role.id,
         description = quoted(role.description),
+        path = role
+            .path
+            .map(|path| format!("\n      Path: {path}"))
+            .unwrap_or_default(),
     )
     .expect("writing to a String");
     match role.trust {
@@ -388,6 +475,13 @@ fn role(out: &mut String, role: &RoleSpec) {
         for resource in &statement.resources {
             writeln!(out, "                  - {resource}").expect("writing to a String");
         }
+        if let Some((key, value)) = statement.condition {
+            writeln!(
+                out,
+                "                Condition:\n                  StringEquals:\n                    {key}: {value}"
+            )
+            .expect("writing to a String");
+        }
     }
     if role.assumes_member_role {
         out.push_str(
@@ -416,7 +510,14 @@ fn bot_function(out: &mut String, bot: &BotResources) {
             log_group_id: &bot.log_group_id,
         },
     );
-    out.push('\n');
+    out.push_str(
+        "      Environment:
+        Variables:
+          EXTERNAL_ID: !Ref ExternalId
+          EXCLUDE_TAG_KEY: !Ref ExclusionTagKey
+
+",
+    );
     log_group(
         out,
         &bot.log_group_id,
@@ -426,14 +527,15 @@ fn bot_function(out: &mut String, bot: &BotResources) {
         out,
         &RoleSpec {
             id: &bot.role_id,
+            path: Some(BOT_ROLE_PATH),
             description: &format!("Runs the {name} bot: exactly the IAM actions the bot calls."),
             trust: Trust::Lambda,
             policy_name: name,
-            statements: vec![Statement {
-                sid: "BotActions",
-                actions: bot.bot.iam_actions.to_vec(),
-                resources: vec![quoted("*")],
-            }],
+            statements: vec![Statement::new(
+                "BotActions",
+                bot.bot.iam_actions.to_vec(),
+                vec![quoted("*")],
+            )],
             assumes_member_role: true,
         },
     );
@@ -462,7 +564,19 @@ fn intake(out: &mut String) {
           SNAPSHOT_BEFORE_CHANGE: !Ref SnapshotBeforeChange
           DESTROY_BOTS: !Ref DestroyBots
           MODE: !Ref Mode
+          BOT_MODES: !Ref BotModes
           GD_ACTIONS: !Ref GuardDutyActions
+          ALLOWED_ACCOUNTS: !Ref AllowedAccounts
+          DENIED_ACCOUNTS: !Ref DeniedAccounts
+          BUDGET_PER_WINDOW: !Ref RemediationBudget
+          BUDGET_WINDOW_MINUTES: !Ref BudgetWindowMinutes
+          CIRCUIT_BREAKER_FAILURES: !Ref CircuitBreakerFailures
+          EXCLUDE_TAG_KEY: !Ref ExclusionTagKey
+      DeadLetterQueue:
+        Type: SQS
+        TargetArn: !GetAtt IntakeDeadLetterQueue.Arn
+      EventInvokeConfig:
+        MaximumRetryAttempts: 2
       Events:
         CloudGuardFindings:
           Type: SNS
@@ -486,21 +600,27 @@ fn intake(out: &mut String) {
         out,
         &RoleSpec {
             id: "IntakeRole",
+            path: None,
             description:
                 "Runs the intake function: starts remediation executions and records duplicates.",
             trust: Trust::Lambda,
             policy_name: "intake",
             statements: vec![
-                Statement {
-                    sid: "StartRemediation",
-                    actions: vec!["states:StartExecution"],
-                    resources: vec!["!Ref RemediationStateMachine".into()],
-                },
-                Statement {
-                    sid: "RecordAudit",
-                    actions: vec!["dynamodb:PutItem"],
-                    resources: vec!["!GetAtt AuditTable.Arn".into()],
-                },
+                Statement::new(
+                    "StartRemediation",
+                    vec!["states:StartExecution"],
+                    vec!["!Ref RemediationStateMachine".into()],
+                ),
+                Statement::new(
+                    "RecordAudit",
+                    vec!["dynamodb:PutItem"],
+                    vec!["!GetAtt AuditTable.Arn".into()],
+                ),
+                Statement::new(
+                    "KeepFailedEvents",
+                    vec!["sqs:SendMessage"],
+                    vec!["!GetAtt IntakeDeadLetterQueue.Arn".into()],
+                ),
             ],
             assumes_member_role: false,
         },
@@ -536,20 +656,26 @@ fn report(out: &mut String) {
         out,
         &RoleSpec {
             id: "ReportRole",
+            path: None,
             description: "Runs the report function: reads the audit records, publishes the output.",
             trust: Trust::Lambda,
             policy_name: "report",
             statements: vec![
-                Statement {
-                    sid: "PublishOutput",
-                    actions: vec!["sns:Publish"],
-                    resources: vec!["!Ref OutputTopic".into()],
-                },
-                Statement {
-                    sid: "ReadAudit",
-                    actions: vec!["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"],
-                    resources: vec!["!GetAtt AuditTable.Arn".into()],
-                },
+                Statement::new(
+                    "PublishOutput",
+                    vec!["sns:Publish"],
+                    vec!["!Ref OutputTopic".into()],
+                ),
+                Statement::new(
+                    "EncryptOutput",
+                    vec!["kms:Decrypt", "kms:GenerateDataKey"],
+                    vec!["!GetAtt TopicKey.Arn".into()],
+                ),
+                Statement::new(
+                    "ReadAudit",
+                    vec!["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"],
+                    vec!["!GetAtt AuditTable.Arn".into()],
+                ),
             ],
             assumes_member_role: false,
         },
@@ -598,24 +724,37 @@ fn state_machine(out: &mut String, bots: &[BotResources]) {
         out,
         &RoleSpec {
             id: "RemediationStateMachineRole",
+            path: None,
             description:
                 "Runs the state machine: invokes the bot and report functions, writes the audit.",
             trust: Trust::StepFunctions,
             policy_name: "remediation",
             statements: vec![
+                Statement::new(
+                    "InvokeBotsAndReport",
+                    vec!["lambda:InvokeFunction"],
+                    functions,
+                ),
+                Statement::new(
+                    "WriteAudit",
+                    vec![
+                        "dynamodb:GetItem",
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                    ],
+                    vec!["!GetAtt AuditTable.Arn".into()],
+                ),
                 Statement {
-                    sid: "InvokeBotsAndReport",
-                    actions: vec!["lambda:InvokeFunction"],
-                    resources: functions,
+                    condition: Some(("cloudwatch:namespace", THROTTLED_METRIC.0)),
+                    ..Statement::new(
+                        "PublishThrottledSteps",
+                        vec!["cloudwatch:PutMetricData"],
+                        vec![quoted("*")],
+                    )
                 },
-                Statement {
-                    sid: "WriteAudit",
-                    actions: vec!["dynamodb:PutItem"],
-                    resources: vec!["!GetAtt AuditTable.Arn".into()],
-                },
-                Statement {
-                    sid: "DeliverLogs",
-                    actions: vec![
+                Statement::new(
+                    "DeliverLogs",
+                    vec![
                         "logs:CreateLogDelivery",
                         "logs:DeleteLogDelivery",
                         "logs:DescribeLogGroups",
@@ -625,18 +764,18 @@ fn state_machine(out: &mut String, bots: &[BotResources]) {
                         "logs:PutResourcePolicy",
                         "logs:UpdateLogDelivery",
                     ],
-                    resources: vec![quoted("*")],
-                },
-                Statement {
-                    sid: "Trace",
-                    actions: vec![
+                    vec![quoted("*")],
+                ),
+                Statement::new(
+                    "Trace",
+                    vec![
                         "xray:GetSamplingRules",
                         "xray:GetSamplingTargets",
                         "xray:PutTelemetryRecords",
                         "xray:PutTraceSegments",
                     ],
-                    resources: vec![quoted("*")],
-                },
+                    vec![quoted("*")],
+                ),
             ],
             assumes_member_role: false,
         },
@@ -669,11 +808,56 @@ fn storage_and_topics(out: &mut String) {
         AttributeName: expires_at
         Enabled: true
 
+  TopicKey:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: Encrypts the cloudbots topics at rest. CloudGuard publishes from its own account, which the AWS-managed SNS key does not allow.
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: \"2012-10-17\"
+        Statement:
+          - Sid: AccountAdministers
+            Effect: Allow
+            Principal:
+              AWS: !Sub \"arn:${AWS::Partition}:iam::${AWS::AccountId}:root\"
+            Action: kms:*
+            Resource: \"*\"
+          - Sid: CloudGuardPublishes
+            Effect: Allow
+            Principal:
+              AWS: !Sub
+                - \"arn:${AWS::Partition}:iam::${PublisherAccount}:root\"
+                - PublisherAccount: !FindInMap [DataCenters, !Ref DataCenter, PublisherAccount]
+            Action:
+              - kms:Decrypt
+              - kms:GenerateDataKey*
+            Resource: \"*\"
+            Condition:
+              StringEquals:
+                kms:ViaService: !Sub \"sns.${AWS::Region}.amazonaws.com\"
+          - Sid: ServicesPublish
+            Effect: Allow
+            Principal:
+              Service:
+                - sns.amazonaws.com
+                - cloudwatch.amazonaws.com
+            Action:
+              - kms:Decrypt
+              - kms:GenerateDataKey*
+            Resource: \"*\"
+
+  TopicKeyAlias:
+    Type: AWS::KMS::Alias
+    Properties:
+      AliasName: !Sub \"alias/${FunctionNamePrefix}topics\"
+      TargetKeyId: !Ref TopicKey
+
   InputTopic:
     Type: AWS::SNS::Topic
     Properties:
       TopicName: d9-findings
       DisplayName: d9-findings
+      KmsMasterKeyId: !GetAtt TopicKey.Arn
 
   InputTopicPolicy:
     Type: AWS::SNS::TopicPolicy
@@ -697,6 +881,7 @@ fn storage_and_topics(out: &mut String) {
     Type: AWS::SNS::Topic
     Properties:
       TopicName: remediationOutput
+      KmsMasterKeyId: !GetAtt TopicKey.Arn
 
   OutputTopicSubscription:
     Type: AWS::SNS::Subscription
@@ -706,8 +891,131 @@ fn storage_and_topics(out: &mut String) {
       Endpoint: !Ref EmailAddress
       TopicArn: !Ref OutputTopic
 
+  IntakeDeadLetterQueue:
+    Type: AWS::SQS::Queue
+    Properties:
+      MessageRetentionPeriod: 1209600
+      SqsManagedSseEnabled: true
+
+  AlarmTopic:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: cloudbots alarms
+      KmsMasterKeyId: !GetAtt TopicKey.Arn
+
+  AlarmTopicSubscription:
+    Type: AWS::SNS::Subscription
+    Condition: HasEmail
+    Properties:
+      Protocol: email
+      Endpoint: !Ref EmailAddress
+      TopicArn: !Ref AlarmTopic
+
 ",
     );
+}
+
+/// A CloudWatch alarm that notifies the alarm topic when a metric's statistic reaches 1 in
+/// five minutes.
+struct Alarm<'a> {
+    id: &'a str,
+    description: &'a str,
+    namespace: &'a str,
+    metric: &'a str,
+    /// The dimension's name and value; none for our own metric, published without one.
+    dimension: Option<(&'a str, &'a str)>,
+    statistic: &'a str,
+}
+
+/// The alarms of a deployment: every one notifies the alarm topic.
+pub const ALARMS: [&str; 5] = [
+    "ExecutionsFailedAlarm",
+    "ExecutionsTimedOutAlarm",
+    "IntakeErrorsAlarm",
+    "IntakeDeadLetterAlarm",
+    "StepsThrottledAlarm",
+];
+
+fn alarms(out: &mut String) {
+    let alarms = [
+        Alarm {
+            id: ALARMS[0],
+            description: "A remediation execution failed: a step failed, an entry was rejected, or a guard step stopped the plan.",
+            namespace: "AWS/States",
+            metric: "ExecutionsFailed",
+            dimension: Some(("StateMachineArn", "!Ref RemediationStateMachine")),
+            statistic: "Sum",
+        },
+        Alarm {
+            id: ALARMS[1],
+            description: "A remediation execution timed out.",
+            namespace: "AWS/States",
+            metric: "ExecutionsTimedOut",
+            dimension: Some(("StateMachineArn", "!Ref RemediationStateMachine")),
+            statistic: "Sum",
+        },
+        Alarm {
+            id: ALARMS[2],
+            description: "The intake function failed on an event.",
+            namespace: "AWS/Lambda",
+            metric: "Errors",
+            dimension: Some(("FunctionName", "!Ref IntakeFunction")),
+            statistic: "Sum",
+        },
+        Alarm {
+            id: ALARMS[3],
+            description: "Events the intake could not handle wait in its dead-letter queue.",
+            namespace: "AWS/SQS",
+            metric: "ApproximateNumberOfMessagesVisible",
+            dimension: Some(("QueueName", "!GetAtt IntakeDeadLetterQueue.QueueName")),
+            statistic: "Maximum",
+        },
+        Alarm {
+            id: ALARMS[4],
+            description: "Steps were refused because an account and region are over their remediation budget.",
+            namespace: THROTTLED_METRIC.0,
+            metric: THROTTLED_METRIC.1,
+            dimension: None,
+            statistic: "Sum",
+        },
+    ];
+    for alarm in alarms {
+        writeln!(
+            out,
+            "  {id}:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmDescription: {description}
+      Namespace: {namespace}
+      MetricName: {metric}",
+            id = alarm.id,
+            description = quoted(alarm.description),
+            namespace = alarm.namespace,
+            metric = alarm.metric,
+        )
+        .expect("writing to a String");
+        if let Some((name, value)) = alarm.dimension {
+            writeln!(
+                out,
+                "      Dimensions:\n        - Name: {name}\n          Value: {value}"
+            )
+            .expect("writing to a String");
+        }
+        writeln!(
+            out,
+            "      Statistic: {}
+      Period: 300
+      EvaluationPeriods: 1
+      Threshold: 1
+      ComparisonOperator: GreaterThanOrEqualToThreshold
+      TreatMissingData: notBreaching
+      AlarmActions:
+        - !Ref AlarmTopic
+",
+            alarm.statistic
+        )
+        .expect("writing to a String");
+    }
 }
 
 fn outputs(out: &mut String) {
@@ -725,6 +1033,12 @@ fn outputs(out: &mut String) {
   AuditTableName:
     Description: The audit table, one item per step of every execution.
     Value: !Ref AuditTable
+  AlarmTopicARN:
+    Description: The topic the alarms notify; subscribe on-call tools to it.
+    Value: !Ref AlarmTopic
+  IntakeDeadLetterQueueUrl:
+    Description: Events the intake failed on, kept as they arrived.
+    Value: !Ref IntakeDeadLetterQueue
 ",
     );
 }

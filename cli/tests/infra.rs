@@ -6,7 +6,10 @@
 //! The template is checked as text (it is generated with a fixed layout), the definition as
 //! JSON.
 
-use cloudbots_cli::template::{self, bot_resources, max_function_name_prefix};
+use cloudbots_cli::member_role;
+use cloudbots_cli::template::{
+    self, bot_resources, max_function_name_prefix, ALARMS, BOT_ROLE_PATH,
+};
 use cloudbots_shared::audit::{AuditStatus, STEP_ATTRIBUTES};
 use cloudbots_shared::catalogue::CATALOGUE;
 use serde_json::Value;
@@ -56,8 +59,27 @@ fn list_after(lines: &[&str], key: &str) -> Vec<String> {
         .collect()
 }
 
-/// The statements (by Sid) of a role's inline policy, each with its actions.
-fn policy_statements(role: &[&str]) -> Vec<(String, Vec<String>)> {
+/// One statement of a role's inline policy.
+#[derive(Debug, PartialEq)]
+struct PolicyStatement {
+    sid: String,
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+/// The value of `key`: the rest of the line `key: value`, or the items of the list after `key:`.
+fn values(lines: &[&str], key: &str) -> Vec<String> {
+    match lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+    {
+        Some(single) => vec![single.to_string()],
+        None => list_after(lines, key),
+    }
+}
+
+/// The statements (by Sid) of a role's inline policy, each with its actions and resources.
+fn policy_statements(role: &[&str]) -> Vec<PolicyStatement> {
     role.iter()
         .enumerate()
         .filter_map(|(i, line)| {
@@ -70,22 +92,19 @@ fn policy_statements(role: &[&str]) -> Vec<(String, Vec<String>)> {
                         .take_while(|next| indent(next) > indent(line)),
                 )
                 .collect();
-            let actions = match statement
-                .iter()
-                .find_map(|l| l.trim().strip_prefix("Action: "))
-            {
-                Some(single) => vec![single.to_string()],
-                None => list_after(&statement, "Action"),
-            };
-            Some((sid.to_string(), actions))
+            Some(PolicyStatement {
+                sid: sid.to_string(),
+                actions: values(&statement, "Action"),
+                resources: values(&statement, "Resource"),
+            })
         })
         .collect()
 }
 
-#[test]
-fn checked_in_template_is_the_rendered_one() {
-    let checked_in = repo_file("infra/template.yaml");
-    let rendered = template::render();
+/// Fail, naming the first differing line and the command that regenerates it, when the
+/// checked-in `path` is not `rendered`.
+fn assert_checked_in(path: &str, rendered: &str, command: &str) {
+    let checked_in = repo_file(path);
     if checked_in != rendered {
         let line = checked_in
             .lines()
@@ -93,11 +112,30 @@ fn checked_in_template_is_the_rendered_one() {
             .position(|(a, b)| a != b)
             .unwrap_or_else(|| checked_in.lines().count().min(rendered.lines().count()));
         panic!(
-            "infra/template.yaml is out of date with the catalogue (first difference at line \
-             {}): run `cargo run -p cloudbots-cli -- template > infra/template.yaml`",
+            "{path} is out of date with the catalogue (first difference at line {}): run \
+             `cargo run -p cloudbots-cli -- {command} > {path}`",
             line + 1
         );
     }
+}
+
+#[test]
+fn checked_in_template_is_the_rendered_one() {
+    assert_checked_in("infra/template.yaml", &template::render(), "template");
+}
+
+#[test]
+fn checked_in_member_role_template_and_policy_are_the_rendered_ones() {
+    assert_checked_in(
+        "infra/member-role.yaml",
+        &member_role::render(),
+        "member-role",
+    );
+    assert_checked_in(
+        "infra/member-role-policy.json",
+        &member_role::render_policy(),
+        "member-role --policy",
+    );
 }
 
 #[test]
@@ -130,14 +168,27 @@ fn every_bot_has_a_function_and_a_role_with_exactly_its_actions() {
             .iter()
             .any(|line| line.trim() == "Service: lambda.amazonaws.com"));
         let statements = policy_statements(&role);
-        let sids: Vec<_> = statements.iter().map(|(sid, _)| sid.as_str()).collect();
+        let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(sids, ["BotActions", "AssumeMemberRole"], "{}", bot.role_id);
         assert_eq!(
-            statements[0].1, bot.bot.iam_actions,
+            statements[0].actions, bot.bot.iam_actions,
             "{}'s policy must hold exactly the bot's actions",
             bot.role_id
         );
-        assert_eq!(statements[1].1, ["sts:AssumeRole"]);
+        assert_eq!(statements[0].resources, ["\"*\""]);
+        assert_eq!(statements[1].actions, ["sts:AssumeRole"]);
+        assert_eq!(
+            statements[1].resources,
+            ["!Sub \"arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}\""],
+            "{}: only the member role, by the deployment's role name",
+            bot.role_id
+        );
+        assert!(
+            role.iter()
+                .any(|line| line.trim() == format!("Path: {BOT_ROLE_PATH}")),
+            "{}: bot roles live under {BOT_ROLE_PATH}, the path member roles trust",
+            bot.role_id
+        );
         let member_role = role
             .iter()
             .position(|line| line.trim() == "- Sid: AssumeMemberRole")
@@ -307,7 +358,11 @@ fn every_audit_write_holds_exactly_the_step_attributes() {
     let definition = definition();
     let mut writes = Vec::new();
     put_items(&definition, "$".into(), &mut writes);
-    assert_eq!(writes.len(), 3, "rejected entries, outcomes and failures");
+    assert_eq!(
+        writes.len(),
+        4,
+        "rejected entries, outcomes, failures and refused steps"
+    );
     let expected: BTreeSet<_> = STEP_ATTRIBUTES.iter().map(|a| a.to_string()).collect();
     for (path, state) in writes {
         let parameters = &state["Parameters"];
@@ -359,4 +414,615 @@ fn steps_run_one_at_a_time_with_jittered_retries() {
         .as_array()
         .unwrap()
         .contains(&Value::from("Transient")));
+}
+
+#[test]
+fn the_member_role_holds_every_bot_action_and_nothing_else() {
+    let union: BTreeSet<String> = CATALOGUE
+        .iter()
+        .flat_map(|bot| bot.iam_actions.iter().map(|a| a.to_string()))
+        .collect();
+    let text = member_role::render();
+    let role = block(&text, "CloudBotsRole", 2);
+    let policy_start = role
+        .iter()
+        .position(|line| line.trim() == "Policies:")
+        .unwrap();
+    let statements = policy_statements(&role[policy_start..]);
+    assert_eq!(
+        statements,
+        [PolicyStatement {
+            sid: "BotActions".into(),
+            actions: union.iter().cloned().collect(),
+            resources: vec!["\"*\"".into()],
+        }]
+    );
+    let policy: Value = serde_json::from_str(&repo_file("infra/member-role-policy.json")).unwrap();
+    let json_actions: Vec<String> =
+        serde_json::from_value(policy["Statement"][0]["Action"].clone()).unwrap();
+    assert_eq!(json_actions, union.into_iter().collect::<Vec<_>>());
+    assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
+    assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+}
+
+#[test]
+fn the_member_role_trusts_only_the_hub_accounts_bot_roles_with_the_external_id() {
+    let text = member_role::render();
+    let role = block(&text, "CloudBotsRole", 2);
+    let trust: Vec<&str> = role
+        .iter()
+        .skip_while(|line| line.trim() != "AssumeRolePolicyDocument:")
+        .take_while(|line| line.trim() != "Policies:")
+        .map(|line| line.trim())
+        .collect();
+    let expected = [
+        "AssumeRolePolicyDocument:",
+        "Version: \"2012-10-17\"",
+        "Statement:",
+        "- Sid: HubBotRoles",
+        "Effect: Allow",
+        "Principal:",
+        "AWS: !Sub \"arn:${AWS::Partition}:iam::${HubAccountId}:root\"",
+        "Action: sts:AssumeRole",
+        "Condition:",
+        "StringEquals:",
+        "sts:ExternalId: !Ref ExternalId",
+        "ArnLike:",
+        "aws:PrincipalArn: !Sub \"arn:${AWS::Partition}:iam::${HubAccountId}:role/cloudbots/*\"",
+    ];
+    assert_eq!(trust, expected);
+    assert_eq!(BOT_ROLE_PATH, "/cloudbots/");
+    assert_eq!(
+        field(&parameter(&text, "RoleName"), "Default"),
+        Some("Dome9CloudBots")
+    );
+    let external_id = parameter(&text, "ExternalId");
+    assert_eq!(field(&external_id, "NoEcho"), Some("true"));
+    assert_eq!(
+        field(&external_id, "MinLength"),
+        Some("2"),
+        "an external id is required"
+    );
+
+    // Only the bot roles are under the trusted path: not the intake, report or state machine.
+    let hub = template::render();
+    for id in ["IntakeRole", "ReportRole", "RemediationStateMachineRole"] {
+        assert!(
+            !block(&hub, id, 2)
+                .iter()
+                .any(|l| l.trim().starts_with("Path:")),
+            "{id} must not be under {BOT_ROLE_PATH}"
+        );
+    }
+}
+
+/// A stand-in for the AWS CLI: records each call's arguments under `log/<n>/<i>` and answers
+/// `sts get-caller-identity`, and `iam get-role` once the role was created.
+fn fake_aws(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir.join("log")).unwrap();
+    let script = dir.join("aws");
+    std::fs::write(
+        &script,
+        r#"#!/usr/bin/env bash
+log="$(dirname "$0")/log"
+n=$(ls "$log" | wc -l)
+mkdir "$log/$n"
+i=0
+for arg in "$@"; do printf '%s' "$arg" > "$log/$n/$i"; i=$((i + 1)); done
+case "$1 $2" in
+  "sts get-caller-identity") echo "arn:aws:iam::111111111111:user/admin" ;;
+  "iam get-role") [[ -e "$log/../created" ]] || exit 254; echo "arn:aws:iam::111111111111:role/$4" ;;
+  "iam create-role") touch "$log/../created" ;;
+esac
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The arguments of every recorded call, in order.
+fn aws_calls(dir: &std::path::Path) -> Vec<Vec<String>> {
+    let log = dir.join("log");
+    (0..std::fs::read_dir(&log).unwrap().count())
+        .map(|n| {
+            let call = log.join(n.to_string());
+            (0..std::fs::read_dir(&call).unwrap().count())
+                .map(|i| std::fs::read_to_string(call.join(i.to_string())).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn create_role(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    std::process::Command::new(format!(
+        "{}/../infra/create_role.sh",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .args(args)
+    .env("PATH", path)
+    .output()
+    .expect("create_role.sh runs")
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cloudbots-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn create_role_sh_creates_the_member_role_of_the_template() {
+    let dir = scratch_dir("create-role");
+    fake_aws(&dir);
+    let out = create_role(&dir, &["222222222222", "s3cret-id"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = aws_calls(&dir);
+    let verbs: Vec<String> = calls.iter().map(|c| c[..2].join(" ")).collect();
+    assert_eq!(
+        verbs,
+        [
+            "sts get-caller-identity",
+            "iam get-role",
+            "iam create-role",
+            "iam put-role-policy",
+            "iam get-role"
+        ]
+    );
+    let create = &calls[2];
+    let arg = |call: &[String], flag: &str| {
+        let i = call.iter().position(|a| a == flag).unwrap();
+        call[i + 1].clone()
+    };
+    assert_eq!(arg(create, "--role-name"), "Dome9CloudBots");
+    let trust: Value = serde_json::from_str(&arg(create, "--assume-role-policy-document"))
+        .expect("the trust policy is JSON");
+    assert_eq!(
+        trust,
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "HubBotRoles",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"sts:ExternalId": "s3cret-id"},
+                    "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::222222222222:role{BOT_ROLE_PATH}*")}
+                }
+            }]
+        })
+    );
+    let put = &calls[3];
+    assert_eq!(arg(put, "--policy-name"), member_role::POLICY_NAME);
+    let file = arg(put, "--policy-document");
+    let file = file.strip_prefix("file://").expect("the policy is a file");
+    assert_eq!(
+        std::fs::read_to_string(file).unwrap(),
+        member_role::render_policy()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().last(),
+        Some("arn:aws:iam::111111111111:role/Dome9CloudBots")
+    );
+
+    // Run again (an upgrade): the existing role's trust is updated, its policy put again.
+    let again = create_role(&dir, &["222222222222", "s3cret-id", "Dome9CloudBots"]);
+    assert!(again.status.success());
+    let verbs: Vec<String> = aws_calls(&dir)[5..]
+        .iter()
+        .map(|c| c[..2].join(" "))
+        .collect();
+    assert_eq!(
+        verbs,
+        [
+            "sts get-caller-identity",
+            "iam get-role",
+            "iam update-assume-role-policy",
+            "iam put-role-policy",
+            "iam get-role"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn create_role_sh_refuses_bad_arguments_before_calling_aws() {
+    let dir = scratch_dir("create-role-bad");
+    fake_aws(&dir);
+    for (args, message) in [
+        (
+            &["12345", "s3cret-id"][..],
+            "create_role: HUB_ACCOUNT_ID must be a 12-digit account id, got '12345'",
+        ),
+        (
+            &["222222222222", "x\"}]}"][..],
+            "create_role: EXTERNAL_ID must be 2 to 1224 of A-Z a-z 0-9 _ + = , . @ : / -",
+        ),
+        (
+            &["222222222222", "s3cret-id", "bad name"][..],
+            "create_role: ROLE_NAME must be 1 to 64 of A-Z a-z 0-9 _ + = , . @ -, got 'bad name'",
+        ),
+        (&["222222222222"][..], "usage:"),
+    ] {
+        let out = create_role(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with(message),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(aws_calls(&dir).is_empty(), "nothing was called");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_intake_may_only_start_the_state_machine_and_write_the_audit() {
+    let text = template::render();
+    let statements = policy_statements(&block(&text, "IntakeRole", 2));
+    assert_eq!(
+        statements,
+        [
+            PolicyStatement {
+                sid: "StartRemediation".into(),
+                actions: vec!["states:StartExecution".into()],
+                resources: vec!["!Ref RemediationStateMachine".into()],
+            },
+            PolicyStatement {
+                sid: "RecordAudit".into(),
+                actions: vec!["dynamodb:PutItem".into()],
+                resources: vec!["!GetAtt AuditTable.Arn".into()],
+            },
+            PolicyStatement {
+                sid: "KeepFailedEvents".into(),
+                actions: vec!["sqs:SendMessage".into()],
+                resources: vec!["!GetAtt IntakeDeadLetterQueue.Arn".into()],
+            },
+        ]
+    );
+}
+
+#[test]
+fn the_state_machine_role_reaches_only_its_functions_the_audit_and_its_metric() {
+    let text = template::render();
+    let role = block(&text, "RemediationStateMachineRole", 2);
+    let statements = policy_statements(&role);
+    let scoped: Vec<(&str, &[String], &[String])> = statements
+        .iter()
+        .map(|s| (s.sid.as_str(), &s.actions[..], &s.resources[..]))
+        .collect();
+    assert_eq!(
+        scoped[1..3],
+        [
+            (
+                "WriteAudit",
+                &[
+                    "dynamodb:GetItem".to_string(),
+                    "dynamodb:PutItem".into(),
+                    "dynamodb:UpdateItem".into()
+                ][..],
+                &["!GetAtt AuditTable.Arn".to_string()][..]
+            ),
+            (
+                "PublishThrottledSteps",
+                &["cloudwatch:PutMetricData".to_string()][..],
+                &["\"*\"".to_string()][..]
+            ),
+        ]
+    );
+    let metric = role
+        .iter()
+        .position(|l| l.trim() == "- Sid: PublishThrottledSteps")
+        .unwrap();
+    assert!(
+        role[metric..]
+            .iter()
+            .take_while(|l| !l.trim().starts_with("- Sid: DeliverLogs"))
+            .any(|l| l.trim() == "cloudwatch:namespace: CloudBots"),
+        "metrics only in the CloudBots namespace"
+    );
+    // The rest serves the console: execution logs and traces, nothing that touches resources.
+    for statement in &statements[3..] {
+        assert!(
+            statement
+                .actions
+                .iter()
+                .all(|a| a.starts_with("logs:") || a.starts_with("xray:")),
+            "{statement:?}"
+        );
+    }
+    assert_eq!(statements[0].sid, "InvokeBotsAndReport");
+}
+
+/// The parameter block `name` of the template.
+fn parameter<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    let parameters = block(text, "Parameters", 0);
+    let start = parameters
+        .iter()
+        .position(|l| *l == format!("  {name}:"))
+        .unwrap_or_else(|| panic!("no parameter {name}"));
+    parameters[start + 1..]
+        .iter()
+        .copied()
+        .take_while(|l| indent(l) > 2)
+        .collect()
+}
+
+fn field<'a>(lines: &[&'a str], key: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix(&format!("{key}: ")))
+}
+
+#[test]
+fn every_deployment_parameter_is_documented_and_reaches_its_function() {
+    let text = template::render();
+    // (parameter, allowed values if it is a choice, the intake variable it sets)
+    let expected: [(&str, Option<&str>, Option<&str>); 20] = [
+        ("AccountMode", Some("[single, multi]"), Some("ACCOUNT_MODE")),
+        (
+            "CrossAccountRoleName",
+            None,
+            Some("CROSS_ACCOUNT_ROLE_NAME"),
+        ),
+        ("ExternalId", None, None),
+        ("AllowedAccounts", None, Some("ALLOWED_ACCOUNTS")),
+        ("DeniedAccounts", None, Some("DENIED_ACCOUNTS")),
+        ("OutputType", Some("[JSON, text]"), None),
+        ("Mode", Some("[enforce, dry-run]"), Some("MODE")),
+        ("BotModes", None, Some("BOT_MODES")),
+        ("RemediationBudget", None, Some("BUDGET_PER_WINDOW")),
+        ("BudgetWindowMinutes", None, Some("BUDGET_WINDOW_MINUTES")),
+        (
+            "CircuitBreakerFailures",
+            None,
+            Some("CIRCUIT_BREAKER_FAILURES"),
+        ),
+        ("ExclusionTagKey", None, Some("EXCLUDE_TAG_KEY")),
+        (
+            "SnapshotBeforeChange",
+            Some("[\"true\", \"false\"]"),
+            Some("SNAPSHOT_BEFORE_CHANGE"),
+        ),
+        ("DestroyBots", None, Some("DESTROY_BOTS")),
+        ("GuardDutyActions", None, Some("GD_ACTIONS")),
+        (
+            "DataCenter",
+            Some("[USA, Europe, Australia, Singapore, India, Canada]"),
+            None,
+        ),
+        ("EmailAddress", None, None),
+        ("FunctionNamePrefix", None, None),
+        ("LogRetentionDays", None, None),
+        ("ExternalId", None, None),
+    ];
+    let intake = block(&text, "IntakeFunction", 2);
+    for (name, allowed, variable) in expected {
+        let lines = parameter(&text, name);
+        let description = field(&lines, "Description").unwrap_or_default();
+        assert!(description.len() > 20, "{name} needs a description");
+        if let Some(allowed) = allowed {
+            assert_eq!(field(&lines, "AllowedValues"), Some(allowed), "{name}");
+        }
+        if let Some(variable) = variable {
+            assert!(
+                intake
+                    .iter()
+                    .any(|l| l.trim() == format!("{variable}: !Ref {name}")),
+                "the intake gets {variable} from {name}"
+            );
+        }
+    }
+    for (name, default) in [
+        ("RemediationBudget", "50"),
+        ("BudgetWindowMinutes", "60"),
+        ("CircuitBreakerFailures", "3"),
+        ("ExclusionTagKey", "cloudbots:exclude"),
+        ("CrossAccountRoleName", "Dome9CloudBots"),
+    ] {
+        assert_eq!(
+            field(&parameter(&text, name), "Default"),
+            Some(default),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        field(&parameter(&text, "ExternalId"), "NoEcho"),
+        Some("true")
+    );
+    let rule = block(&text, "MultiAccountNeedsExternalId", 2);
+    assert!(rule
+        .iter()
+        .any(|l| l.trim() == "- Assert: !Not [!Equals [!Ref ExternalId, \"\"]]"));
+
+    // Every bot function gets the external id (to assume member roles) and the exclusion tag.
+    for bot in bot_resources() {
+        let function = block(&text, &bot.function_id, 2);
+        for line in [
+            "EXTERNAL_ID: !Ref ExternalId",
+            "EXCLUDE_TAG_KEY: !Ref ExclusionTagKey",
+        ] {
+            assert!(
+                function.iter().any(|l| l.trim() == line),
+                "{}: no '{line}'",
+                bot.function_id
+            );
+        }
+    }
+}
+
+#[test]
+fn only_the_data_centers_cloudguard_account_may_publish_findings() {
+    let text = template::render();
+    let policy = block(&text, "InputTopicPolicy", 2);
+    let principal = [
+        "AWS: !Sub",
+        "- \"arn:${AWS::Partition}:iam::${PublisherAccount}:root\"",
+        "- PublisherAccount: !FindInMap [DataCenters, !Ref DataCenter, PublisherAccount]",
+    ];
+    let trimmed: Vec<&str> = policy.iter().map(|l| l.trim()).collect();
+    assert!(trimmed.windows(3).any(|w| w == principal), "{policy:#?}");
+    assert_eq!(
+        trimmed.iter().filter(|l| l.starts_with("- Sid:")).count(),
+        1,
+        "no other publisher"
+    );
+    // The topic key lets that account (through SNS) encrypt what it publishes.
+    let key = block(&text, "TopicKey", 2);
+    let cloudguard = key
+        .iter()
+        .position(|l| l.trim() == "- Sid: CloudGuardPublishes")
+        .unwrap();
+    let statement: Vec<&str> = key[cloudguard..]
+        .iter()
+        .map(|l| l.trim())
+        .take_while(|l| *l != "- Sid: ServicesPublish")
+        .collect();
+    assert!(statement.windows(3).any(|w| w == principal));
+    assert!(statement.contains(&"- kms:GenerateDataKey*"));
+    assert!(statement.contains(&"kms:ViaService: !Sub \"sns.${AWS::Region}.amazonaws.com\""));
+    let data_centers = block(&text, "DataCenters", 2);
+    for account in [
+        "634729597623",
+        "723885542676",
+        "434316140879",
+        "597850136722",
+        "578204784313",
+        "431603698195",
+    ] {
+        assert!(
+            data_centers
+                .iter()
+                .any(|l| l.trim() == format!("PublisherAccount: \"{account}\"")),
+            "{account}"
+        );
+    }
+}
+
+/// The logical ids of the template's resources of `kind`.
+fn resources_of(text: &str, kind: &str) -> Vec<String> {
+    let resources = block(text, "Resources", 0);
+    let mut found = Vec::new();
+    let mut current = "";
+    for line in resources {
+        if indent(line) == 2 {
+            current = line.trim().trim_end_matches(':');
+        } else if line.trim() == format!("Type: {kind}") {
+            found.push(current.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn logs_are_kept_for_the_retention_traces_are_on_and_storage_is_encrypted() {
+    let text = template::render();
+    let log_groups = resources_of(&text, "AWS::Logs::LogGroup");
+    assert_eq!(
+        log_groups.len(),
+        CATALOGUE.len() + 3,
+        "bots, intake, report, state machine"
+    );
+    for id in &log_groups {
+        assert!(
+            block(&text, id, 2).contains(&"      RetentionInDays: !Ref LogRetentionDays"),
+            "{id}"
+        );
+    }
+    let functions = resources_of(&text, "AWS::Serverless::Function");
+    for id in &functions {
+        let function = block(&text, id, 2);
+        let log_group = field(&function, "LogGroup").unwrap();
+        assert!(
+            log_groups.iter().any(|g| format!("!Ref {g}") == log_group),
+            "{id}"
+        );
+    }
+    assert!(block(&text, "Globals", 0).contains(&"    Tracing: Active"));
+    let machine = block(&text, "RemediationStateMachine", 2);
+    let tracing = machine.iter().position(|l| l.trim() == "Tracing:").unwrap();
+    assert_eq!(machine[tracing + 1].trim(), "Enabled: true");
+
+    assert!(block(&text, "AuditTable", 2).contains(&"        SSEEnabled: true"));
+    let topics = resources_of(&text, "AWS::SNS::Topic");
+    assert_eq!(topics, ["InputTopic", "OutputTopic", "AlarmTopic"]);
+    for id in &topics {
+        assert_eq!(
+            field(&block(&text, id, 2), "KmsMasterKeyId"),
+            Some("!GetAtt TopicKey.Arn"),
+            "{id} is encrypted with the deployment's key"
+        );
+    }
+    assert_eq!(
+        field(&block(&text, "TopicKey", 2), "EnableKeyRotation"),
+        Some("true")
+    );
+}
+
+#[test]
+fn a_failed_intake_keeps_its_event_in_an_encrypted_dead_letter_queue() {
+    let text = template::render();
+    let intake = block(&text, "IntakeFunction", 2);
+    let dlq = intake
+        .iter()
+        .position(|l| l.trim() == "DeadLetterQueue:")
+        .expect("the intake has a dead-letter queue");
+    assert_eq!(intake[dlq + 1].trim(), "Type: SQS");
+    assert_eq!(
+        intake[dlq + 2].trim(),
+        "TargetArn: !GetAtt IntakeDeadLetterQueue.Arn"
+    );
+    let queue = block(&text, "IntakeDeadLetterQueue", 2);
+    assert!(queue.contains(&"      SqsManagedSseEnabled: true"));
+    assert!(
+        queue.contains(&"      MessageRetentionPeriod: 1209600"),
+        "kept 14 days, the longest SQS allows"
+    );
+}
+
+#[test]
+fn every_alarm_watches_its_metric_and_notifies_the_alarm_topic() {
+    let text = template::render();
+    assert_eq!(resources_of(&text, "AWS::CloudWatch::Alarm"), ALARMS);
+    let expected = [
+        (
+            "AWS/States",
+            "ExecutionsFailed",
+            Some("!Ref RemediationStateMachine"),
+        ),
+        (
+            "AWS/States",
+            "ExecutionsTimedOut",
+            Some("!Ref RemediationStateMachine"),
+        ),
+        ("AWS/Lambda", "Errors", Some("!Ref IntakeFunction")),
+        (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            Some("!GetAtt IntakeDeadLetterQueue.QueueName"),
+        ),
+        ("CloudBots", "StepsThrottled", None),
+    ];
+    for (id, (namespace, metric, dimension)) in ALARMS.iter().zip(expected) {
+        let alarm = block(&text, id, 2);
+        assert_eq!(field(&alarm, "Namespace"), Some(namespace), "{id}");
+        assert_eq!(field(&alarm, "MetricName"), Some(metric), "{id}");
+        assert_eq!(field(&alarm, "Value"), dimension, "{id}");
+        assert_eq!(
+            list_after(&alarm, "AlarmActions"),
+            ["!Ref AlarmTopic"],
+            "{id}"
+        );
+        assert_eq!(field(&alarm, "Threshold"), Some("1"), "{id}");
+    }
+    let subscription = block(&text, "AlarmTopicSubscription", 2);
+    assert_eq!(field(&subscription, "Condition"), Some("HasEmail"));
+    assert_eq!(field(&subscription, "TopicArn"), Some("!Ref AlarmTopic"));
+    assert_eq!(field(&subscription, "Endpoint"), Some("!Ref EmailAddress"));
 }
