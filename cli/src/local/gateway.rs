@@ -35,9 +35,9 @@ pub struct Invocation {
     pub result: Result<Value, (String, String)>,
 }
 
-/// What a function name resolves to.
+/// What a function name resolves to: a bot runs with its deployment's sessions.
 enum Function {
-    Bot(Bot),
+    Bot(Bot, Arc<Sessions>),
     Report(Arc<Report>),
 }
 
@@ -45,7 +45,11 @@ enum Function {
 pub struct Gateway {
     moto: String,
     http: reqwest::Client,
-    sessions: Sessions,
+    base: aws_config::SdkConfig,
+    /// The bots' sessions of a deployment that set an external id, by function-name prefix;
+    /// bots of any other prefix use `sessions`.
+    deployment_sessions: Mutex<HashMap<String, Arc<Sessions>>>,
+    sessions: Arc<Sessions>,
     /// The report function of each deployment, by function-name prefix (`cloudbots-`).
     reports: Mutex<HashMap<String, Arc<Report>>>,
     /// Injected failures, by (function, entity id of the finding).
@@ -59,7 +63,9 @@ impl Gateway {
         Gateway {
             moto: format!("http://127.0.0.1:{moto_port}"),
             http: reqwest::Client::new(),
-            sessions: Sessions::new(base, None),
+            sessions: Arc::new(Sessions::new(base.clone(), None)),
+            base,
+            deployment_sessions: Mutex::new(HashMap::new()),
             reports: Mutex::new(HashMap::new()),
             faults: Mutex::new(HashMap::new()),
             invocations: Mutex::new(Vec::new()),
@@ -73,6 +79,19 @@ impl Gateway {
             .lock()
             .expect("lock")
             .insert(prefix.to_string(), Arc::new(report));
+    }
+
+    /// Run the bots of the deployment with function-name prefix `prefix` the way their
+    /// functions run with the template's `EXTERNAL_ID`: member roles are assumed with this
+    /// external id.
+    pub fn set_external_id(&self, prefix: &str, external_id: &str) {
+        self.deployment_sessions.lock().expect("lock").insert(
+            prefix.to_string(),
+            Arc::new(Sessions::new(
+                self.base.clone(),
+                Some(external_id.to_string()),
+            )),
+        );
     }
 
     /// Fail the next `times` invocations of `function` for findings about `entity_id`.
@@ -116,7 +135,7 @@ impl Gateway {
         let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let target = self.resolve(&name);
         let function = match &target {
-            Some(Function::Bot(bot)) => bot.name.to_string(),
+            Some(Function::Bot(bot, _)) => bot.name.to_string(),
             Some(Function::Report(_)) => REPORT_FUNCTION.to_string(),
             None => name.clone(),
         };
@@ -167,12 +186,19 @@ impl Gateway {
                 return Some(Function::Report(report.clone()));
             }
         }
-        bots::all()
-            .find(|bot| {
-                name.strip_suffix(bot.name)
-                    .is_some_and(|p| p.is_empty() || p.ends_with('-'))
-            })
-            .map(Function::Bot)
+        bots::all().find_map(|bot| {
+            let prefix = name
+                .strip_suffix(bot.name)
+                .filter(|p| p.is_empty() || p.ends_with('-'))?;
+            let sessions = self
+                .deployment_sessions
+                .lock()
+                .expect("lock")
+                .get(prefix)
+                .unwrap_or(&self.sessions)
+                .clone();
+            Some(Function::Bot(bot, sessions))
+        })
     }
 
     async fn run(&self, target: Function, payload: Value) -> Result<Value, BotError> {
@@ -182,10 +208,10 @@ impl Gateway {
                     .map_err(|e| BotError::invalid_input(format!("report input: {e}")))?;
                 report.run(input).await.map(|r| json!(r))
             }
-            Function::Bot(bot) => {
+            Function::Bot(bot, sessions) => {
                 let input = serde_json::from_value(payload)
                     .map_err(|e| BotError::invalid_input(format!("step input: {e}")))?;
-                let outcome = run_step(bot, &self.sessions, input).await?;
+                let outcome = run_step(bot, &sessions, input).await?;
                 Ok(json!(outcome))
             }
         }
