@@ -9,6 +9,7 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_shared::audit::AuditRecord;
+use cloudbots_shared::budget::Limits;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::PlannerConfig;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,7 @@ impl LocalTarget {
             state_machine_arn: self.state_machine_arn.clone(),
             planner,
             guardduty,
+            limits: Limits::default(),
         }
     }
 }

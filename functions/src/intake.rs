@@ -5,6 +5,7 @@
 
 use crate::audit_store::AuditStore;
 use crate::aws_error::{bot_error, code};
+use cloudbots_shared::budget::{ExecutionInput, Limits};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::read_event;
@@ -46,6 +47,8 @@ pub struct Intake {
     pub state_machine_arn: String,
     pub planner: PlannerConfig,
     pub guardduty: GuardDutyActions,
+    /// The blast-radius limits the state machine enforces, handed over in the execution input.
+    pub limits: Limits,
 }
 
 impl Intake {
@@ -103,9 +106,11 @@ impl Intake {
                 .put_feedback_key(&execution_name, key, now.timestamp())
                 .await?;
         }
-        let input = serde_json::to_string(&planned).map_err(|e| {
-            BotError::new(ErrorName::Internal, format!("serialising the plan: {e}"))
-        })?;
+        let input = serde_json::to_string(&ExecutionInput {
+            plan: &planned,
+            guardrails: self.limits.guardrails(&planned, now),
+        })
+        .map_err(|e| BotError::new(ErrorName::Internal, format!("serialising the plan: {e}")))?;
         match self
             .sfn
             .start_execution()

@@ -41,6 +41,10 @@ pub enum AuditStatus {
     NotRun,
     /// The same finding generation arrived again; no new execution.
     Duplicate,
+    /// Not run: the account and region's budget of remediations for the window was used up.
+    Throttled,
+    /// Not run: the steps on the resource failed too many times in a row.
+    CircuitOpen,
 }
 
 impl AuditStatus {
@@ -52,7 +56,11 @@ impl AuditStatus {
             | AuditStatus::Skipped
             | AuditStatus::DryRun
             | AuditStatus::Duplicate => "passed",
-            AuditStatus::Failed | AuditStatus::Rejected | AuditStatus::NotRun => "failed",
+            AuditStatus::Failed
+            | AuditStatus::Rejected
+            | AuditStatus::NotRun
+            | AuditStatus::Throttled
+            | AuditStatus::CircuitOpen => "failed",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the `cloudbots plan` command and the tests all plan a finding the same way.
 
 pub mod audit;
+pub mod budget;
 pub mod catalogue;
 pub mod error;
 pub mod finding;

@@ -3,6 +3,7 @@
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::Intake;
 use cloudbots_functions::runtime::{home_account, init_logging, required_env, FunctionError};
+use cloudbots_shared::budget::Limits;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::PlannerConfig;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -23,6 +24,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         state_machine_arn: required_env("STATE_MACHINE_ARN")?,
         planner,
         guardduty: GuardDutyActions::from_json(&std::env::var("GD_ACTIONS").unwrap_or_default())?,
+        limits: Limits::from_vars(|name| std::env::var(name).ok())?,
     };
     let intake = &intake;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
