@@ -1,5 +1,11 @@
 //! Test support: one local stack (moto + the Lambda gateway) per test binary, and helpers to
 //! build findings and run a bot the way the state machine runs it.
+//!
+//! Test setup and assertions sign as the stack's administrator ([`aws`]). A bot runs as a
+//! user allowed exactly its role's actions ([`iam::bot_credentials`]), and the first bot run
+//! of a binary turns moto's IAM enforcement on, so a bot calling an undeclared action fails
+//! with `AccessDenied`. A binary that runs the state machine ([`e2e`]) runs no bot directly
+//! and keeps the stack unenforced: moto's Step Functions engine cannot sign as an IAM user.
 
 pub mod e2e;
 pub mod iam;
@@ -21,10 +27,15 @@ use std::sync::OnceLock;
 /// The stack shared by every test of this binary (started on first use).
 pub fn stack() -> &'static LocalStack {
     static STACK: OnceLock<LocalStack> = OnceLock::new();
-    STACK.get_or_init(|| LocalStack::start().expect("the local stack starts"))
+    STACK.get_or_init(|| {
+        LocalStack::start_with_admins(&[MEMBER_ACCOUNT]).expect("the local stack starts")
+    })
 }
 
-/// An AWS configuration for the shared stack in the local region.
+/// A second account of the stack, for bots acting through a member-account role.
+pub const MEMBER_ACCOUNT: &str = "210987654321";
+
+/// An AWS configuration for the shared stack in the local region, as its administrator.
 pub async fn aws() -> aws_config::SdkConfig {
     stack().sdk_config(LOCAL_REGION).await
 }
@@ -83,10 +94,41 @@ pub fn step_input(line: &str, entity: Value, bot: &str, mode: Mode) -> BotInput 
     }
 }
 
-/// Run a bot on the local stack exactly as its Lambda would (through `run_step`).
+/// Run a bot on the local stack exactly as its Lambda would (through `run_step`), with IAM
+/// enforced and only its role's actions allowed.
 pub async fn run_bot(input: BotInput) -> Result<BotOutcome, BotError> {
+    let role = input.target.role_arn.as_deref();
+    let credentials = iam::bot_credentials(&input.step.bot, role).await;
+    run_bot_as(credentials, input).await
+}
+
+/// Run a bot as [`run_bot`] does, but with the actions `removed` taken out of its role.
+pub async fn run_bot_without(input: BotInput, removed: &[&str]) -> Result<BotOutcome, BotError> {
+    let credentials = iam::bot_credentials_without(&input.step.bot, removed).await;
+    run_bot_as(credentials, input).await
+}
+
+/// An AWS configuration signed as the user `bot` runs as (single-account mode), with IAM
+/// enforced: for the bots whose tests call their inner functions with some clients mocked.
+pub async fn bot_aws(bot: &str) -> aws_config::SdkConfig {
+    let credentials = iam::bot_credentials(bot, None).await;
+    enforced(credentials).await
+}
+
+async fn enforced(credentials: aws_sdk_iam::config::Credentials) -> aws_config::SdkConfig {
+    stack()
+        .enforce_iam()
+        .await
+        .expect("IAM enforcement turns on");
+    stack().sdk_config_as(LOCAL_REGION, credentials).await
+}
+
+async fn run_bot_as(
+    credentials: aws_sdk_iam::config::Credentials,
+    input: BotInput,
+) -> Result<BotOutcome, BotError> {
     let bot = bots::find(&input.step.bot).expect("an implemented bot");
-    let sessions = Sessions::new(aws().await, None);
+    let sessions = Sessions::new(enforced(credentials).await, None);
     run_step(bot, &sessions, input).await
 }
 

@@ -5,7 +5,7 @@ use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
 use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudtrail::types::{Event, Resource};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use cloudbots_cli::local::LOCAL_ACCOUNT;
+use cloudbots_cli::local::{ADMIN_USER, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots::{self, iam_policies::user_detach_with};
 use cloudbots_functions::runtime::run_step;
 use cloudbots_functions::session::Sessions;
@@ -13,13 +13,22 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::{Mode, Target};
 use cloudbots_tests::iam::{
-    new_role, new_user, role_entity, role_policies, user_entity, user_policies, TRUST_EC2,
+    create_bot_role, member_role, new_role, new_user, role_entity, role_policies, user_entity,
+    user_policies, TRUST_EC2,
 };
-use cloudbots_tests::{aws, entity, run_bot, run_line, run_ok, step_input, unique_name};
+use cloudbots_tests::{
+    aws, bot_aws, entity, run_bot, run_line, run_ok, stack, step_input, unique_name, MEMBER_ACCOUNT,
+};
 use serde_json::{json, Value};
 
 async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
+}
+
+/// An IAM client signed as the user `bot` runs as, with IAM enforced: the bot's own calls
+/// are checked against its role's actions (CloudTrail, mocked, is not).
+async fn as_bot(bot: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&bot_aws(bot).await)
 }
 
 fn document(action: &str) -> String {
@@ -570,9 +579,13 @@ async fn user_detach_removes_the_user_from_the_group_of_the_event() {
     }
     let cloudtrail = cloudtrail_with_membership(&user, &group);
 
-    let dry = user_detach_with(&user_detach_input(&user, Mode::DryRun), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let dry = user_detach_with(
+        &user_detach_input(&user, Mode::DryRun),
+        &cloudtrail,
+        &as_bot("iam_user_detach").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -584,9 +597,13 @@ async fn user_detach_removes_the_user_from_the_group_of_the_event() {
         "dry-run changes nothing"
     );
 
-    let first = user_detach_with(&user_detach_input(&user, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let first = user_detach_with(
+        &user_detach_input(&user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_user_detach").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         groups_of(&iam, &user).await,
@@ -594,9 +611,13 @@ async fn user_detach_removes_the_user_from_the_group_of_the_event() {
         "only the event's group"
     );
 
-    let second = user_detach_with(&user_detach_input(&user, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let second = user_detach_with(
+        &user_detach_input(&user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_user_detach").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -607,7 +628,7 @@ async fn user_detach_removes_the_user_from_the_group_of_the_event() {
     let missing = user_detach_with(
         &user_detach_input(gone_user, Mode::Enforce),
         &cloudtrail_with_membership(gone_user, &group),
-        &iam,
+        &as_bot("iam_user_detach").await,
     )
     .await
     .unwrap();
@@ -622,7 +643,7 @@ async fn user_detach_removes_the_user_from_the_group_of_the_event() {
     let no_event = user_detach_with(
         &user_detach_input(&user, Mode::Enforce),
         &mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&quiet]),
-        &iam,
+        &as_bot("iam_user_detach").await,
     )
     .await
     .unwrap();
@@ -750,25 +771,21 @@ fn sorted(mut items: Vec<String>) -> Vec<String> {
 
 /// An account of its own (moto scopes calls made with an assumed role to the role's account),
 /// so removing every boundary of "all" identities touches no other test's roles.
-const ISOLATED_ACCOUNT: &str = "210987654321";
-
-fn isolated_target() -> Target {
-    Target {
-        account_id: ISOLATED_ACCOUNT.to_string(),
-        region: "us-east-1".to_string(),
-        role_arn: Some(format!(
-            "arn:aws:iam::{ISOLATED_ACCOUNT}:role/cloudbots-member"
-        )),
-    }
-}
+const ISOLATED_ACCOUNT: &str = MEMBER_ACCOUNT;
 
 #[tokio::test]
 async fn remove_permission_boundary_of_every_role_and_user_of_the_account() {
-    let config = Sessions::new(aws().await, None)
-        .for_target(&isolated_target(), "cloudbots-isolated")
+    let config = stack()
+        .sdk_config_in(ISOLATED_ACCOUNT, LOCAL_REGION)
         .await
-        .expect("assume a role in the isolated account");
+        .expect("an administrator in the isolated account");
     let iam = aws_sdk_iam::Client::new(&config);
+    let member = member_role("iam_entity_remove_permission_boundary", ISOLATED_ACCOUNT).await;
+    let isolated_target = Target {
+        account_id: ISOLATED_ACCOUNT.to_string(),
+        region: "us-east-1".to_string(),
+        role_arn: Some(member),
+    };
     let boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
     let mut bounded = vec![
         bounded_role(&iam, boundary).await,
@@ -787,7 +804,7 @@ async fn remove_permission_boundary_of_every_role_and_user_of_the_account() {
             "iam_entity_remove_permission_boundary",
             mode,
         );
-        input.target = isolated_target();
+        input.target = isolated_target.clone();
         input
     };
     let expected: Vec<String> = bounded
@@ -1123,9 +1140,10 @@ async fn create_and_attach_permission_boundary_spares_the_roles_cloudbots_runs_a
     let read = ["s3:GetObject"];
 
     // Multi mode: the member role the step assumes.
-    let member = new_role(&iam, "cloudbots-member").await;
+    let member_arn = member_role(CREATE_BOUNDARY, LOCAL_ACCOUNT).await;
+    let member = member_arn.rsplit('/').next().unwrap().to_string();
     let mut input = ciem_input(CREATE_BOUNDARY, &member, &read, Mode::Enforce);
-    input.target.role_arn = Some(role_arn(&member));
+    input.target.role_arn = Some(member_arn);
     let refused = run_bot(input).await.unwrap();
     assert_eq!(refused.status, OutcomeStatus::Skipped);
     assert!(
@@ -1138,7 +1156,9 @@ async fn create_and_attach_permission_boundary_spares_the_roles_cloudbots_runs_a
     assert_eq!(role_boundary(&iam, &member).await, None);
 
     // Single mode: the function's own role, as STS GetCallerIdentity names it.
-    let function_role = new_role(&iam, "cloudbots-function").await;
+    let function_role = unique_name("cloudbots-function");
+    let admin = format!("arn:aws:iam::{LOCAL_ACCOUNT}:user/{ADMIN_USER}");
+    create_bot_role(&iam, &function_role, &admin, CREATE_BOUNDARY).await;
     let own_account = Target {
         account_id: LOCAL_ACCOUNT.to_string(),
         region: "us-east-1".to_string(),

@@ -17,12 +17,18 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::iam::{new_role, new_user, role_policies, user_entity};
-use cloudbots_tests::{aws, entity, run_ok, step_input};
+use cloudbots_tests::{aws, bot_aws, entity, run_ok, step_input};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 
 async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
+}
+
+/// An IAM client signed as the user `bot` runs as, with IAM enforced: the bot's own calls
+/// are checked against its role's actions (CloudTrail, mocked, is not).
+async fn as_bot(bot: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&bot_aws(bot).await)
 }
 
 async fn new_user_with_password(iam: &aws_sdk_iam::Client) -> String {
@@ -426,9 +432,13 @@ async fn revoke_access_key_deactivates_the_key_of_the_event() {
         }
     };
 
-    let dry = revoke_access_key_with(&log_ic_input(bot, &user, Mode::DryRun), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let dry = revoke_access_key_with(
+        &log_ic_input(bot, &user, Mode::DryRun),
+        &cloudtrail,
+        &as_bot("iam_revoke_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -436,9 +446,13 @@ async fn revoke_access_key_deactivates_the_key_of_the_event() {
     );
     assert_eq!(status_of(key.clone()).await, Some(StatusType::Active));
 
-    let first = revoke_access_key_with(&log_ic_input(bot, &user, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let first = revoke_access_key_with(
+        &log_ic_input(bot, &user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_revoke_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(status_of(key.clone()).await, Some(StatusType::Inactive));
     assert_eq!(
@@ -447,10 +461,13 @@ async fn revoke_access_key_deactivates_the_key_of_the_event() {
         "only the event's key"
     );
 
-    let second =
-        revoke_access_key_with(&log_ic_input(bot, &user, Mode::Enforce), &cloudtrail, &iam)
-            .await
-            .unwrap();
+    let second = revoke_access_key_with(
+        &log_ic_input(bot, &user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_revoke_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -476,9 +493,13 @@ async fn delete_access_key_deletes_the_key_of_the_event() {
     let mut both = vec![key.clone(), other.clone()];
     both.sort();
 
-    let dry = delete_access_key_with(&log_ic_input(bot, &user, Mode::DryRun), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let dry = delete_access_key_with(
+        &log_ic_input(bot, &user, Mode::DryRun),
+        &cloudtrail,
+        &as_bot("iam_delete_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -486,16 +507,23 @@ async fn delete_access_key_deletes_the_key_of_the_event() {
     );
     assert_eq!(key_ids().await, both, "dry-run changes nothing");
 
-    let first = delete_access_key_with(&log_ic_input(bot, &user, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let first = delete_access_key_with(
+        &log_ic_input(bot, &user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_delete_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(key_ids().await, vec![other], "only the event's key is gone");
 
-    let second =
-        delete_access_key_with(&log_ic_input(bot, &user, Mode::Enforce), &cloudtrail, &iam)
-            .await
-            .unwrap();
+    let second = delete_access_key_with(
+        &log_ic_input(bot, &user, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("iam_delete_access_key").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -511,7 +539,7 @@ async fn access_key_bots_skip_without_event_or_user_and_need_an_alert_time() {
     let no_event = revoke_access_key_with(
         &log_ic_input(bot, "cloudbots-x", Mode::Enforce),
         &empty_cloudtrail(),
-        &iam,
+        &as_bot("iam_revoke_access_key").await,
     )
     .await
     .unwrap();
@@ -524,7 +552,7 @@ async fn access_key_bots_skip_without_event_or_user_and_need_an_alert_time() {
     let gone_user = delete_access_key_with(
         &log_ic_input("iam_delete_access_key", "cloudbots-gone", Mode::Enforce),
         &cloudtrail_with_key("cloudbots-gone", "AKIAGONE0000000000"),
-        &iam,
+        &as_bot("iam_delete_access_key").await,
     )
     .await
     .unwrap();
@@ -538,7 +566,7 @@ async fn access_key_bots_skip_without_event_or_user_and_need_an_alert_time() {
     let gone_key = revoke_access_key_with(
         &log_ic_input(bot, &user, Mode::Enforce),
         &cloudtrail_with_key(&user, "AKIAGONE0000000000"),
-        &iam,
+        &as_bot("iam_revoke_access_key").await,
     )
     .await
     .unwrap();
@@ -550,9 +578,13 @@ async fn access_key_bots_skip_without_event_or_user_and_need_an_alert_time() {
 
     let mut no_time = log_ic_input(bot, &user, Mode::Enforce);
     no_time.finding.event_time = None;
-    let error = revoke_access_key_with(&no_time, &empty_cloudtrail(), &iam)
-        .await
-        .unwrap_err();
+    let error = revoke_access_key_with(
+        &no_time,
+        &empty_cloudtrail(),
+        &as_bot("iam_revoke_access_key").await,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.name, ErrorName::InvalidInput);
     assert_eq!(
         error.message,

@@ -86,3 +86,23 @@ pub async fn enable_step_functions_execution(port: u16) -> Result<(), String> {
         Err(format!("configuring moto: HTTP {}", response.status()))
     }
 }
+
+/// Turn moto's IAM enforcement on at once: from the next request on, every request must be
+/// signed by an IAM user (or assumed role) of moto whose policies allow its action
+/// (`INITIAL_NO_AUTH_ACTION_COUNT` set to 0 through moto's `reset-auth` endpoint).
+pub async fn enforce_iam(port: u16) -> Result<(), String> {
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/moto-api/reset-auth"))
+        .body("0")
+        .send()
+        .await
+        .map_err(|e| format!("turning IAM enforcement on: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "turning IAM enforcement on: HTTP {}",
+            response.status()
+        ))
+    }
+}
