@@ -1,13 +1,13 @@
 //! The audit table, as the intake and the report use it. Step records are written by the
-//! state machine itself; here we read them back, record duplicate deliveries, and keep the
-//! CloudGuard feedback key out of the execution input (it waits here for the report, which
-//! deletes it).
+//! state machine itself; here we read them back, record duplicate deliveries and inputs the
+//! intake refused, and keep the CloudGuard feedback key out of the execution input (it waits
+//! here for the report, which deletes it).
 
 use crate::aws_error::bot_error;
 use aws_sdk_dynamodb::types::AttributeValue;
 use cloudbots_shared::audit::{AuditRecord, AuditStatus, PK, SK};
 use cloudbots_shared::error::BotError;
-use cloudbots_shared::finding::Secret;
+use cloudbots_shared::finding::{fingerprint, Secret};
 use std::collections::HashMap;
 
 /// Sort key of the feedback key's item.
@@ -85,6 +85,44 @@ impl AuditStore {
         Ok(())
     }
 
+    /// Record an input the intake could not read or run: the reason and a bounded,
+    /// secret-free excerpt, in the day's [`invalid_partition`]. A redelivery of the same input
+    /// rewrites the same item.
+    pub async fn put_invalid(
+        &self,
+        delivery: &str,
+        reason: &str,
+        excerpt: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), BotError> {
+        let id = fingerprint(&[delivery, reason, excerpt]);
+        let detail = serde_json::json!({"delivery": delivery, "excerpt": excerpt});
+        let item = HashMap::from([
+            (PK.to_string(), s(&invalid_partition(now))),
+            (SK.to_string(), s(&format!("invalid#{}", &id[..24]))),
+            ("bot".to_string(), s("intake")),
+            ("phase".to_string(), s("none")),
+            ("status".to_string(), s("rejected")),
+            ("message".to_string(), s(reason)),
+            ("detail".to_string(), s(&detail.to_string())),
+            ("recorded_at".to_string(), s(&now.to_rfc3339())),
+            ("entry".to_string(), s(delivery)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| bot_error("recording an invalid input", e))?;
+        Ok(())
+    }
+
+    /// The inputs the intake refused today (UTC), as recorded by [`AuditStore::put_invalid`].
+    pub async fn refused_today(&self) -> Result<Vec<AuditRecord>, BotError> {
+        self.records(&invalid_partition(chrono::Utc::now())).await
+    }
+
     /// Keep the CloudGuard feedback key for the report of `execution`.
     pub async fn put_feedback_key(
         &self,
@@ -132,6 +170,11 @@ impl AuditStore {
             .and_then(|v| v.as_s().ok())
             .map(Secret::new))
     }
+}
+
+/// The audit partition holding the inputs the intake refused on `day` (one query lists them).
+pub fn invalid_partition(day: chrono::DateTime<chrono::Utc>) -> String {
+    format!("intake-invalid-{}", day.format("%Y-%m-%d"))
 }
 
 fn s(value: &str) -> AttributeValue {

@@ -8,10 +8,14 @@ use crate::aws_error::{bot_error, code};
 use cloudbots_shared::budget::{ExecutionInput, Limits};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::guardduty::GuardDutyActions;
-use cloudbots_shared::intake_event::read_event;
+use cloudbots_shared::intake_event::{excerpt, read_event};
 use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
+
+/// The largest execution input Step Functions accepts, in bytes.
+pub const MAX_EXECUTION_INPUT: usize = 262_144;
 
 /// What happened to one finding of the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,7 +40,7 @@ pub enum Disposition {
         execution_name: String,
         reason: String,
     },
-    /// Not a finding that can be read.
+    /// Not a finding that can be read or run: recorded in the audit trail, nothing started.
     Invalid { delivery: String, reason: String },
 }
 
@@ -59,13 +63,20 @@ impl Intake {
         let mut dispositions = Vec::new();
         for received in read_event(event, &self.guardduty) {
             let disposition = match received.finding {
-                Err(reason) => Disposition::Invalid {
-                    delivery: received.delivery,
-                    reason,
-                },
-                Ok(finding) => {
+                Err(reason) => {
+                    self.invalid(received.delivery, &reason, &received.excerpt)
+                        .await?
+                }
+                Ok(mut finding) => {
+                    finding.received = Some(format!(
+                        "{} at {}",
+                        received.delivery,
+                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+                    ));
                     let planned = plan(&finding, &self.planner);
+                    let span = tracing::info_span!("intake", execution = %planned.execution_name);
                     self.start(planned, received.delivery, finding.feedback_key.as_ref())
+                        .instrument(span)
                         .await?
                 }
             };
@@ -81,6 +92,21 @@ impl Intake {
             )));
         }
         Ok(dispositions)
+    }
+
+    /// Record an input that cannot be read or run in the audit trail (reason and a bounded,
+    /// secret-free excerpt), so that it never vanishes silently.
+    async fn invalid(
+        &self,
+        delivery: String,
+        reason: &str,
+        message_excerpt: &str,
+    ) -> Result<Disposition, BotError> {
+        let reason = excerpt(reason);
+        self.audit
+            .put_invalid(&delivery, &reason, message_excerpt, chrono::Utc::now())
+            .await?;
+        Ok(Disposition::Invalid { delivery, reason })
     }
 
     async fn start(
@@ -101,16 +127,23 @@ impl Intake {
             });
         }
         let now = chrono::Utc::now();
-        if let Some(key) = feedback_key {
-            self.audit
-                .put_feedback_key(&execution_name, key, now.timestamp())
-                .await?;
-        }
         let input = serde_json::to_string(&ExecutionInput {
             plan: &planned,
             guardrails: self.limits.guardrails(&planned, now),
         })
         .map_err(|e| BotError::new(ErrorName::Internal, format!("serialising the plan: {e}")))?;
+        if input.len() > MAX_EXECUTION_INPUT {
+            let reason = format!(
+                "the finding is too large: its execution input would be {} bytes, Step Functions accepts at most {MAX_EXECUTION_INPUT}",
+                input.len()
+            );
+            return self.invalid(delivery, &reason, &excerpt(&input)).await;
+        }
+        if let Some(key) = feedback_key {
+            self.audit
+                .put_feedback_key(&execution_name, key, now.timestamp())
+                .await?;
+        }
         match self
             .sfn
             .start_execution()

@@ -14,13 +14,31 @@ use tracing::Instrument;
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let _ = json_logs(filter, std::io::stdout).try_init();
+}
+
+/// The log format of every function: one JSON object per line, carrying the fields of the
+/// current span and of every span around it, so each line written while an intake start, a
+/// step or a report runs names its execution, the AWS SDK's own lines included.
+pub fn json_logs<W>(
+    filter: tracing_subscriber::EnvFilter,
+    writer: W,
+) -> tracing_subscriber::fmt::SubscriberBuilder<
+    tracing_subscriber::fmt::format::JsonFields,
+    tracing_subscriber::fmt::format::Format<tracing_subscriber::fmt::format::Json>,
+    tracing_subscriber::EnvFilter,
+    W,
+>
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_current_span(true)
-        .with_span_list(false)
+        .with_span_list(true)
         .with_target(false)
-        .try_init();
+        .with_writer(writer)
 }
 
 /// An error as the Lambda runtime reports it: `errorType` is the stable error name.
@@ -62,8 +80,8 @@ pub async fn run_step(
         let config = sessions.for_target(&input.target, &input.execution).await?;
         let result = (bot.run)(&input, &config).await;
         match &result {
-            Ok(outcome) => tracing::info!(status = ?outcome.status, message = %outcome.message, "step finished"),
-            Err(error) => tracing::warn!(error = %error.name, message = %error.message, "step failed"),
+            Ok(outcome) => tracing::info!(status = ?outcome.status, outcome = %outcome.message, "step finished"),
+            Err(error) => tracing::warn!(error = %error.name, reason = %error.message, "step failed"),
         }
         result
     }

@@ -101,6 +101,13 @@ pub struct Finding {
     /// Set when the source tells us to do nothing (a GuardDuty sample, an unmapped type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_reason: Option<String>,
+    /// How and when the intake received this copy (`sns:<MessageId> at <time>`). It makes
+    /// every delivery's execution input unique, so Step Functions refuses a second start of
+    /// the same execution name even while the first runs (it would otherwise answer a start
+    /// with the same name and input with the running execution), and the intake records the
+    /// delivery as a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
 }
 
 /// Hex SHA-256 of the parts, separated so that ("ab","c") and ("a","bc") differ.
@@ -127,7 +134,31 @@ pub fn check_account_id(id: &str) -> Result<(), String> {
     if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("account id must be 12 digits, got '{id}'"))
+        let shown: String = id.chars().take(40).collect();
+        Err(format!("account id must be 12 digits, got '{shown}'"))
+    }
+}
+
+/// The feedback endpoint must be an HTTPS API Gateway host of AWS: anything else would let a
+/// finding make us send the key (or anything) to a host of its choosing.
+pub fn check_feedback_endpoint(endpoint: &str) -> Result<(), String> {
+    let rest = endpoint
+        .strip_prefix("https://")
+        .ok_or("the feedback endpoint is not https")?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let valid_host = host.ends_with(".amazonaws.com")
+        && host.contains(".execute-api.")
+        && !host.contains(['@', ':'])
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if valid_host {
+        Ok(())
+    } else {
+        let shown: String = host.chars().take(80).collect();
+        Err(format!(
+            "the feedback endpoint host '{shown}' is not an AWS API Gateway host"
+        ))
     }
 }
 
@@ -183,6 +214,9 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
         .clone()
         .or_else(|| report_time.clone())
         .unwrap_or_default();
+    if let Some(endpoint) = text("logsHttpEndpoint") {
+        check_feedback_endpoint(&endpoint).map_err(|e| format!("logsHttpEndpoint: {e}"))?;
+    }
     let feedback = match (
         text("logsHttpEndpoint"),
         text("logsHttpEndpointStreamName"),
@@ -220,6 +254,7 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
             .map(Secret::new),
         feedback,
         skip_reason: None,
+        received: None,
     })
 }
 
@@ -323,5 +358,41 @@ mod tests {
         let mut later = msg.clone();
         later["reportTime"] = json!("2018-03-21T05:40:42.043Z");
         assert_ne!(a.fingerprint, from_cloudguard(&later).unwrap().fingerprint);
+    }
+
+    #[test]
+    fn only_https_api_gateway_hosts_get_feedback() {
+        assert!(check_feedback_endpoint(
+            "https://pd3xz887wl.execute-api.us-east-1.amazonaws.com/remediation/feedback"
+        )
+        .is_ok());
+        assert_eq!(
+            check_feedback_endpoint("http://pd3xz887wl.execute-api.us-east-1.amazonaws.com/x")
+                .unwrap_err(),
+            "the feedback endpoint is not https"
+        );
+        for bad in [
+            "https://169.254.169.254/latest/meta-data",
+            "https://evil.example.com/execute-api.amazonaws.com",
+            "https://x.execute-api.us-east-1.amazonaws.com@evil.com/",
+            "https://x.execute-api.us-east-1.amazonaws.com.evil.com/",
+        ] {
+            assert!(check_feedback_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_finding_with_a_foreign_feedback_endpoint_is_refused() {
+        let mut msg = fixture("instance_remediationactions_feedback_2023.json");
+        msg["logsHttpEndpoint"] = json!("https://169.254.169.254/latest/meta-data");
+        assert_eq!(
+            from_cloudguard(&msg).unwrap_err(),
+            "logsHttpEndpoint: the feedback endpoint host '169.254.169.254' is not an AWS API Gateway host"
+        );
+        msg["logsHttpEndpoint"] = json!("http://x.execute-api.us-east-1.amazonaws.com/f");
+        assert_eq!(
+            from_cloudguard(&msg).unwrap_err(),
+            "logsHttpEndpoint: the feedback endpoint is not https"
+        );
     }
 }

@@ -55,6 +55,10 @@ pub enum ParsedEntry {
 
 const AUTO: &str = "AUTO:";
 
+/// The most entries one finding may carry; hostile input with thousands of `AUTO:` tags gets
+/// the first ones planned and one rejected entry saying what was dropped.
+pub const MAX_ENTRIES: usize = 32;
+
 /// Read the `AUTO:` entries of the compliance tags, then of the remediation actions.
 pub fn entries(compliance_tags: Option<&str>, remediation_actions: &[Value]) -> Vec<ParsedEntry> {
     let mut out = Vec::new();
@@ -101,6 +105,16 @@ pub fn entries(compliance_tags: Option<&str>, remediation_actions: &[Value]) -> 
             EntryOrigin::RemediationAction,
             context.clone(),
         ));
+    }
+    if out.len() > MAX_ENTRIES {
+        let total = out.len();
+        out.truncate(MAX_ENTRIES);
+        out.push(ParsedEntry::Malformed {
+            text: format!("{} more entries", total - MAX_ENTRIES),
+            reason: format!(
+                "too many AUTO: entries: a finding may carry at most {MAX_ENTRIES}, this one has {total}; the ones after the first {MAX_ENTRIES} are not run"
+            ),
+        });
     }
     out
 }
@@ -209,6 +223,21 @@ mod tests {
             unreachable!()
         };
         assert_eq!(stop.context.suggested_policy, None);
+    }
+
+    #[test]
+    fn thousands_of_entries_are_cut_to_the_limit_with_one_rejected_entry() {
+        let tags = vec!["AUTO: ec2_stop_instance"; 3000].join("|");
+        let parsed = entries(Some(&tags), &[]);
+        assert_eq!(parsed.len(), MAX_ENTRIES + 1);
+        assert_eq!(actions(&parsed).len(), MAX_ENTRIES);
+        assert_eq!(
+            parsed[MAX_ENTRIES],
+            ParsedEntry::Malformed {
+                text: "2968 more entries".to_string(),
+                reason: "too many AUTO: entries: a finding may carry at most 32, this one has 3000; the ones after the first 32 are not run".to_string(),
+            }
+        );
     }
 
     #[test]

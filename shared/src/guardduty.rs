@@ -162,6 +162,7 @@ pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Fin
         feedback: None,
         feedback_key: None,
         skip_reason,
+        received: None,
     })
 }
 

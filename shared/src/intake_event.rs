@@ -1,6 +1,9 @@
 //! What the intake receives, unwrapped into findings: an SNS event (every record, not just the
 //! first), an EventBridge GuardDuty event, or a raw CloudGuard finding (CLI, tests, direct
 //! invocation). Each SNS record is read on its own, so one bad record does not hide the others.
+//!
+//! A message that cannot be read keeps a short excerpt for the audit trail, bounded and with
+//! every secret-looking value masked, so hostile input can be diagnosed without being stored.
 
 use crate::finding::{self, Finding};
 use crate::guardduty::{self, GuardDutyActions};
@@ -12,6 +15,27 @@ pub struct Received {
     /// Where it came from: `sns:<MessageId>`, `eventbridge:<id>` or `direct`.
     pub delivery: String,
     pub finding: Result<Finding, String>,
+    /// When the finding could not be read: a bounded, secret-free excerpt of the message.
+    pub excerpt: String,
+}
+
+impl Received {
+    fn new(
+        delivery: String,
+        finding: Result<Finding, String>,
+        message: impl Fn() -> String,
+    ) -> Self {
+        let excerpt = if finding.is_err() {
+            excerpt(&message())
+        } else {
+            String::new()
+        };
+        Received {
+            delivery,
+            finding,
+            excerpt,
+        }
+    }
 }
 
 /// Read every finding an intake event carries. Fails only when the event is not JSON at all.
@@ -28,10 +52,11 @@ pub fn read_event(event: &Value, actions: &GuardDutyActions) -> Vec<Received> {
             .iter()
             .map(|r| read_sns_record(r, actions))
             .collect(),
-        None => vec![Received {
-            delivery: delivery_of(event),
-            finding: read_message(event, actions),
-        }],
+        None => vec![Received::new(
+            delivery_of(event),
+            read_message(event, actions),
+            || event.to_string(),
+        )],
     }
 }
 
@@ -46,10 +71,11 @@ fn delivery_of(message: &Value) -> String {
 
 fn read_sns_record(record: &Value, actions: &GuardDutyActions) -> Received {
     let Some(sns) = record.get("Sns") else {
-        return Received {
-            delivery: "record".to_string(),
-            finding: Err("a record without an Sns message (only SNS records are read)".to_string()),
-        };
+        return Received::new(
+            "record".to_string(),
+            Err("a record without an Sns message (only SNS records are read)".to_string()),
+            || record.to_string(),
+        );
     };
     let delivery = format!(
         "sns:{}",
@@ -62,7 +88,10 @@ fn read_sns_record(record: &Value, actions: &GuardDutyActions) -> Received {
         Some(message @ Value::Object(_)) => read_message(message, actions),
         _ => Err("the SNS record has no Message".to_string()),
     };
-    Received { delivery, finding }
+    Received::new(delivery, finding, || match sns.get("Message") {
+        Some(Value::String(text)) => text.clone(),
+        other => other.map(Value::to_string).unwrap_or_default(),
+    })
 }
 
 /// One message: a GuardDuty EventBridge event or a CloudGuard finding.
@@ -80,6 +109,109 @@ pub fn read_message(message: &Value, actions: &GuardDutyActions) -> Result<Findi
         );
     }
     finding::from_cloudguard(message)
+}
+
+/// Longest excerpt kept, in characters.
+const EXCERPT_CHARS: usize = 300;
+/// How much of the message is scanned for secrets before it is cut (context for the masking).
+const EXCERPT_SCAN_CHARS: usize = 4096;
+/// A run of this many base64 characters is taken for a credential (an AWS secret key has 40).
+const OPAQUE_TOKEN_CHARS: usize = 32;
+/// What replaces a masked value.
+pub const REDACTED: &str = "<redacted>";
+
+/// Whether a field name names a secret (`logsHttpEndpointKey`, `SecretAccessKey`, `token`...).
+fn is_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        "key",
+        "secret",
+        "token",
+        "password",
+        "credential",
+        "authorization",
+        "signature",
+    ]
+    .iter()
+    .any(|marker| lower.contains(marker))
+}
+
+/// A bounded excerpt of a message for the audit trail and the logs: control characters shown
+/// as `?`, the value of every secret-named field and every long opaque token masked, at most
+/// [`EXCERPT_CHARS`] characters.
+pub fn excerpt(text: &str) -> String {
+    let chars: Vec<char> = text.chars().take(EXCERPT_SCAN_CHARS).collect();
+    let masked = mask_opaque_tokens(&mask_secret_fields(&chars));
+    let mut out: String = masked
+        .iter()
+        .take(EXCERPT_CHARS)
+        .map(|&c| if c.is_control() { '?' } else { c })
+        .collect();
+    if masked.len() > EXCERPT_CHARS || text.chars().nth(EXCERPT_SCAN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Mask the value after a secret-named field, however it is quoted or escaped
+/// (`"key": "v"`, `\"key\": \"v\"`, `key=v`).
+fn mask_secret_fields(chars: &[char]) -> Vec<char> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_word(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_word(chars[i]) {
+            i += 1;
+        }
+        out.extend_from_slice(&chars[start..i]);
+        let name: String = chars[start..i].iter().collect();
+        if !is_secret_name(&name) {
+            continue;
+        }
+        let mut j = i;
+        let mut separated = false;
+        while j < chars.len() && matches!(chars[j], '\\' | '"' | '\'' | ' ' | ':' | '=') {
+            separated |= matches!(chars[j], ':' | '=');
+            j += 1;
+        }
+        let value_end = chars[j..]
+            .iter()
+            .position(|&c| matches!(c, '\\' | '"' | '\'' | ',' | '}' | ']' | ' ' | '&' | '\n'))
+            .map_or(chars.len(), |n| j + n);
+        if separated && value_end > j {
+            out.extend_from_slice(&chars[i..j]);
+            out.extend(REDACTED.chars());
+            i = value_end;
+        }
+    }
+    out
+}
+
+/// Mask every run of [`OPAQUE_TOKEN_CHARS`] or more base64 characters (keys, session tokens).
+fn mask_opaque_tokens(chars: &[char]) -> Vec<char> {
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=');
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|&&c| is_b64(c)).count();
+        if run >= OPAQUE_TOKEN_CHARS {
+            out.extend(REDACTED.chars());
+            i += run;
+        } else if run > 0 {
+            out.extend_from_slice(&chars[i..i + run]);
+            i += run;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -135,5 +267,35 @@ mod tests {
         assert!(read_event_text("][", &GuardDutyActions::default())
             .unwrap_err()
             .starts_with("the event is not valid JSON"));
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_mask_secrets() {
+        let secret = "fEedBackKey-123";
+        let aws_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let message = json!({"logsHttpEndpointKey": secret, "rule": {"name": "r\nx"},
+            "creds": {"SecretAccessKey": aws_secret}, "blob": "x".repeat(10_000)});
+        for text in [message.to_string(), json!(message.to_string()).to_string()] {
+            let cut = excerpt(&text);
+            assert!(!cut.contains(secret), "{cut}");
+            assert!(!cut.contains(aws_secret), "{cut}");
+            assert!(cut.contains("logsHttpEndpointKey"), "{cut}");
+            assert!(cut.chars().count() <= EXCERPT_CHARS + 1);
+            assert!(cut.ends_with('…'));
+        }
+        assert_eq!(excerpt("token=abc&x=1"), "token=<redacted>&x=1");
+        assert_eq!(excerpt("a\nb"), "a?b");
+        assert_eq!(excerpt("{not json"), "{not json");
+    }
+
+    #[test]
+    fn only_unreadable_messages_keep_an_excerpt() {
+        let event = json!({"Records": [
+            {"Sns": {"MessageId": "m-1", "Message": instance_finding().to_string()}},
+            {"Sns": {"MessageId": "m-2", "Message": "{\"apiKey\": \"s3cr3t\"}"}},
+        ]});
+        let received = read_event(&event, &GuardDutyActions::default());
+        assert_eq!(received[0].excerpt, "");
+        assert_eq!(received[1].excerpt, "{\"apiKey\": \"<redacted>\"}");
     }
 }

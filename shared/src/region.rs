@@ -64,11 +64,12 @@ pub fn normalise(raw: Option<&str>) -> Result<String, String> {
         .filter(|(_, long)| long.to_lowercase().contains(&needle))
         .map(|(c, _)| *c)
         .collect();
+    let shown: String = value.chars().take(40).collect();
     match matches.as_slice() {
         [one] => Ok(one.to_string()),
-        [] => Err(format!("not valid region: {value}")),
+        [] => Err(format!("not valid region: {shown}")),
         many => Err(format!(
-            "ambiguous region name '{value}': matches {}",
+            "ambiguous region name '{shown}': matches {}",
             many.join(", ")
         )),
     }
