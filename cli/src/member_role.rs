@@ -23,7 +23,7 @@ pub const POLICY_NAME: &str = "cloudbots-bots";
 pub fn member_actions() -> BTreeSet<&'static str> {
     CATALOGUE
         .iter()
-        .flat_map(|bot| bot.iam_actions.iter().copied())
+        .flat_map(|bot| bot.role_actions())
         .collect()
 }
 

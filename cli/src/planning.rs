@@ -87,7 +87,7 @@ pub fn bot_json(bot: &BotSpec) -> Value {
         "phase": bot.phase,
         "guard": bot.guard,
         "entity_type": bot.entity_type,
-        "iam_actions": bot.iam_actions,
+        "iam_actions": bot.role_actions(),
         "example": bot.example,
         "differences": bot.differences,
     })
@@ -109,7 +109,7 @@ pub fn catalogue_text() -> String {
                 b.phase.as_str(),
                 b.summary,
                 b.example,
-                b.iam_actions.join(", ")
+                b.role_actions().join(", ")
             )
         })
         .collect()
@@ -160,7 +160,7 @@ pub fn catalogue_markdown() -> String {
         }
         out.push_str(&format!(
             "- **IAM actions**: {}\n",
-            b.iam_actions
+            b.role_actions()
                 .iter()
                 .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()

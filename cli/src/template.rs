@@ -533,7 +533,7 @@ fn bot_function(out: &mut String, bot: &BotResources) {
             policy_name: name,
             statements: vec![Statement::new(
                 "BotActions",
-                bot.bot.iam_actions.to_vec(),
+                bot.bot.role_actions(),
                 vec![quoted("*")],
             )],
             assumes_member_role: true,

@@ -171,7 +171,8 @@ fn every_bot_has_a_function_and_a_role_with_exactly_its_actions() {
         let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(sids, ["BotActions", "AssumeMemberRole"], "{}", bot.role_id);
         assert_eq!(
-            statements[0].actions, bot.bot.iam_actions,
+            statements[0].actions,
+            bot.bot.role_actions(),
             "{}'s policy must hold exactly the bot's actions",
             bot.role_id
         );
@@ -420,7 +421,7 @@ fn steps_run_one_at_a_time_with_jittered_retries() {
 fn the_member_role_holds_every_bot_action_and_nothing_else() {
     let union: BTreeSet<String> = CATALOGUE
         .iter()
-        .flat_map(|bot| bot.iam_actions.iter().map(|a| a.to_string()))
+        .flat_map(|bot| bot.role_actions().into_iter().map(str::to_string))
         .collect();
     let text = member_role::render();
     let role = block(&text, "CloudBotsRole", 2);

@@ -7,6 +7,7 @@ pub mod audit_store;
 pub mod aws_error;
 pub mod bots;
 pub mod cloudtrail;
+pub mod exclusion;
 pub mod intake;
 pub mod report;
 pub mod runtime;

@@ -3,10 +3,12 @@
 //! their stable names (so `Retry`/`Catch` match them, not a Rust type name).
 
 use crate::bots::Bot;
+use crate::exclusion;
 use crate::session::Sessions;
 use cloudbots_shared::catalogue;
 use cloudbots_shared::error::BotError;
-use cloudbots_shared::outcome::{BotInput, BotOutcome};
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::plan::Mode;
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use tracing::Instrument;
 
@@ -78,6 +80,13 @@ pub async fn run_step(
             return Err(BotError::invalid_input(format!("{} is not in the catalogue", bot.name)));
         }
         let config = sessions.for_target(&input.target, &input.execution).await?;
+        if input.mode == Mode::Enforce {
+            let today = chrono::Utc::now().date_naive();
+            if let Some(reason) = exclusion::live_exclusion(&config, &input, today).await? {
+                tracing::info!(reason = %reason, "step skipped");
+                return Ok(BotOutcome::new(&input, OutcomeStatus::Skipped, reason));
+            }
+        }
         let result = (bot.run)(&input, &config).await;
         match &result {
             Ok(outcome) => tracing::info!(status = ?outcome.status, outcome = %outcome.message, "step finished"),

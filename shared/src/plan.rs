@@ -4,11 +4,14 @@
 //! what cannot run is kept with its reason so it lands in the audit trail. Steps are ordered
 //! preserve → contain → modify → destroy (stable within a phase), and an instance is
 //! snapshotted before any step that stops, terminates or quarantines it, unless the plan
-//! already snapshots it.
+//! already snapshots it. A resource can opt out of bots with a tag (see [`Exclusion`]); the
+//! planner honours it from the finding's entity, and each bot re-reads it from the live
+//! resource just before it acts.
 
 use crate::catalogue::{self, Phase, SNAPSHOT_BOT};
 use crate::finding::{check_account_id, Finding, Source};
 use crate::grammar::{self, EntryContext, EntryOrigin, ParsedEntry};
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +53,9 @@ pub enum AccountMode {
 /// The original's default cross-account role name.
 pub const DEFAULT_CROSS_ACCOUNT_ROLE: &str = "Dome9CloudBots";
 
+/// The default key of the opt-out tag.
+pub const DEFAULT_EXCLUDE_TAG_KEY: &str = "cloudbots:exclude";
+
 /// Deployment settings the planner follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannerConfig {
@@ -68,6 +74,8 @@ pub struct PlannerConfig {
     pub allowed_accounts: BTreeSet<String>,
     /// Accounts whose findings are never remediated, whatever else the settings say.
     pub denied_accounts: BTreeSet<String>,
+    /// The key of the tag by which a resource opts out of bots.
+    pub exclude_tag_key: String,
 }
 
 impl Default for PlannerConfig {
@@ -82,6 +90,7 @@ impl Default for PlannerConfig {
             destroy_bots: BTreeSet::new(),
             allowed_accounts: BTreeSet::new(),
             denied_accounts: BTreeSet::new(),
+            exclude_tag_key: DEFAULT_EXCLUDE_TAG_KEY.to_string(),
         }
     }
 }
@@ -108,7 +117,8 @@ impl PlannerConfig {
     /// `SNAPSHOT_BEFORE_CHANGE` (true|false), `MODE` (enforce|dry-run), `BOT_MODES` (per-bot
     /// overrides, `bot=mode` comma-separated), `HOME_ACCOUNT_ID`,
     /// `DESTROY_BOTS` (comma-separated names of the destroy-phase bots to enable),
-    /// `ALLOWED_ACCOUNTS` and `DENIED_ACCOUNTS` (comma-separated 12-digit account ids).
+    /// `ALLOWED_ACCOUNTS` and `DENIED_ACCOUNTS` (comma-separated 12-digit account ids),
+    /// `EXCLUDE_TAG_KEY` (the opt-out tag's key, default `cloudbots:exclude`).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let var = |name: &str| {
             var(name)
@@ -159,10 +169,19 @@ impl PlannerConfig {
                 "account {both} is in both ALLOWED_ACCOUNTS and DENIED_ACCOUNTS: list it in one"
             ));
         }
+        let exclude_tag_key =
+            var("EXCLUDE_TAG_KEY").unwrap_or_else(|| DEFAULT_EXCLUDE_TAG_KEY.to_string());
+        if exclude_tag_key.chars().count() > 128 {
+            return Err(format!(
+                "EXCLUDE_TAG_KEY: a tag key has at most 128 characters, got {}",
+                exclude_tag_key.chars().count()
+            ));
+        }
         Ok(PlannerConfig {
             destroy_bots,
             allowed_accounts,
             denied_accounts,
+            exclude_tag_key,
             home_account,
             account_mode,
             cross_account_role_name: var("CROSS_ACCOUNT_ROLE_NAME")
@@ -251,6 +270,8 @@ pub struct Step {
     pub guard: bool,
     /// Enforce or dry-run for this step: the bot's `BOT_MODES` override, else `MODE`.
     pub mode: Mode,
+    /// The opt-out tag the bot re-reads on the live resource just before it acts.
+    pub exclude_tag_key: String,
     pub origin: EntryOrigin,
     /// The entry as written, or why the planner added the step.
     pub entry: String,
@@ -333,8 +354,13 @@ struct Candidate {
     context: EntryContext,
 }
 
-/// Plan a finding under the deployment's settings.
+/// Plan a finding under the deployment's settings, today.
 pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
+    plan_on(finding, config, Utc::now().date_naive())
+}
+
+/// Plan a finding as on `today` (UTC), the day opt-out tags' expiry dates are compared with.
+pub fn plan_on(finding: &Finding, config: &PlannerConfig, today: NaiveDate) -> Plan {
     let mut plan = Plan {
         execution_name: execution_name(finding),
         mode: config.mode,
@@ -374,6 +400,11 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
     let finding_wide_refusal = account_list_refusal(&finding.account_id, config)
         .or_else(|| account_refusal(finding, config, &mut plan.target))
         .or_else(|| finding.region_error.clone());
+    let exclusion_tag = tag_value(&finding.entity, &config.exclude_tag_key);
+    let excluded = |bot: &str| {
+        let value = exclusion_tag.as_deref()?;
+        exclusion_reason(&config.exclude_tag_key, value, bot, today)
+    };
 
     let mut candidates = Vec::new();
     for parsed in entries {
@@ -394,7 +425,7 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
                 )),
                 Some(spec) => match spec.parse_params(&e.params) {
                     Err(reason) => Some(format!("bad parameters for {}: {reason}", spec.name)),
-                    Ok(params) => {
+                    Ok(params) => excluded(spec.name).or_else(|| {
                         candidates.push(Candidate {
                             bot: spec.name,
                             params,
@@ -407,7 +438,7 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
                             context: e.context.clone(),
                         });
                         None
-                    }
+                    }),
                 },
             },
         });
@@ -422,7 +453,14 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
     }
 
     if config.snapshot_before_change {
-        insert_snapshot(&mut candidates);
+        if let Some((entry, reason)) = insert_snapshot(&mut candidates, excluded) {
+            plan.rejected.push(Rejected {
+                audit_id: format!("rejected#{:03}", plan.rejected.len()),
+                entry,
+                bot: SNAPSHOT_BOT.to_string(),
+                reason,
+            });
+        }
     }
     candidates.sort_by_key(|c| c.phase); // stable: keeps the written order within a phase
     plan.steps = candidates
@@ -437,6 +475,7 @@ pub fn plan(finding: &Finding, config: &PlannerConfig) -> Plan {
             phase: c.phase,
             guard: c.guard,
             mode: c.mode,
+            exclude_tag_key: config.exclude_tag_key.clone(),
             origin: c.origin,
             entry: c.entry,
             context: c.context,
@@ -489,19 +528,24 @@ fn account_refusal(
 
 /// Put a snapshot before the first instance change, unless one is already planned before it.
 /// It is taken for real when an instance change it protects enforces (whatever the modes
-/// say of snapshots), and only reported when every one of them is a dry-run.
-fn insert_snapshot(candidates: &mut Vec<Candidate>) {
-    let Some(first_change) = candidates
+/// say of snapshots), and only reported when every one of them is a dry-run. When the
+/// resource's opt-out tag excludes snapshots, the entry and the reason are returned instead.
+fn insert_snapshot(
+    candidates: &mut Vec<Candidate>,
+    excluded: impl Fn(&str) -> Option<String>,
+) -> Option<(String, String)> {
+    let first_change = candidates
         .iter()
-        .position(|c| catalogue::lookup(c.bot).is_some_and(|s| s.changes_instance))
-    else {
-        return;
-    };
+        .position(|c| catalogue::lookup(c.bot).is_some_and(|s| s.changes_instance))?;
     if candidates.iter().any(|c| c.bot == SNAPSHOT_BOT) {
-        return; // the phase order puts it before every change
+        return None; // the phase order puts it before every change
     }
     let spec = catalogue::lookup(SNAPSHOT_BOT).expect("the snapshot bot is catalogued");
     let before = candidates[first_change].bot;
+    let entry = format!("inserted by the planner: snapshot before {before}");
+    if let Some(reason) = excluded(SNAPSHOT_BOT) {
+        return Some((entry, reason));
+    }
     let protects_a_change = candidates.iter().any(|c| {
         c.mode == Mode::Enforce && catalogue::lookup(c.bot).is_some_and(|s| s.changes_instance)
     });
@@ -520,10 +564,108 @@ fn insert_snapshot(candidates: &mut Vec<Candidate>) {
             guard: spec.guard,
             mode,
             origin: EntryOrigin::Planner,
-            entry: format!("inserted by the planner: snapshot before {before}"),
+            entry,
             context: EntryContext::default(),
         },
     );
+    None
+}
+
+/// The value of the tag `key` of a finding's entity: CloudGuard's `tags`, or the instance tags
+/// of a GuardDuty finding's resource, both `[{key, value}]`.
+pub fn tag_value(entity: &Value, key: &str) -> Option<String> {
+    let tags = entity
+        .get("tags")
+        .or_else(|| entity.pointer("/guardDutyResource/instanceDetails/tags"))?
+        .as_array()?;
+    tags.iter()
+        .find(|t| t.get("key").and_then(Value::as_str) == Some(key))
+        .map(|t| crate::finding::as_text(t.get("value")).unwrap_or_default())
+}
+
+/// Which bots a resource opts out of, read from its opt-out tag's value.
+///
+/// The value is `all` or bot names, separated by commas, semicolons or spaces, optionally
+/// with an expiry date `until=YYYY-MM-DD` (or `until YYYY-MM-DD`): the exclusion holds through
+/// that day (UTC) and is ignored after it. An empty value means `all`. A value that cannot be
+/// read (an unknown bot name, a bad date) excludes every bot: an opt-out is never ignored
+/// because of a typo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    /// None = every bot.
+    pub bots: Option<BTreeSet<String>>,
+    /// The last day the exclusion holds.
+    pub until: Option<NaiveDate>,
+}
+
+impl Exclusion {
+    /// Read a tag value; the error says what could not be read.
+    pub fn parse(value: &str) -> Result<Exclusion, String> {
+        let mut tokens = value
+            .split([',', ';', ' ', '\t'])
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let (mut all, mut bots, mut until) = (false, BTreeSet::new(), None);
+        while let Some(token) = tokens.next() {
+            let date = if token.eq_ignore_ascii_case("until") {
+                Some(tokens.next().ok_or("'until' without a date")?)
+            } else {
+                token
+                    .split_once('=')
+                    .filter(|(k, _)| k.eq_ignore_ascii_case("until"))
+                    .map(|(_, d)| d)
+            };
+            if let Some(date) = date {
+                if until.is_some() {
+                    return Err("more than one 'until' date".into());
+                }
+                until = Some(
+                    NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                        .map_err(|_| format!("'{date}' is not a date YYYY-MM-DD"))?,
+                );
+            } else if token.eq_ignore_ascii_case("all") {
+                all = true;
+            } else if catalogue::lookup(token).is_some() {
+                bots.insert(token.to_string());
+            } else {
+                return Err(format!(
+                    "'{token}' is neither all, a bot name nor until=YYYY-MM-DD"
+                ));
+            }
+        }
+        Ok(Exclusion {
+            bots: (!all && !bots.is_empty()).then_some(bots),
+            until,
+        })
+    }
+}
+
+/// Why `bot` must not act on a resource whose opt-out tag `key` has `value`, as on `today`;
+/// None when it may act (not listed, or the exclusion expired).
+pub fn exclusion_reason(key: &str, value: &str, bot: &str, today: NaiveDate) -> Option<String> {
+    let tag = format!("excluded by tag {key}={value:?}");
+    let exclusion = match Exclusion::parse(value) {
+        Ok(exclusion) => exclusion,
+        Err(error) => {
+            return Some(format!(
+            "{tag}: the value cannot be read ({error}), so every bot is excluded until it is fixed"
+        ))
+        }
+    };
+    if exclusion.until.is_some_and(|last| today > last) {
+        return None;
+    }
+    let until = exclusion
+        .until
+        .map(|last| format!(" until {last}"))
+        .unwrap_or_default();
+    match &exclusion.bots {
+        None => Some(format!("{tag}: the resource opts out of every bot{until}")),
+        Some(bots) if bots.contains(bot) => {
+            Some(format!("{tag}: the resource opts out of {bot}{until}"))
+        }
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -802,6 +944,194 @@ mod tests {
         assert_eq!(
             with("ec2_stop_instance=dry-run,ec2_stop_instance=enforce"),
             "BOT_MODES: ec2_stop_instance is named twice"
+        );
+    }
+
+    fn tagged(tags: &str, exclusion: Value) -> Finding {
+        let mut finding = finding_with(tags);
+        finding.entity["tags"] = json!([
+            {"key": "owner", "value": "web team"},
+            {"key": "cloudbots:exclude", "value": exclusion},
+        ]);
+        finding
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn rejected(plan: &Plan) -> Vec<(&str, &str)> {
+        plan.rejected
+            .iter()
+            .map(|r| (r.bot.as_str(), r.reason.as_str()))
+            .collect()
+    }
+
+    const TWO_BOTS: &str = "AUTO: ec2_stop_instance|AUTO: sg_rules_delete";
+
+    #[test]
+    fn an_exclusion_tag_of_all_rejects_every_step_with_the_reason() {
+        let today = day("2026-11-30");
+        let planned = plan_on(
+            &tagged(TWO_BOTS, json!("all")),
+            &PlannerConfig::default(),
+            today,
+        );
+        assert!(planned.steps.is_empty(), "{:?}", bots(&planned));
+        let why = "excluded by tag cloudbots:exclude=\"all\": the resource opts out of every bot";
+        assert_eq!(
+            rejected(&planned),
+            [("ec2_stop_instance", why), ("sg_rules_delete", why)],
+            "no snapshot is inserted for a stop that will not run"
+        );
+        assert!(planned.needs_execution(), "the exclusion is audited");
+        let empty = plan_on(
+            &tagged(TWO_BOTS, json!("")),
+            &PlannerConfig::default(),
+            today,
+        );
+        assert!(empty.steps.is_empty(), "an empty value means all");
+    }
+
+    #[test]
+    fn an_exclusion_tag_listing_bots_rejects_only_those() {
+        let finding = tagged(
+            "AUTO: ec2_stop_instance|AUTO: sg_rules_delete|AUTO: kms_enable_rotation",
+            json!("sg_rules_delete, kms_enable_rotation until 2027-01-31"),
+        );
+        let planned = plan_on(&finding, &PlannerConfig::default(), day("2027-01-31"));
+        assert_eq!(bots(&planned), ["ec2_create_snapshot", "ec2_stop_instance"]);
+        assert_eq!(
+            rejected(&planned),
+            [
+                ("sg_rules_delete", "excluded by tag cloudbots:exclude=\"sg_rules_delete, kms_enable_rotation until 2027-01-31\": the resource opts out of sg_rules_delete until 2027-01-31"),
+                ("kms_enable_rotation", "excluded by tag cloudbots:exclude=\"sg_rules_delete, kms_enable_rotation until 2027-01-31\": the resource opts out of kms_enable_rotation until 2027-01-31"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_expired_exclusion_is_ignored() {
+        let finding = tagged(TWO_BOTS, json!("all;until=2027-01-31"));
+        let config = PlannerConfig::default();
+        let last_day = plan_on(&finding, &config, day("2027-01-31"));
+        assert!(last_day.steps.is_empty(), "holds through its last day");
+        let after = plan_on(&finding, &config, day("2027-02-01"));
+        assert!(after.rejected.is_empty(), "{:?}", after.rejected);
+        assert_eq!(
+            bots(&after),
+            [
+                "ec2_create_snapshot",
+                "ec2_stop_instance",
+                "sg_rules_delete"
+            ]
+        );
+    }
+
+    #[test]
+    fn bots_not_listed_other_keys_and_untagged_entities_run() {
+        let config = PlannerConfig::default();
+        let today = day("2026-11-30");
+        let other_bot = plan_on(&tagged(TWO_BOTS, json!("s3_delete_acls")), &config, today);
+        assert_eq!(other_bot.steps.len(), 3);
+        assert!(other_bot.rejected.is_empty());
+        let untagged = plan_on(&finding_with(TWO_BOTS), &config, today);
+        assert_eq!(untagged.steps.len(), 3);
+        let own_key = PlannerConfig {
+            exclude_tag_key: "owner".into(),
+            ..Default::default()
+        };
+        let by_own_key = plan_on(&tagged(TWO_BOTS, json!("s3_delete_acls")), &own_key, today);
+        assert_eq!(
+            by_own_key.rejected[0].reason,
+            "excluded by tag owner=\"web team\": the value cannot be read ('web' is neither all, a bot name nor until=YYYY-MM-DD), so every bot is excluded until it is fixed",
+            "the deployment's key is the one read; an unreadable value excludes"
+        );
+        let untagged_own_key = plan_on(&finding_with(TWO_BOTS), &own_key, today);
+        assert_eq!(untagged_own_key.steps.len(), 3);
+        assert!(
+            untagged_own_key
+                .steps
+                .iter()
+                .all(|s| s.exclude_tag_key == "owner"),
+            "the bots re-check the same key"
+        );
+    }
+
+    #[test]
+    fn an_excluded_snapshot_is_not_inserted_and_the_reason_is_recorded() {
+        let finding = tagged("AUTO: ec2_stop_instance", json!("ec2_create_snapshot"));
+        let planned = plan_on(&finding, &PlannerConfig::default(), day("2026-11-30"));
+        assert_eq!(bots(&planned), ["ec2_stop_instance"]);
+        assert_eq!(
+            planned.rejected[0].entry,
+            "inserted by the planner: snapshot before ec2_stop_instance"
+        );
+        assert_eq!(planned.rejected[0].bot, "ec2_create_snapshot");
+    }
+
+    #[test]
+    fn exclusion_values_are_read_strictly() {
+        let read = |v: &str| Exclusion::parse(v);
+        assert_eq!(
+            read("ec2_stop_instance s3_delete_acls,until=2027-01-31").unwrap(),
+            Exclusion {
+                bots: Some(
+                    [
+                        "ec2_stop_instance".to_string(),
+                        "s3_delete_acls".to_string()
+                    ]
+                    .into()
+                ),
+                until: Some(day("2027-01-31")),
+            }
+        );
+        assert_eq!(read("ALL ec2_stop_instance").unwrap().bots, None);
+        assert_eq!(
+            read("all until 2027-02-30").unwrap_err(),
+            "'2027-02-30' is not a date YYYY-MM-DD"
+        );
+        assert_eq!(read("all until").unwrap_err(), "'until' without a date");
+        assert_eq!(
+            read("all until=2027-01-01 until=2028-01-01").unwrap_err(),
+            "more than one 'until' date"
+        );
+        assert_eq!(
+            read("ec2_stop_instanse").unwrap_err(),
+            "'ec2_stop_instanse' is neither all, a bot name nor until=YYYY-MM-DD"
+        );
+    }
+
+    #[test]
+    fn guardduty_instance_tags_are_read_too() {
+        let entity = json!({"guardDutyResource": {"instanceDetails": {"tags": [
+            {"key": "cloudbots:exclude", "value": "ec2_stop_instance"}
+        ]}}});
+        assert_eq!(
+            tag_value(&entity, "cloudbots:exclude").as_deref(),
+            Some("ec2_stop_instance")
+        );
+        assert_eq!(tag_value(&json!({"tags": []}), "cloudbots:exclude"), None);
+        assert_eq!(
+            tag_value(&json!({"tags": "junk"}), "cloudbots:exclude"),
+            None
+        );
+    }
+
+    #[test]
+    fn exclude_tag_key_comes_from_the_deployment() {
+        let config =
+            PlannerConfig::from_vars(|k| (k == "EXCLUDE_TAG_KEY").then(|| " no-bots ".into()));
+        assert_eq!(config.unwrap().exclude_tag_key, "no-bots");
+        assert_eq!(
+            PlannerConfig::from_vars(|_| None).unwrap().exclude_tag_key,
+            "cloudbots:exclude"
+        );
+        let long = "k".repeat(129);
+        assert_eq!(
+            PlannerConfig::from_vars(|k| (k == "EXCLUDE_TAG_KEY").then(|| long.clone()))
+                .unwrap_err(),
+            "EXCLUDE_TAG_KEY: a tag key has at most 128 characters, got 129"
         );
     }
 

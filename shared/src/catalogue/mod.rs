@@ -81,6 +81,67 @@ impl BotSpec {
     pub fn parse_params(&self, tokens: &[String]) -> Result<Value, String> {
         (self.parse)(tokens)
     }
+
+    /// The kinds of resource the bot acts on whose tags can be read (`IamRole or IamUser` →
+    /// both); empty for bots on untaggable or account-wide entities.
+    pub fn tag_sources(&self) -> Vec<TagSource> {
+        self.entity_type
+            .split(" or ")
+            .filter_map(TagSource::of_entity_type)
+            .collect()
+    }
+
+    /// Every IAM action the bot's role needs: the declared ones, plus reading the tags of the
+    /// resource it acts on (the opt-out tag is re-checked just before it acts). Sorted.
+    pub fn role_actions(&self) -> Vec<&'static str> {
+        let mut actions = self.iam_actions.to_vec();
+        actions.extend(self.tag_sources().into_iter().map(TagSource::read_action));
+        actions.sort_unstable();
+        actions.dedup();
+        actions
+    }
+}
+
+/// Where the tags of a kind of resource are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagSource {
+    /// Instances, security groups, VPCs, network ACLs, AMIs, key pairs and other EC2 resources.
+    Ec2,
+    S3Bucket,
+    IamUser,
+    IamRole,
+    IamPolicy,
+    Kms,
+}
+
+impl TagSource {
+    /// The tag source of a CloudGuard entity type, as findings and the catalogue name them;
+    /// None for kinds without tags here (IAM groups cannot be tagged; account-wide entities).
+    pub fn of_entity_type(entity_type: &str) -> Option<TagSource> {
+        match entity_type {
+            "Instance" | "SecurityGroup" | "VPC" | "Vpc" | "NACL" | "NetworkAcl" | "AMI"
+            | "Ami" | "KeyPair" | "Volume" | "Subnet" | "InternetGateway" | "RouteTable"
+            | "NetworkInterface" | "any EC2 resource" => Some(TagSource::Ec2),
+            "S3Bucket" => Some(TagSource::S3Bucket),
+            "IamUser" => Some(TagSource::IamUser),
+            "IamRole" => Some(TagSource::IamRole),
+            "IamPolicy" => Some(TagSource::IamPolicy),
+            "KMS" | "KmsKey" => Some(TagSource::Kms),
+            _ => None,
+        }
+    }
+
+    /// The IAM action that reads the tags.
+    pub fn read_action(self) -> &'static str {
+        match self {
+            TagSource::Ec2 => "ec2:DescribeTags",
+            TagSource::S3Bucket => "s3:GetBucketTagging",
+            TagSource::IamUser => "iam:ListUserTags",
+            TagSource::IamRole => "iam:ListRoleTags",
+            TagSource::IamPolicy => "iam:ListPolicyTags",
+            TagSource::Kms => "kms:ListResourceTags",
+        }
+    }
 }
 
 fn parse_as<P: BotParams>(tokens: &[String]) -> Result<Value, String> {
@@ -156,6 +217,45 @@ mod tests {
             assert_eq!(entry.bot, bot.name);
             bot.parse_params(&entry.params)
                 .unwrap_or_else(|e| panic!("{}: {e}", bot.name));
+        }
+    }
+
+    #[test]
+    fn role_actions_add_the_tag_read_of_the_bots_entity() {
+        let actions = |name: &str| lookup(name).unwrap().role_actions();
+        assert_eq!(
+            actions("ec2_stop_instance"),
+            [
+                "ec2:DescribeInstances",
+                "ec2:DescribeTags",
+                "ec2:StopInstances"
+            ]
+        );
+        assert!(actions("s3_delete_acls").contains(&"s3:GetBucketTagging"));
+        assert!(actions("kms_enable_rotation").contains(&"kms:ListResourceTags"));
+        assert!(actions("iam_quarantine_user").contains(&"iam:ListUserTags"));
+        let boundary = actions("iam_entity_create_and_attach_permission_boundary");
+        assert!(boundary.contains(&"iam:ListRoleTags") && boundary.contains(&"iam:ListUserTags"));
+        assert_eq!(
+            actions("tag_ec2_resource"),
+            ["ec2:CreateTags", "ec2:DescribeTags"],
+            "an action already declared is not repeated"
+        );
+        assert_eq!(
+            actions("iam_group_delete_inline_policy"),
+            lookup("iam_group_delete_inline_policy")
+                .unwrap()
+                .iam_actions,
+            "IAM groups have no tags to read"
+        );
+        for bot in CATALOGUE.iter() {
+            let all = bot.role_actions();
+            assert!(
+                bot.iam_actions.iter().all(|a| all.contains(a)),
+                "{}",
+                bot.name
+            );
+            assert!(all.windows(2).all(|w| w[0] < w[1]), "{}: sorted", bot.name);
         }
     }
 
