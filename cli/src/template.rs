@@ -220,6 +220,11 @@ fn parameters(out: &mut String) {
     Default: 3
     MinValue: 1
     Description: A resource whose steps failed this many times in a row is not remediated again (refused and audited).
+  CircuitBreakerResetMinutes:
+    Type: Number
+    Default: 60
+    MinValue: 1
+    Description: Minutes after a resource's last failure before its open circuit lets one step through again.
   ExclusionTagKey:
     Type: String
     Default: cloudbots:exclude
@@ -571,6 +576,7 @@ fn intake(out: &mut String) {
           BUDGET_PER_WINDOW: !Ref RemediationBudget
           BUDGET_WINDOW_MINUTES: !Ref BudgetWindowMinutes
           CIRCUIT_BREAKER_FAILURES: !Ref CircuitBreakerFailures
+          CIRCUIT_BREAKER_RESET_MINUTES: !Ref CircuitBreakerResetMinutes
           EXCLUDE_TAG_KEY: !Ref ExclusionTagKey
       DeadLetterQueue:
         Type: SQS
@@ -737,11 +743,7 @@ fn state_machine(out: &mut String, bots: &[BotResources]) {
                 ),
                 Statement::new(
                     "WriteAudit",
-                    vec![
-                        "dynamodb:GetItem",
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                    ],
+                    vec!["dynamodb:PutItem", "dynamodb:UpdateItem"],
                     vec!["!GetAtt AuditTable.Arn".into()],
                 ),
                 Statement {

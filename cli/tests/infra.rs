@@ -703,11 +703,7 @@ fn the_state_machine_role_reaches_only_its_functions_the_audit_and_its_metric() 
         [
             (
                 "WriteAudit",
-                &[
-                    "dynamodb:GetItem".to_string(),
-                    "dynamodb:PutItem".into(),
-                    "dynamodb:UpdateItem".into()
-                ][..],
+                &["dynamodb:PutItem".to_string(), "dynamodb:UpdateItem".into()][..],
                 &["!GetAtt AuditTable.Arn".to_string()][..]
             ),
             (
@@ -801,7 +797,11 @@ fn every_deployment_parameter_is_documented_and_reaches_its_function() {
         ("EmailAddress", None, None),
         ("FunctionNamePrefix", None, None),
         ("LogRetentionDays", None, None),
-        ("ExternalId", None, None),
+        (
+            "CircuitBreakerResetMinutes",
+            None,
+            Some("CIRCUIT_BREAKER_RESET_MINUTES"),
+        ),
     ];
     let intake = block(&text, "IntakeFunction", 2);
     for (name, allowed, variable) in expected {
@@ -1026,4 +1026,45 @@ fn every_alarm_watches_its_metric_and_notifies_the_alarm_topic() {
     assert_eq!(field(&subscription, "Condition"), Some("HasEmail"));
     assert_eq!(field(&subscription, "TopicArn"), Some("!Ref AlarmTopic"));
     assert_eq!(field(&subscription, "Endpoint"), Some("!Ref EmailAddress"));
+}
+
+/// Every service integration a Task state of the definition calls, as the IAM action it needs
+/// (`arn:aws:states:::dynamodb:putItem` → `dynamodb:PutItem`).
+fn integration_actions(value: &Value, found: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(resource) = map.get("Resource").and_then(Value::as_str) {
+                let call = resource
+                    .strip_prefix("arn:aws:states:::")
+                    .unwrap_or_else(|| panic!("{resource} is not a service integration"));
+                let call = call.strip_prefix("aws-sdk:").unwrap_or(call);
+                let (service, action) = call.split_once(':').unwrap();
+                let action = match (service, action) {
+                    ("lambda", "invoke") => "InvokeFunction".to_string(),
+                    (_, action) => action[..1].to_uppercase() + &action[1..],
+                };
+                found.insert(format!("{service}:{action}"));
+            }
+            map.values().for_each(|v| integration_actions(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| integration_actions(v, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_state_machine_role_allows_exactly_the_calls_of_the_definition() {
+    let mut called = BTreeSet::new();
+    integration_actions(&definition(), &mut called);
+    let text = template::render();
+    let allowed: BTreeSet<String> =
+        policy_statements(&block(&text, "RemediationStateMachineRole", 2))
+            .into_iter()
+            .flat_map(|s| s.actions)
+            .filter(|a| !a.starts_with("logs:") && !a.starts_with("xray:"))
+            .collect();
+    assert_eq!(
+        allowed, called,
+        "the state machine role must allow what the definition calls, and nothing else"
+    );
 }
