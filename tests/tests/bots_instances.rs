@@ -14,7 +14,7 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::resources::{instance_state, running_instance};
-use cloudbots_tests::{aws, entity, run_line, run_ok, step_input, unique_name};
+use cloudbots_tests::{aws, bot_aws, entity, run_line, run_ok, step_input, unique_name};
 use serde_json::Value;
 
 const MISSING_INSTANCE: &str = "i-0123456789abcdef0";
@@ -424,6 +424,12 @@ async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
 }
 
+/// An IAM client signed as the user `bot` runs as, with IAM enforced: the bot's own calls
+/// are checked against its role's actions (CloudTrail, mocked, is not).
+async fn as_bot(bot: &str) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&bot_aws(bot).await)
+}
+
 /// A role for EC2 inside a new instance profile; returns (role name, profile name, profile ARN).
 async fn role_in_profile(iam: &aws_sdk_iam::Client) -> (String, String, String) {
     let role = unique_name("app-role");
@@ -661,9 +667,13 @@ async fn detach_instance_role_undoes_the_event_the_finding_is_about() {
     let (role, profile, _) = role_in_profile(&iam).await;
     let cloudtrail = cloudtrail_with(Some((&role, &profile)));
 
-    let dry = detach_instance_role_with(&detach_input(&role, Mode::DryRun), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let dry = detach_instance_role_with(
+        &detach_input(&role, Mode::DryRun),
+        &cloudtrail,
+        &as_bot("ec2_detach_instance_role").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -677,15 +687,23 @@ async fn detach_instance_role_undoes_the_event_the_finding_is_about() {
         "dry-run"
     );
 
-    let first = detach_instance_role_with(&detach_input(&role, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let first = detach_instance_role_with(
+        &detach_input(&role, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("ec2_detach_instance_role").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(profiles_of_role(&iam, &role).await.is_empty());
 
-    let second = detach_instance_role_with(&detach_input(&role, Mode::Enforce), &cloudtrail, &iam)
-        .await
-        .unwrap();
+    let second = detach_instance_role_with(
+        &detach_input(&role, Mode::Enforce),
+        &cloudtrail,
+        &as_bot("ec2_detach_instance_role").await,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -701,7 +719,7 @@ async fn detach_instance_role_skips_without_an_event_and_needs_the_alert_time() 
     let no_event = detach_instance_role_with(
         &detach_input(&role, Mode::Enforce),
         &cloudtrail_with(None),
-        &iam,
+        &as_bot("ec2_detach_instance_role").await,
     )
     .await
     .unwrap();
@@ -717,9 +735,13 @@ async fn detach_instance_role_skips_without_an_event_and_needs_the_alert_time() 
 
     let mut no_time = detach_input(&role, Mode::Enforce);
     no_time.finding.event_time = None;
-    let err = detach_instance_role_with(&no_time, &cloudtrail_with(None), &iam)
-        .await
-        .unwrap_err();
+    let err = detach_instance_role_with(
+        &no_time,
+        &cloudtrail_with(None),
+        &as_bot("ec2_detach_instance_role").await,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.name, ErrorName::InvalidInput);
     assert!(
         err.message.contains("alertWindowStartTime"),

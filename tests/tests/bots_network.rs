@@ -12,11 +12,17 @@ use cloudbots_functions::bots::network::{acl_delete_with, acl_revert_modificatio
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, entity, run_line, run_ok, step_input, unique_name};
+use cloudbots_tests::{aws, bot_aws, entity, run_line, run_ok, step_input, unique_name};
 use serde_json::{json, Value};
 
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&aws().await)
+}
+
+/// An EC2 client signed as the user `bot` runs as, with IAM enforced: the bot's own calls
+/// are checked against its role's actions (CloudTrail, mocked, is not).
+async fn as_bot(bot: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&bot_aws(bot).await)
 }
 
 async fn new_vpc(ec2: &aws_sdk_ec2::Client) -> String {
@@ -338,9 +344,13 @@ async fn acl_delete_deletes_the_acl_the_closest_create_event_made() {
         create_acl_event(&acl, &vpc, 3),
     ]);
 
-    let dry = acl_delete_with(&acl_input(&acl, Mode::DryRun), &ec2, &cloudtrail)
-        .await
-        .unwrap();
+    let dry = acl_delete_with(
+        &acl_input(&acl, Mode::DryRun),
+        &as_bot("acl_delete").await,
+        &cloudtrail,
+    )
+    .await
+    .unwrap();
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -348,16 +358,24 @@ async fn acl_delete_deletes_the_acl_the_closest_create_event_made() {
     );
     assert!(acl_exists(&ec2, &acl).await, "dry-run changes nothing");
 
-    let first = acl_delete_with(&acl_input(&acl, Mode::Enforce), &ec2, &cloudtrail)
-        .await
-        .unwrap();
+    let first = acl_delete_with(
+        &acl_input(&acl, Mode::Enforce),
+        &as_bot("acl_delete").await,
+        &cloudtrail,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert!(!acl_exists(&ec2, &acl).await);
     assert!(acl_exists(&ec2, &decoy).await, "only the event's ACL");
 
-    let second = acl_delete_with(&acl_input(&acl, Mode::Enforce), &ec2, &cloudtrail)
-        .await
-        .unwrap();
+    let second = acl_delete_with(
+        &acl_input(&acl, Mode::Enforce),
+        &as_bot("acl_delete").await,
+        &cloudtrail,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         second.message,
@@ -383,7 +401,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
     let default = acls.network_acls()[0].network_acl_id().unwrap().to_string();
     let skipped = acl_delete_with(
         &acl_input(&default, Mode::Enforce),
-        &ec2,
+        &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&default, &vpc, 0)]),
     )
     .await
@@ -435,7 +453,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
         .unwrap();
     let error = acl_delete_with(
         &acl_input(&associated, Mode::Enforce),
-        &ec2,
+        &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&associated, &vpc, 0)]),
     )
     .await
@@ -449,7 +467,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
     let other = new_acl(&ec2, &vpc).await;
     let mismatch = acl_delete_with(
         &acl_input(&other, Mode::Enforce),
-        &ec2,
+        &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&associated, &vpc, 0)]),
     )
     .await
@@ -460,11 +478,10 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
 
 #[tokio::test]
 async fn acl_delete_needs_an_event_and_an_alert_time() {
-    let ec2 = ec2().await;
     let far = cloudtrail_with(vec![]);
     let none = acl_delete_with(
         &acl_input("acl-0123456789abcdef0", Mode::Enforce),
-        &ec2,
+        &as_bot("acl_delete").await,
         &far,
     )
     .await
@@ -477,7 +494,9 @@ async fn acl_delete_needs_an_event_and_an_alert_time() {
 
     let mut no_time = acl_input("acl-0123456789abcdef0", Mode::Enforce);
     no_time.finding.event_time = None;
-    let error = acl_delete_with(&no_time, &ec2, &far).await.unwrap_err();
+    let error = acl_delete_with(&no_time, &as_bot("acl_delete").await, &far)
+        .await
+        .unwrap_err();
     assert_eq!(error.name, ErrorName::InvalidInput);
     assert!(
         error.message.contains("has no alert time"),
@@ -784,7 +803,12 @@ async fn acl_revert_deletes_an_entry_the_event_created() {
         vec![],
     );
 
-    let dry = revert(&revert_input(&acl, Mode::DryRun), &ec2, &cloudtrail).await;
+    let dry = revert(
+        &revert_input(&acl, Mode::DryRun),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
     assert_eq!(
         dry.changes,
@@ -795,14 +819,24 @@ async fn acl_revert_deletes_an_entry_the_event_created() {
         vec!["100 0.0.0.0/0 22-22", "200 10.0.0.0/8 443-443"]
     );
 
-    let first = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let first = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         inbound_entries(&ec2, &acl).await,
         vec!["200 10.0.0.0/8 443-443"]
     );
 
-    let second = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let second = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(
         second.status,
         OutcomeStatus::AlreadyCompliant,
@@ -838,7 +872,12 @@ async fn acl_revert_recreates_a_deleted_entry_from_its_latest_earlier_definition
         ],
     );
 
-    let dry = revert(&revert_input(&acl, Mode::DryRun), &ec2, &cloudtrail).await;
+    let dry = revert(
+        &revert_input(&acl, Mode::DryRun),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(
         dry.changes,
         vec![format!("recreate inbound rule 110 allow protocol 6 ports 22-22 from 10.0.0.0/8 of network ACL {acl}")],
@@ -849,14 +888,24 @@ async fn acl_revert_recreates_a_deleted_entry_from_its_latest_earlier_definition
         "dry-run changes nothing"
     );
 
-    let first = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let first = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         inbound_entries(&ec2, &acl).await,
         vec!["110 10.0.0.0/8 22-22"]
     );
 
-    let second = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let second = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(
         second.status,
         OutcomeStatus::AlreadyCompliant,
@@ -884,7 +933,12 @@ async fn acl_revert_restores_a_replaced_entry() {
         )],
     );
 
-    let first = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let first = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
     assert_eq!(
         first.changes,
@@ -895,7 +949,12 @@ async fn acl_revert_restores_a_replaced_entry() {
         vec!["130 0.0.0.0/0 443-443"]
     );
 
-    let second = revert(&revert_input(&acl, Mode::Enforce), &ec2, &cloudtrail).await;
+    let second = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &cloudtrail,
+    )
+    .await;
     assert_eq!(
         second.status,
         OutcomeStatus::AlreadyCompliant,
@@ -912,7 +971,7 @@ async fn acl_revert_skips_what_it_cannot_or_should_not_undo() {
 
     let nothing = revert(
         &revert_input(&acl, Mode::Enforce),
-        &ec2,
+        &as_bot("acl_revert_modification").await,
         &cloudtrail_with_history(vec![], vec![]),
     )
     .await;
@@ -929,7 +988,12 @@ async fn acl_revert_skips_what_it_cannot_or_should_not_undo() {
         )],
         vec![],
     );
-    let other = revert(&revert_input(&acl, Mode::Enforce), &ec2, &association).await;
+    let other = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &association,
+    )
+    .await;
     assert_eq!(other.status, OutcomeStatus::Skipped);
     assert!(
         other.message.contains("changed no entry"),
@@ -945,7 +1009,12 @@ async fn acl_revert_skips_what_it_cannot_or_should_not_undo() {
         )],
         vec![],
     );
-    let unknown = revert(&revert_input(&acl, Mode::Enforce), &ec2, &no_history).await;
+    let unknown = revert(
+        &revert_input(&acl, Mode::Enforce),
+        &as_bot("acl_revert_modification").await,
+        &no_history,
+    )
+    .await;
     assert_eq!(unknown.status, OutcomeStatus::Skipped);
     assert_eq!(
         unknown.message,
@@ -954,7 +1023,7 @@ async fn acl_revert_skips_what_it_cannot_or_should_not_undo() {
 
     let missing = revert(
         &revert_input("acl-0123456789abcdef0", Mode::Enforce),
-        &ec2,
+        &as_bot("acl_revert_modification").await,
         &no_history,
     )
     .await;
@@ -966,8 +1035,12 @@ async fn acl_revert_skips_what_it_cannot_or_should_not_undo() {
 
     let mut no_time = revert_input(&acl, Mode::Enforce);
     no_time.finding.event_time = None;
-    let error = acl_revert_modification_with(&no_time, &ec2, &no_history)
-        .await
-        .unwrap_err();
+    let error = acl_revert_modification_with(
+        &no_time,
+        &as_bot("acl_revert_modification").await,
+        &no_history,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(error.name, ErrorName::InvalidInput);
 }
