@@ -462,3 +462,46 @@ fn auto_grammar_and_bot_params_never_panic() {
         },
     );
 }
+
+/// A bot's documented `AUTO:` line with one parameter (or the value of a `key=value` one)
+/// replaced by hostile text: every parser is reached with all its other params valid.
+fn near_valid_params() -> impl Strategy<Value = (&'static str, Vec<String>)> {
+    (
+        0..CATALOGUE.len(),
+        any::<usize>(),
+        prop_oneof![nasty_string(), tag_token()],
+    )
+        .prop_map(|(bot, at, hostile)| {
+            let spec = CATALOGUE[bot];
+            let mut params: Vec<String> = spec
+                .example
+                .split(' ')
+                .skip(2)
+                .map(str::to_string)
+                .collect();
+            if params.is_empty() {
+                params.push(hostile);
+            } else {
+                let at = at % params.len();
+                params[at] = match params[at].split_once('=') {
+                    Some((key, _)) => format!("{key}={hostile}"),
+                    None => hostile,
+                };
+            }
+            (spec.name, params)
+        })
+}
+
+#[test]
+fn every_bot_parser_takes_hostile_values_without_panic() {
+    fuzz("params", near_valid_params(), |(bot, params)| {
+        let spec = CATALOGUE
+            .iter()
+            .find(|b| b.name == bot)
+            .expect("a catalogued bot");
+        if let Err(reason) = spec.parse_params(&params) {
+            prop_assert!(!reason.is_empty());
+        }
+        Ok(())
+    });
+}
