@@ -98,10 +98,27 @@ pub async fn run_step(
     .await
 }
 
+/// Attempts of every AWS call a function makes: the first and up to four retries.
+pub const AWS_MAX_ATTEMPTS: u32 = 5;
+
+/// How the functions' AWS calls are retried, set here for all of them: standard mode, so
+/// throttling errors, 5xx responses and timeouts are retried with exponential backoff and full
+/// jitter (1 s initial, 20 s at most), up to [`AWS_MAX_ATTEMPTS`] attempts. What is still
+/// failing after that reaches the state machine as `Transient`, and its `Retry` runs the step
+/// again later.
+pub fn aws_config_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(AWS_MAX_ATTEMPTS)
+            .with_initial_backoff(std::time::Duration::from_secs(1))
+            .with_max_backoff(std::time::Duration::from_secs(20)),
+    )
+}
+
 /// The `main` of a bot function.
 pub async fn serve_bot(bot: Bot) -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let base = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let base = aws_config_loader().load().await;
     let sessions = Sessions::new(
         base,
         std::env::var("EXTERNAL_ID").ok().filter(|v| !v.is_empty()),

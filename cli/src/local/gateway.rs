@@ -54,6 +54,9 @@ pub struct Gateway {
     reports: Mutex<HashMap<String, Arc<Report>>>,
     /// Injected failures, by (function, entity id of the finding).
     faults: Mutex<HashMap<(String, String), VecDeque<ErrorName>>>,
+    /// Injected DynamoDB errors for calls forwarded to moto (the state machine's own service
+    /// calls), by (operation, text in the request): how many calls are still to fail.
+    dynamodb_faults: Mutex<HashMap<(String, String), usize>>,
     invocations: Mutex<Vec<Invocation>>,
     notifications: Mutex<Vec<(String, Value)>>,
 }
@@ -68,6 +71,7 @@ impl Gateway {
             deployment_sessions: Mutex::new(HashMap::new()),
             reports: Mutex::new(HashMap::new()),
             faults: Mutex::new(HashMap::new()),
+            dynamodb_faults: Mutex::new(HashMap::new()),
             invocations: Mutex::new(Vec::new()),
             notifications: Mutex::new(Vec::new()),
         }
@@ -101,6 +105,60 @@ impl Gateway {
             .entry((function.to_string(), entity_id.to_string()))
             .or_default();
         queue.extend(std::iter::repeat_n(error, times));
+    }
+
+    /// Answer the next `times` DynamoDB `operation` calls (e.g. `PutItem`) forwarded to moto
+    /// whose request contains `text` with `ProvisionedThroughputExceededException`, as DynamoDB
+    /// does when it throttles: moto never does.
+    pub fn inject_dynamodb_throttling(&self, operation: &str, text: &str, times: usize) {
+        *self
+            .dynamodb_faults
+            .lock()
+            .expect("lock")
+            .entry((operation.to_string(), text.to_string()))
+            .or_default() += times;
+    }
+
+    /// The injected DynamoDB errors not yet used.
+    pub fn dynamodb_throttling_left(&self, operation: &str, text: &str) -> usize {
+        self.dynamodb_faults
+            .lock()
+            .expect("lock")
+            .get(&(operation.to_string(), text.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The injected error for a forwarded request, if one is due.
+    fn dynamodb_fault(&self, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+        let operation = headers
+            .get("x-amz-target")?
+            .to_str()
+            .ok()?
+            .strip_prefix("DynamoDB_20120810.")?;
+        let body = String::from_utf8_lossy(body);
+        let mut faults = self.dynamodb_faults.lock().expect("lock");
+        let left = faults
+            .iter_mut()
+            .find(|((op, text), left)| {
+                op == operation && **left > 0 && body.contains(text.as_str())
+            })
+            .map(|(_, left)| left)?;
+        *left -= 1;
+        let mut response = json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                "message": "The level of configured provisioned throughput for the table was exceeded (injected)"
+            }),
+            None,
+        );
+        // Step Functions' error cause quotes the request id; DynamoDB always sends one.
+        response.headers_mut().insert(
+            "x-amzn-requestid",
+            HeaderValue::from_static("injected-throttling"),
+        );
+        Some(response)
     }
 
     /// Every invocation so far, in order.
@@ -224,6 +282,9 @@ impl Gateway {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
+        if let Some(fault) = self.dynamodb_fault(&headers, &body) {
+            return fault;
+        }
         let url = format!("{}{}", self.moto, path_and_query);
         let mut request = self.http.request(method, &url).body(body);
         for (name, value) in &headers {

@@ -2,7 +2,9 @@
 
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::Intake;
-use cloudbots_functions::runtime::{home_account, init_logging, required_env, FunctionError};
+use cloudbots_functions::runtime::{
+    aws_config_loader, home_account, init_logging, required_env, FunctionError,
+};
 use cloudbots_shared::budget::Limits;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::PlannerConfig;
@@ -12,7 +14,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_config_loader().load().await;
     let mut planner = PlannerConfig::from_vars(|name| std::env::var(name).ok())?;
     planner.home_account = Some(home_account(&config).await?);
     let intake = Intake {

@@ -2,14 +2,14 @@
 
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::report::{Report, ReportInput};
-use cloudbots_functions::runtime::{init_logging, required_env, FunctionError};
+use cloudbots_functions::runtime::{aws_config_loader, init_logging, required_env, FunctionError};
 use cloudbots_shared::output::OutputType;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_logging();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = aws_config_loader().load().await;
     let report = Report {
         sns: aws_sdk_sns::Client::new(&config),
         audit: AuditStore::new(
