@@ -11,6 +11,7 @@ use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::budget::Limits;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::plan::{Mode, PlannerConfig};
 use cloudbots_tests::e2e::local_planner;
 use cloudbots_tests::resources::{instance_state, running_instance};
 use cloudbots_tests::{aws, entity, finding, stack};
@@ -338,5 +339,77 @@ async fn a_bot_failing_three_times_in_a_row_on_a_resource_is_not_run_again_until
         stop_circuit(&target, &id).await,
         None,
         "the circuit is closed"
+    );
+}
+
+#[tokio::test]
+async fn dry_run_steps_and_snapshots_spend_no_budget() {
+    let target = deployment("blast-dry-run").await;
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let limits = Limits {
+        budget_per_window: 1,
+        budget_window_minutes: 1_000_000,
+        ..Default::default()
+    };
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        instances.push(running_instance(&ec2).await);
+    }
+    // Two findings in dry-run: each step runs (snapshot and stop both report what they would do).
+    let mut intake = target
+        .intake(
+            PlannerConfig {
+                mode: Mode::DryRun,
+                ..local_planner()
+            },
+            GuardDutyActions::default(),
+        )
+        .await;
+    intake.limits = limits;
+    let dry = send(
+        &target,
+        &intake,
+        &stop_findings(&instances, "2026-11-30T13:00:00.000Z"),
+    )
+    .await
+    .expect("the intake accepts the event");
+    assert_eq!(dry.executions.len(), 2, "{:?}", dry.dispositions);
+    for view in &dry.executions {
+        assert_eq!(
+            record(view, "ec2_stop_instance").status,
+            AuditStatus::DryRun,
+            "{view:?}"
+        );
+    }
+    // The budget of one is still whole: the first enforced stop runs, with its snapshot; the
+    // second is throttled.
+    let enforced = send_limited(
+        &target,
+        limits,
+        &stop_findings(&instances[..1], "2026-11-30T13:01:00.000Z"),
+    )
+    .await;
+    assert_eq!(
+        record(&enforced.executions[0], "ec2_stop_instance").status,
+        AuditStatus::Remediated
+    );
+    let over = send_limited(
+        &target,
+        limits,
+        &stop_findings(&instances[1..2], "2026-11-30T13:02:00.000Z"),
+    )
+    .await;
+    let view = &over.executions[0];
+    assert_eq!(
+        record(view, "ec2_create_snapshot").status,
+        AuditStatus::Remediated
+    );
+    assert_eq!(
+        record(view, "ec2_stop_instance").status,
+        AuditStatus::Throttled
+    );
+    assert_eq!(
+        instance_state(&ec2, &instances[1]).await,
+        InstanceStateName::Running
     );
 }
