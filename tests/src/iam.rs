@@ -7,6 +7,7 @@
 
 use crate::{aws, entity, unique_name};
 use aws_sdk_iam::config::Credentials;
+use cloudbots_cli::local::create_user_with_policy;
 use cloudbots_shared::catalogue;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -120,32 +121,9 @@ fn policy_allowing(actions: &[String], member_role: Option<&str>) -> String {
 
 /// A new IAM user named `name` (through `iam`) whose only policy is `policy`; its access key.
 async fn user_with_policy(iam: &aws_sdk_iam::Client, name: &str, policy: String) -> Credentials {
-    iam.create_user()
-        .user_name(name)
-        .send()
+    create_user_with_policy(iam, name, &policy)
         .await
-        .expect("create_user");
-    iam.put_user_policy()
-        .user_name(name)
-        .policy_name("bot-actions")
-        .policy_document(policy)
-        .send()
-        .await
-        .expect("put_user_policy");
-    let created = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .expect("create_access_key");
-    let key = created.access_key().expect("an access key");
-    Credentials::new(
-        key.access_key_id(),
-        key.secret_access_key(),
-        None,
-        None,
-        "bot-user",
-    )
+        .unwrap_or_else(|e| panic!("creating the bot user: {e}"))
 }
 
 /// The users bots run as in multi-account mode, by the member role they may assume.

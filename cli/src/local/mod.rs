@@ -243,33 +243,51 @@ async fn create_admin(port: u16, account: &str) -> Result<Credentials, String> {
     let in_account = AccountHeader(account.to_string());
     config.push_interceptor(aws_sdk_iam::config::SharedInterceptor::new(in_account));
     let iam = aws_sdk_iam::Client::from_conf(config.build());
+    create_user_with_policy(&iam, ADMIN_USER, ALLOW_ALL)
+        .await
+        .map_err(|e| format!("creating the local administrator in account {account}: {e}"))
+}
+
+/// Create the IAM user `name` (through `iam`) whose only policy is the inline `policy`; the
+/// keys of its new access key.
+pub async fn create_user_with_policy(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    policy: &str,
+) -> Result<Credentials, String> {
+    let failed = |operation: &str, e: &dyn std::error::Error| {
+        format!(
+            "{operation} for {name}: {}",
+            aws_sdk_iam::error::DisplayErrorContext(e)
+        )
+    };
     iam.create_user()
-        .user_name(ADMIN_USER)
+        .user_name(name)
         .send()
         .await
-        .map_err(|e| admin_error("CreateUser", e))?;
+        .map_err(|e| failed("CreateUser", &e))?;
     iam.put_user_policy()
-        .user_name(ADMIN_USER)
-        .policy_name("administrator")
-        .policy_document(ALLOW_ALL)
+        .user_name(name)
+        .policy_name(name)
+        .policy_document(policy)
         .send()
         .await
-        .map_err(|e| admin_error("PutUserPolicy", e))?;
+        .map_err(|e| failed("PutUserPolicy", &e))?;
     let created = iam
         .create_access_key()
-        .user_name(ADMIN_USER)
+        .user_name(name)
         .send()
         .await
-        .map_err(|e| admin_error("CreateAccessKey", e))?;
+        .map_err(|e| failed("CreateAccessKey", &e))?;
     let key = created
         .access_key()
-        .ok_or("creating the local administrator: CreateAccessKey returned no key")?;
+        .ok_or_else(|| format!("CreateAccessKey for {name} returned no key"))?;
     Ok(Credentials::new(
         key.access_key_id(),
         key.secret_access_key(),
         None,
         None,
-        ADMIN_USER,
+        "local-stack-user",
     ))
 }
 
@@ -294,13 +312,6 @@ impl aws_sdk_iam::config::Intercept for AccountHeader {
             .insert("x-moto-account-id", self.0.clone());
         Ok(())
     }
-}
-
-fn admin_error(operation: &str, e: impl std::error::Error) -> String {
-    format!(
-        "creating the local administrator: {operation}: {}",
-        aws_sdk_iam::error::DisplayErrorContext(e)
-    )
 }
 
 fn free_port() -> Result<u16, String> {
