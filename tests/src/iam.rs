@@ -168,7 +168,6 @@ pub async fn bot_credentials_without(bot: &str, removed: &[&str]) -> Credentials
 /// A member-account role in `account` for `bot` in multi-account mode, as the member template
 /// makes it: holding the bot's role actions, assumable by the bot. Also creates the user the
 /// bot then runs as, allowed only its actions and `sts:AssumeRole` on this role. Its ARN.
-///
 pub async fn member_role(bot: &str, account: &str) -> String {
     let role = unique_name("cloudbots-member");
     let role_arn = format!("arn:aws:iam::{account}:role/{role}");
