@@ -80,10 +80,12 @@ pub fn build(plan: &Plan, records: &[AuditRecord]) -> OutputMessage {
         bot_message: message,
     };
     let record = |id: &str| records.iter().find(|r| r.record_id == id);
-    let guard_failure = plan
-        .steps
-        .iter()
-        .find(|s| s.guard && record(&s.audit_id).is_some_and(|r| r.status == AuditStatus::Failed));
+    // A guard step that failed, or was refused by its circuit breaker, stopped the plan.
+    let guard_stop = plan.steps.iter().find_map(|s| {
+        let r = record(&s.audit_id)?;
+        let stopped = matches!(r.status, AuditStatus::Failed | AuditStatus::CircuitOpen);
+        (s.guard && stopped).then_some((s, r.status))
+    });
     let mut entries = Vec::new();
     for step in &plan.steps {
         entries.push(match record(&step.audit_id) {
@@ -91,8 +93,12 @@ pub fn build(plan: &Plan, records: &[AuditRecord]) -> OutputMessage {
             None => report(
                 &step.bot,
                 AuditStatus::NotRun.execution_status(),
-                match guard_failure {
-                    Some(g) => format!(
+                match guard_stop {
+                    Some((g, AuditStatus::CircuitOpen)) => format!(
+                        "Not run: the guard step {} was refused by its circuit breaker, so no later step ran",
+                        g.bot
+                    ),
+                    Some((g, _)) => format!(
                         "Not run: the guard step {} failed, so no later step ran",
                         g.bot
                     ),

@@ -413,3 +413,47 @@ async fn dry_run_steps_and_snapshots_spend_no_budget() {
         InstanceStateName::Running
     );
 }
+
+#[tokio::test]
+async fn a_snapshot_that_keeps_failing_opens_its_circuit_and_the_stop_never_runs() {
+    let target = deployment("blast-guard").await;
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let id = running_instance(&ec2).await;
+    let instances = [id.clone()];
+    stack().inject_fault("ec2_create_snapshot", &id, ErrorName::AccessDenied, 3);
+    for minute in 1..=3 {
+        let sent = send_limited(
+            &target,
+            Limits::default(),
+            &stop_findings(&instances, &format!("2026-11-30T14:0{minute}:00.000Z")),
+        )
+        .await;
+        let view = &sent.executions[0];
+        assert_eq!(invoked(&view.name), ["ec2_create_snapshot", "report"]);
+        assert_eq!(
+            record(view, "ec2_create_snapshot").status,
+            AuditStatus::Failed
+        );
+    }
+    let sent = send_limited(
+        &target,
+        Limits::default(),
+        &stop_findings(&instances, "2026-11-30T14:04:00.000Z"),
+    )
+    .await;
+    let view = &sent.executions[0];
+    assert_eq!(invoked(&view.name), ["report"], "nothing ran");
+    assert_eq!(
+        record(view, "ec2_create_snapshot").status,
+        AuditStatus::CircuitOpen
+    );
+    assert_eq!(view.status, "FAILED");
+    let stop = &view.output[0]["Rules violations found"][1];
+    assert_eq!(stop["Remediation"], "ec2_stop_instance");
+    assert_eq!(stop["Execution status"], "failed");
+    assert_eq!(
+        stop["Bot message"],
+        "Not run: the guard step ec2_create_snapshot was refused by its circuit breaker, so no later step ran"
+    );
+    assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
+}
