@@ -96,7 +96,6 @@ async fn member() -> &'static aws_config::SdkConfig {
             iam.put_role_policy()
                 .role_name(DEFAULT_CROSS_ACCOUNT_ROLE)
                 .policy_name(member_role::POLICY_NAME)
-                // Compact JSON, without a space (see `open_group`).
                 .policy_document(member_role::policy_document().to_string())
                 .send()
                 .await
@@ -122,9 +121,7 @@ async fn open_group(config: &aws_config::SdkConfig) -> String {
     let group = ec2
         .create_security_group()
         .group_name(unique_name("multi-account"))
-        // No space: the stack's client re-signs a form body holding a space with the
-        // administrator's keys, which act in the hub account.
-        .description("cloudbots-multi-account-test-group")
+        .description("cloudbots multi-account test group")
         .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
         .send()
         .await

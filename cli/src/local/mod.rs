@@ -220,10 +220,10 @@ async fn signed_sdk_config(port: u16, region: &str, credentials: Credentials) ->
 /// enforces IAM (see [`signing`]).
 async fn enforceable_sdk_config(port: u16, region: &str, credentials: Credentials) -> SdkConfig {
     let plain_http = aws_smithy_http_client::Builder::new().build_http();
-    signed_sdk_config(port, region, credentials.clone())
+    signed_sdk_config(port, region, credentials)
         .await
         .to_builder()
-        .http_client(signing::PlusSpacesClient::new(plain_http, credentials))
+        .http_client(signing::PlusSpacesClient::new(plain_http))
         .build()
 }
 
@@ -282,13 +282,15 @@ pub async fn create_user_with_policy(
     let key = created
         .access_key()
         .ok_or_else(|| format!("CreateAccessKey for {name} returned no key"))?;
-    Ok(Credentials::new(
+    let credentials = Credentials::new(
         key.access_key_id(),
         key.secret_access_key(),
         None,
         None,
         "local-stack-user",
-    ))
+    );
+    signing::register(&credentials);
+    Ok(credentials)
 }
 
 /// Sends moto's `x-moto-account-id` header: the account an unenforced request acts in.
