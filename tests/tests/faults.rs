@@ -8,7 +8,7 @@
 //! local stack, without running the bot again (its Retry on a `Transient` bot error is tested
 //! in `end_to_end.rs`).
 
-use aws_sdk_ec2::config::{Credentials, Region};
+use aws_sdk_ec2::config::Region;
 use aws_sdk_ec2::types::InstanceStateName;
 use aws_smithy_runtime_api::client::http::{
     http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
@@ -109,16 +109,18 @@ async fn faulty_client(
     (client, faults)
 }
 
-/// The functions' AWS configuration (their retry settings), pointed at the local stack and
-/// sending through `client`.
+/// The functions' AWS configuration (their retry settings), pointed at the local stack as the
+/// tests' own configuration is (same endpoint and keys) and sending through `client`.
 async fn functions_config(client: SharedHttpClient) -> aws_config::SdkConfig {
-    aws_config_loader()
+    let local = aws().await;
+    let mut loader = aws_config_loader()
         .region(Region::new(LOCAL_REGION))
-        .endpoint_url(stack().endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .http_client(client)
-        .load()
-        .await
+        .endpoint_url(local.endpoint_url().unwrap_or(&stack().endpoint()))
+        .http_client(client);
+    if let Some(credentials) = local.credentials_provider() {
+        loader = loader.credentials_provider(credentials);
+    }
+    loader.load().await
 }
 
 /// Run `AUTO: <bot>` on an instance the way its Lambda does, with `config`.
