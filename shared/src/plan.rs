@@ -417,7 +417,7 @@ pub fn plan_on(finding: &Finding, config: &PlannerConfig, today: NaiveDate) -> P
             ParsedEntry::Action(e) => match catalogue::lookup(&e.bot) {
                 None => Some(format!(
                     "unknown bot '{}': no such bot in the catalogue",
-                    e.bot
+                    printable(&e.bot)
                 )),
                 Some(spec) if spec.phase == Phase::Destroy && !config.destroy_bots.contains(spec.name) => Some(format!(
                     "{} deletes resources and is opt-in: the deployment does not enable it (add it to the DestroyBots parameter, DESTROY_BOTS)",
@@ -666,6 +666,21 @@ pub fn exclusion_reason(key: &str, value: &str, bot: &str, today: NaiveDate) -> 
         }
         Some(_) => None,
     }
+}
+
+/// A name from the finding as it may be quoted in a reason: control and non-ASCII characters
+/// escaped, at most 64 characters, so a hostile tag cannot forge or flood log lines.
+fn printable(name: &str) -> String {
+    const MAX: usize = 64;
+    let mut out: String = name
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_default)
+        .collect();
+    if name.chars().count() > MAX {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1191,5 +1206,13 @@ mod tests {
             PlannerConfig::from_vars(vars(&[("ACCOUNT_MODE", "both")])).unwrap_err(),
             "ACCOUNT_MODE must be single or multi, got 'both'"
         );
+    }
+
+    #[test]
+    fn unknown_bot_names_are_quoted_escaped_and_bounded() {
+        assert_eq!(printable("no_such_bot"), "no_such_bot");
+        assert_eq!(printable("rm\n-rf\u{1b}[2J"), "rm\\n-rf\\u{1b}[2J");
+        let long = "x".repeat(100);
+        assert_eq!(printable(&long), format!("{}…", "x".repeat(64)));
     }
 }

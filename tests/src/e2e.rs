@@ -77,3 +77,25 @@ pub async fn send_event(event: &Value) -> Sent {
 pub fn sns_event(message_id: &str, finding: &Value) -> Value {
     json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": message_id, "Message": finding.to_string()}}]})
 }
+
+/// A CloudGuard finding about the local instance `instance_id` carrying `tags`.
+pub fn instance_finding(instance_id: &str, tags: &str) -> Value {
+    json!({
+        "reportTime": "2026-11-30T10:00:00.000Z",
+        "findingKey": format!("e2e-{instance_id}"),
+        "rule": {"name": "Instance should be stopped", "ruleId": "E2E.1", "complianceTags": tags, "severity": "High"},
+        "status": "Failed",
+        "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
+        "entity": {"id": instance_id, "name": "web-1", "type": "Instance", "region": "us_east_1"},
+    })
+}
+
+/// The functions the gateway ran for an execution, in order (the report included).
+pub fn invoked(execution: &str) -> Vec<String> {
+    stack()
+        .gateway()
+        .invocations_of(execution)
+        .into_iter()
+        .map(|i| i.function)
+        .collect()
+}

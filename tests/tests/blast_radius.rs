@@ -12,7 +12,7 @@ use cloudbots_shared::budget::Limits;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::{Mode, PlannerConfig};
-use cloudbots_tests::e2e::local_planner;
+use cloudbots_tests::e2e::{invoked, local_planner};
 use cloudbots_tests::resources::{instance_state, running_instance};
 use cloudbots_tests::{aws, entity, finding, stack};
 use serde_json::{json, Value};
@@ -52,16 +52,6 @@ fn stop_findings(instances: &[String], report_time: &str) -> Value {
         })
         .collect();
     json!({ "Records": records })
-}
-
-/// The functions the gateway ran for an execution, in order.
-fn invoked(execution: &str) -> Vec<String> {
-    stack()
-        .gateway()
-        .invocations_of(execution)
-        .into_iter()
-        .map(|i| i.function)
-        .collect()
 }
 
 fn record<'a>(view: &'a ExecutionView, bot: &str) -> &'a cloudbots_shared::audit::AuditRecord {

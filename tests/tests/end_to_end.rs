@@ -11,32 +11,12 @@ use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_tests::e2e::{
-    json_deployment, local_planner, send_event, send_with, sns_event, text_deployment,
+    instance_finding, invoked, json_deployment, local_planner, send_event, send_with, sns_event,
+    text_deployment,
 };
 use cloudbots_tests::resources::{instance_state, public_vpc, running_instance, snapshots_of};
 use cloudbots_tests::{aws, stack};
 use serde_json::{json, Value};
-
-fn instance_finding(instance_id: &str, tags: &str) -> Value {
-    json!({
-        "reportTime": "2026-11-30T10:00:00.000Z",
-        "findingKey": format!("e2e-{instance_id}"),
-        "rule": {"name": "Instance should be stopped", "ruleId": "E2E.1", "complianceTags": tags, "severity": "High"},
-        "status": "Failed",
-        "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
-        "entity": {"id": instance_id, "name": "web-1", "type": "Instance", "region": "us_east_1"},
-    })
-}
-
-/// The bots invoked by an execution, in order (the report included).
-fn invoked(execution: &str) -> Vec<String> {
-    stack()
-        .gateway()
-        .invocations_of(execution)
-        .into_iter()
-        .map(|i| i.function)
-        .collect()
-}
 
 fn record_statuses(view: &ExecutionView) -> Vec<(String, String, AuditStatus)> {
     view.records

@@ -19,7 +19,7 @@ use cloudbots_functions::session::{session_name, Sessions};
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::{AccountMode, PlannerConfig, Target, DEFAULT_CROSS_ACCOUNT_ROLE};
-use cloudbots_tests::e2e::{send_with, sns_event};
+use cloudbots_tests::e2e::{invoked, send_with, sns_event};
 use cloudbots_tests::security_groups::{allow_inbound, live_rules, rule};
 use cloudbots_tests::{aws, stack, unique_name};
 use serde_json::{json, Value};
@@ -174,16 +174,6 @@ fn only_execution(sent: &Sent) -> &ExecutionView {
         sent.dispositions
     );
     &sent.executions[0]
-}
-
-/// The functions an execution invoked, in order.
-fn invoked(execution: &str) -> Vec<String> {
-    stack()
-        .gateway()
-        .invocations_of(execution)
-        .into_iter()
-        .map(|i| i.function)
-        .collect()
 }
 
 /// Every AssumeRole moto recorded, as (account, role ARN, session name, external id).

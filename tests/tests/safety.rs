@@ -2,35 +2,15 @@
 //! through the intake and the real state machine, and by the resources' real state afterwards.
 
 use aws_sdk_ec2::types::{InstanceStateName, Tag};
-use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::{Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
-use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, send_with, sns_event};
+use cloudbots_tests::aws;
+use cloudbots_tests::e2e::{
+    instance_finding, invoked, json_deployment, local_planner, send_event, send_with, sns_event,
+};
 use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
-use cloudbots_tests::{aws, stack};
 use serde_json::{json, Value};
-
-fn instance_finding(instance_id: &str, tags: &str) -> Value {
-    json!({
-        "reportTime": "2026-11-30T10:00:00.000Z",
-        "findingKey": format!("safety-{instance_id}"),
-        "rule": {"name": "Instance should be stopped", "ruleId": "SAFETY.1", "complianceTags": tags, "severity": "High"},
-        "status": "Failed",
-        "account": {"id": LOCAL_ACCOUNT, "vendor": "AWS"},
-        "entity": {"id": instance_id, "name": "web-1", "type": "Instance", "region": "us_east_1"},
-    })
-}
-
-/// The functions an execution invoked, in order (the report included).
-fn invoked(execution: &str) -> Vec<String> {
-    stack()
-        .gateway()
-        .invocations_of(execution)
-        .into_iter()
-        .map(|i| i.function)
-        .collect()
-}
 
 #[tokio::test]
 async fn a_bot_overridden_to_dry_run_reports_its_change_while_an_enforced_bot_acts() {
