@@ -6,7 +6,8 @@
 //! call to moto: the faults are injected on the wire, and everything else is moto's real state.
 //! The state machine's side: a throttled audit write is retried by the state machine, on the
 //! local stack, without running the bot again (its Retry on a `Transient` bot error is tested
-//! in `end_to_end.rs`).
+//! in `end_to_end.rs`). The intake's side of the dead-letter contract: a delivery it could not
+//! start fails whole, and its retry starts the execution once.
 
 use aws_sdk_ec2::config::Region;
 use aws_sdk_ec2::types::InstanceStateName;
@@ -24,9 +25,10 @@ use cloudbots_functions::runtime::{aws_config_loader, run_step, AWS_MAX_ATTEMPTS
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::{BotError, ErrorName};
+use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::e2e::{send_event, sns_event};
+use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, sns_event};
 use cloudbots_tests::resources::{instance_state, running_instance};
 use cloudbots_tests::{aws, entity, finding, stack, step_input};
 use std::collections::VecDeque;
@@ -335,4 +337,59 @@ async fn a_throttled_audit_write_is_retried_by_the_state_machine_and_never_runs_
         .filter(|d| d.resource() == "putItem")
         .count();
     assert_eq!(failed_writes, 2, "two throttled attempts, then the write");
+}
+
+/// The intake is invoked asynchronously (SNS, EventBridge): when it fails, Lambda retries the
+/// delivery and then moves the original event to the intake's dead-letter queue (the template
+/// wires it; moto cannot run that part). What the intake owes that contract: a delivery it
+/// could not start fails as a whole, with the reason, and the retry after recovery starts the
+/// execution exactly once.
+#[tokio::test]
+async fn an_intake_that_cannot_start_its_execution_fails_the_delivery_and_its_retry_starts_it_once()
+{
+    let target = json_deployment().await;
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let instance = running_instance(&ec2).await;
+    let event = sns_event(
+        &format!("m-dlq-{instance}"),
+        &finding(
+            "AUTO: ec2_stop_instance",
+            entity("Instance", &instance, "web-1"),
+        ),
+    );
+
+    let mut broken = target
+        .intake(local_planner(), GuardDutyActions::default())
+        .await;
+    broken.state_machine_arn = format!("{}-missing", target.state_machine_arn);
+    let error = broken
+        .handle(&event)
+        .await
+        .expect_err("the delivery fails, so Lambda retries it and then dead-letters it");
+    assert!(
+        error.message.contains("StateMachineDoesNotExist"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        instance_state(&ec2, &instance).await,
+        InstanceStateName::Running
+    );
+
+    let intake = target
+        .intake(local_planner(), GuardDutyActions::default())
+        .await;
+    let first = intake.handle(&event).await.expect("the retry is accepted");
+    assert!(
+        matches!(first.as_slice(), [Disposition::Started { .. }]),
+        "{first:?}"
+    );
+    let again = intake
+        .handle(&event)
+        .await
+        .expect("a redelivery is accepted");
+    assert!(
+        matches!(again.as_slice(), [Disposition::Duplicate { .. }]),
+        "{again:?}"
+    );
 }
