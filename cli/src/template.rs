@@ -519,7 +519,6 @@ fn bot_function(out: &mut String, bot: &BotResources) {
         "      Environment:
         Variables:
           EXTERNAL_ID: !Ref ExternalId
-          EXCLUDE_TAG_KEY: !Ref ExclusionTagKey
 
 ",
     );
