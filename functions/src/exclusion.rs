@@ -9,29 +9,84 @@
 //! `ListResourceTags`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
 //! settings such as the password policy) are not re-checked: only the planner's check applies.
 //!
+//! Each service's tags are read by its own [`TagReader`], and a bot names the reader of its
+//! service ([`Bot::tags`](crate::bots::Bot)): nothing here chooses among services at run time,
+//! so a bot's binary links the client of its own service only, not every service a tag can
+//! live in.
+//!
 //! [`BotSpec::role_actions`]: cloudbots_shared::catalogue::BotSpec::role_actions
 
 use crate::aws_error::{bot_error, code, none_if_code};
 use aws_config::SdkConfig;
 use chrono::NaiveDate;
 use cloudbots_shared::catalogue::{self, TagSource};
-use cloudbots_shared::error::BotError;
+use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::BotInput;
 use cloudbots_shared::plan::exclusion_reason;
 use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
 
-/// Why the step must not act, read from the live resource's opt-out tag as on `today`; None
-/// when it may (no tag, not listed, expired, resource gone — the bot then reports that).
+/// The value of one tag of a resource: None when it has no such tag or no longer exists.
+pub type TagFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<String>, BotError>> + Send + 'a>>;
+
+/// Reads the tags of the resource kinds of one service.
+#[derive(Clone, Copy)]
+pub struct TagReader {
+    /// The resource kinds it reads.
+    pub sources: &'static [TagSource],
+    /// Reads tag `key` (third argument) of the resource (second) of the given kind.
+    read: for<'a> fn(&'a SdkConfig, TagSource, &'a str, &'a str) -> TagFuture<'a>,
+}
+
+/// EC2 resources: instances, security groups, VPCs, network ACLs, AMIs, key pairs, ….
+pub const EC2_TAGS: TagReader = TagReader {
+    sources: &[TagSource::Ec2],
+    read: |aws, _, resource, key| Box::pin(read_ec2_tag(aws, resource, key)),
+};
+
+/// S3 buckets.
+pub const S3_TAGS: TagReader = TagReader {
+    sources: &[TagSource::S3Bucket],
+    read: |aws, _, resource, key| Box::pin(read_s3_tag(aws, resource, key)),
+};
+
+/// IAM users, roles and policies.
+pub const IAM_TAGS: TagReader = TagReader {
+    sources: &[TagSource::IamUser, TagSource::IamRole, TagSource::IamPolicy],
+    read: |aws, source, resource, key| Box::pin(read_iam_tag(aws, source, resource, key)),
+};
+
+/// KMS keys.
+pub const KMS_TAGS: TagReader = TagReader {
+    sources: &[TagSource::Kms],
+    read: |aws, _, resource, key| Box::pin(read_kms_tag(aws, resource, key)),
+};
+
+/// Why the step must not act, read with `reader` from the live resource's opt-out tag as on
+/// `today`; None when it may (no tag, not listed, expired, resource gone — the bot then
+/// reports that).
 pub async fn live_exclusion(
     aws: &SdkConfig,
     input: &BotInput,
+    reader: TagReader,
     today: NaiveDate,
 ) -> Result<Option<String>, BotError> {
     let Some((source, resource)) = tagged_resource(input) else {
         return Ok(None);
     };
+    if !reader.sources.contains(&source) {
+        return Err(BotError::new(
+            ErrorName::Internal,
+            format!(
+                "{} cannot read the opt-out tag of a {source:?} resource",
+                input.step.bot
+            ),
+        ));
+    }
     let key = &input.step.exclude_tag_key;
-    let value = read_tag(aws, source, resource, key).await?;
+    let value = (reader.read)(aws, source, resource, key).await?;
     Ok(value.and_then(|value| {
         exclusion_reason(key, &value, &input.step.bot, today)
             .map(|reason| format!("{reason} (read from the live resource just before acting)"))
@@ -64,105 +119,110 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
     (!resource.is_empty()).then_some((source, resource))
 }
 
-/// The value of tag `key` on the resource; None when it has no such tag or no longer exists.
-async fn read_tag(
+fn doing(resource: &str, key: &str) -> String {
+    format!("reading the tags of {resource} to check the opt-out tag {key}")
+}
+
+fn find_tag(key: &str, tags: impl IntoIterator<Item = (String, String)>) -> Option<String> {
+    tags.into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value)
+}
+
+async fn read_ec2_tag(
+    aws: &SdkConfig,
+    resource: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let filter = |name: &str, value: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(name)
+            .values(value)
+            .build()
+    };
+    let tags = aws_sdk_ec2::Client::new(aws)
+        .describe_tags()
+        .filters(filter("resource-id", resource))
+        .filters(filter("key", key))
+        .send()
+        .await
+        .map_err(|e| bot_error(&doing(resource, key), e))?;
+    let text = |value: Option<&str>| value.unwrap_or_default().to_string();
+    Ok(find_tag(
+        key,
+        tags.tags().iter().map(|t| (text(t.key()), text(t.value()))),
+    ))
+}
+
+async fn read_s3_tag(
+    aws: &SdkConfig,
+    resource: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let tagging = aws_sdk_s3::Client::new(aws)
+        .get_bucket_tagging()
+        .bucket(resource)
+        .send()
+        .await;
+    match tagging {
+        Ok(tagging) => Ok(find_tag(
+            key,
+            tagging
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string())),
+        )),
+        Err(e) if matches!(code(&e), Some("NoSuchTagSet" | "NoSuchBucket")) => Ok(None),
+        Err(e) => Err(bot_error(&doing(resource, key), e)),
+    }
+}
+
+async fn read_iam_tag(
     aws: &SdkConfig,
     source: TagSource,
     resource: &str,
     key: &str,
 ) -> Result<Option<String>, BotError> {
-    let doing = format!("reading the tags of {resource} to check the opt-out tag {key}");
-    let found = |tags: Vec<(String, String)>| {
-        tags.into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, value)| value)
-    };
-    match source {
-        TagSource::Ec2 => {
-            let filter = |name: &str, value: &str| {
-                aws_sdk_ec2::types::Filter::builder()
-                    .name(name)
-                    .values(value)
-                    .build()
-            };
-            let tags = aws_sdk_ec2::Client::new(aws)
-                .describe_tags()
-                .filters(filter("resource-id", resource))
-                .filters(filter("key", key))
-                .send()
-                .await
-                .map_err(|e| bot_error(&doing, e))?;
-            Ok(found(
-                tags.tags()
-                    .iter()
-                    .map(|t| (text(t.key()), text(t.value())))
-                    .collect(),
-            ))
-        }
-        TagSource::S3Bucket => {
-            let tagging = aws_sdk_s3::Client::new(aws)
-                .get_bucket_tagging()
-                .bucket(resource)
-                .send()
-                .await;
-            match tagging {
-                Ok(tagging) => Ok(found(
-                    tagging
-                        .tag_set()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string()))
-                        .collect(),
-                )),
-                Err(e) if matches!(code(&e), Some("NoSuchTagSet" | "NoSuchBucket")) => Ok(None),
-                Err(e) => Err(bot_error(&doing, e)),
-            }
-        }
-        TagSource::IamUser => {
-            let listed = iam(aws).list_user_tags().user_name(resource).send().await;
-            let tags = none_if_code("NoSuchEntity", &doing, listed)?;
-            Ok(tags.and_then(|o| found(iam_pairs(o.tags))))
-        }
+    let iam = aws_sdk_iam::Client::new(aws);
+    let doing = doing(resource, key);
+    let tags = match source {
         TagSource::IamRole => {
-            let listed = iam(aws).list_role_tags().role_name(resource).send().await;
-            let tags = none_if_code("NoSuchEntity", &doing, listed)?;
-            Ok(tags.and_then(|o| found(iam_pairs(o.tags))))
+            let listed = iam.list_role_tags().role_name(resource).send().await;
+            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
         }
         TagSource::IamPolicy => {
-            let listed = iam(aws)
-                .list_policy_tags()
-                .policy_arn(resource)
-                .send()
-                .await;
-            let tags = none_if_code("NoSuchEntity", &doing, listed)?;
-            Ok(tags.and_then(|o| found(iam_pairs(o.tags))))
+            let listed = iam.list_policy_tags().policy_arn(resource).send().await;
+            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
         }
-        TagSource::Kms => {
-            let listed = aws_sdk_kms::Client::new(aws)
-                .list_resource_tags()
-                .key_id(resource)
-                .send()
-                .await;
-            let tags = none_if_code("NotFoundException", &doing, listed)?;
-            Ok(tags.and_then(|o| {
-                found(
-                    o.tags()
-                        .iter()
-                        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
-                        .collect(),
-                )
-            }))
+        TagSource::IamUser => {
+            let listed = iam.list_user_tags().user_name(resource).send().await;
+            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
         }
-    }
+        other => {
+            let message = format!("IAM tags are not read for a {other:?} resource");
+            return Err(BotError::new(ErrorName::Internal, message));
+        }
+    };
+    Ok(tags.and_then(|tags| find_tag(key, tags.into_iter().map(|t| (t.key, t.value)))))
 }
 
-fn iam(aws: &SdkConfig) -> aws_sdk_iam::Client {
-    aws_sdk_iam::Client::new(aws)
-}
-
-fn iam_pairs(tags: Vec<aws_sdk_iam::types::Tag>) -> Vec<(String, String)> {
-    tags.into_iter().map(|t| (t.key, t.value)).collect()
-}
-
-fn text(value: Option<&str>) -> String {
-    value.unwrap_or_default().to_string()
+async fn read_kms_tag(
+    aws: &SdkConfig,
+    resource: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let listed = aws_sdk_kms::Client::new(aws)
+        .list_resource_tags()
+        .key_id(resource)
+        .send()
+        .await;
+    let tags = none_if_code("NotFoundException", &doing(resource, key), listed)?;
+    Ok(tags.and_then(|o| {
+        find_tag(
+            key,
+            o.tags()
+                .iter()
+                .map(|t| (t.tag_key().to_string(), t.tag_value().to_string())),
+        )
+    }))
 }

@@ -8,6 +8,7 @@ pub mod aws_error;
 pub mod bots;
 pub mod cloudtrail;
 pub mod exclusion;
+pub mod https;
 pub mod intake;
 pub mod report;
 pub mod runtime;

@@ -82,7 +82,7 @@ pub async fn run_step(
         let config = sessions.for_target(&input.target, &input.execution).await?;
         if input.mode == Mode::Enforce {
             let today = chrono::Utc::now().date_naive();
-            if let Some(reason) = exclusion::live_exclusion(&config, &input, today).await? {
+            if let Some(reason) = exclusion::live_exclusion(&config, &input, bot.tags, today).await? {
                 tracing::info!(reason = %reason, "step skipped");
                 return Ok(BotOutcome::new(&input, OutcomeStatus::Skipped, reason));
             }
@@ -105,14 +105,16 @@ pub const AWS_MAX_ATTEMPTS: u32 = 5;
 /// throttling errors, 5xx responses and timeouts are retried with exponential backoff and full
 /// jitter (1 s initial, 20 s at most), up to [`AWS_MAX_ATTEMPTS`] attempts. What is still
 /// failing after that reaches the state machine as `Transient`, and its `Retry` runs the step
-/// again later.
+/// again later. The HTTPS client trusts compiled-in roots ([`crate::https`]).
 pub fn aws_config_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(
-        aws_config::retry::RetryConfig::standard()
-            .with_max_attempts(AWS_MAX_ATTEMPTS)
-            .with_initial_backoff(std::time::Duration::from_secs(1))
-            .with_max_backoff(std::time::Duration::from_secs(20)),
-    )
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(crate::https::https_client())
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(AWS_MAX_ATTEMPTS)
+                .with_initial_backoff(std::time::Duration::from_secs(1))
+                .with_max_backoff(std::time::Duration::from_secs(20)),
+        )
 }
 
 /// The `main` of a bot function.

@@ -33,6 +33,8 @@ pub struct Invocation {
     pub payload: Value,
     /// The response payload, or the error name and message.
     pub result: Result<Value, (String, String)>,
+    /// How long the function took to answer.
+    pub duration: std::time::Duration,
 }
 
 /// What a function name resolves to: a bot runs with its deployment's sessions.
@@ -202,6 +204,7 @@ impl Gateway {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        let started = std::time::Instant::now();
         let injected = self
             .faults
             .lock()
@@ -226,6 +229,7 @@ impl Gateway {
             function,
             payload,
             result: recorded,
+            duration: started.elapsed(),
         });
         match result {
             Ok(value) => json_response(StatusCode::OK, &value, None),

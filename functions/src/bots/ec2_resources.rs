@@ -7,6 +7,7 @@
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
     Filter, LaunchPermission, LaunchPermissionModifications, PermissionGroup, Tag,
@@ -26,18 +27,22 @@ pub const BOTS: &[Bot] = &[
 
 pub const AMI_SET_TO_PRIVATE: Bot = Bot {
     name: "ami_set_to_private",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(ami_set_to_private(input, aws)),
 };
 pub const DELETE_KEY_PAIR: Bot = Bot {
     name: "ec2_delete_key_pair",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(delete_key_pair(input, aws)),
 };
 pub const MARK_FOR_STOP: Bot = Bot {
     name: "mark_for_stop_ec2_resource",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(mark_for_stop(input, aws)),
 };
 pub const TAG_EC2_RESOURCE: Bot = Bot {
     name: "tag_ec2_resource",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(tag_ec2_resource(input, aws)),
 };
 

@@ -14,6 +14,7 @@
 use super::{dry_run, entity_name, params, Bot};
 use crate::aws_error::{bot_error, code, none_if_code};
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_iam::types::{
@@ -44,26 +45,31 @@ pub const BOTS: &[Bot] = &[
 
 pub const QUARANTINE_USER: Bot = Bot {
     name: "iam_quarantine_user",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(quarantine(input, aws, Identity::User)),
 };
 
 pub const QUARANTINE_ROLE: Bot = Bot {
     name: "iam_quarantine_role",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(quarantine(input, aws, Identity::Role)),
 };
 
 pub const DISABLE_CONSOLE_PASSWORD: Bot = Bot {
     name: "iam_user_disable_console_password",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(disable_console_password(input, aws)),
 };
 
 pub const FORCE_PASSWORD_CHANGE: Bot = Bot {
     name: "iam_user_force_password_change",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(force_password_change(input, aws)),
 };
 
 pub const DEACTIVATE_UNUSED_ACCESS_KEY: Bot = Bot {
     name: "iam_user_deactivate_unused_access_key",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| {
         Box::pin(async move {
             let iam = aws_sdk_iam::Client::new(aws);
@@ -74,6 +80,7 @@ pub const DEACTIVATE_UNUSED_ACCESS_KEY: Bot = Bot {
 
 pub const REVOKE_ACCESS_KEY: Bot = Bot {
     name: "iam_revoke_access_key",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| {
         Box::pin(async move {
             let cloudtrail = aws_sdk_cloudtrail::Client::new(aws);
@@ -85,6 +92,7 @@ pub const REVOKE_ACCESS_KEY: Bot = Bot {
 
 pub const DELETE_ACCESS_KEY: Bot = Bot {
     name: "iam_delete_access_key",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| {
         Box::pin(async move {
             let cloudtrail = aws_sdk_cloudtrail::Client::new(aws);
@@ -96,11 +104,13 @@ pub const DELETE_ACCESS_KEY: Bot = Bot {
 
 pub const TURN_ON_PASSWORD_POLICY: Bot = Bot {
     name: "iam_turn_on_password_policy",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(turn_on_password_policy(input, aws)),
 };
 
 pub const GENERATE_CREDENTIAL_REPORT: Bot = Bot {
     name: "iam_generate_credential_report",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(generate_credential_report(input, aws)),
 };
 

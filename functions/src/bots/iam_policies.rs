@@ -9,6 +9,7 @@ use super::iam::{none_if_missing, policy_exists};
 use super::{dry_run, entity_id, entity_name, params, Bot};
 use crate::aws_error::bot_error;
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_iam::Client as Iam;
@@ -36,51 +37,61 @@ pub const BOTS: &[Bot] = &[
 
 pub const ROLE_ATTACH_POLICY: Bot = Bot {
     name: "iam_role_attach_policy",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(attach_policy(input, aws, IdentityKind::Role)),
 };
 
 pub const USER_ATTACH_POLICY: Bot = Bot {
     name: "iam_user_attach_policy",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(attach_policy(input, aws, IdentityKind::User)),
 };
 
 pub const DETACH_POLICY: Bot = Bot {
     name: "iam_detach_policy",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(detach_policy(input, aws)),
 };
 
 pub const GROUP_DELETE_INLINE_POLICY: Bot = Bot {
     name: "iam_group_delete_inline_policy",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(group_delete_inline_policy(input, aws)),
 };
 
 pub const USER_DELETE_INLINE_POLICIES: Bot = Bot {
     name: "iam_user_delete_inline_policies",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(user_delete_inline_policies(input, aws)),
 };
 
 pub const DELETE_DEFAULT_POLICY_VERSION: Bot = Bot {
     name: "iam_delete_default_policy_version",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(delete_default_policy_version(input, aws)),
 };
 
 pub const USER_DETACH: Bot = Bot {
     name: "iam_user_detach",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(user_detach(input, aws)),
 };
 
 pub const ENTITY_REMOVE_PERMISSION_BOUNDARY: Bot = Bot {
     name: "iam_entity_remove_permission_boundary",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(entity_remove_permission_boundary(input, aws)),
 };
 
 pub const ROLE_CLONE_WITH_NON_ENUMERABLE_NAME: Bot = Bot {
     name: "iam_role_clone_with_non_enumerable_name",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(role_clone_with_non_enumerable_name(input, aws)),
 };
 
 pub const ENTITY_CREATE_AND_ATTACH_PERMISSION_BOUNDARY: Bot = Bot {
     name: "iam_entity_create_and_attach_permission_boundary",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(entity_create_and_attach_permission_boundary(input, aws)),
 };
 

@@ -15,6 +15,7 @@ use super::ec2_resources::{put_tag, tag_value};
 use super::{dry_run, entity_id, entity_name, params, Bot};
 use crate::aws_error::{bot_error, code};
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_ec2::types::{
@@ -49,43 +50,53 @@ pub const BOTS: &[Bot] = &[
 
 pub const CREATE_SNAPSHOT: Bot = Bot {
     name: "ec2_create_snapshot",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(create_snapshot(input, aws)),
 };
 pub const STOP_INSTANCE: Bot = Bot {
     name: "ec2_stop_instance",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(stop_instance(input, aws)),
 };
 
 pub const QUARANTINE_INSTANCE: Bot = Bot {
     name: "ec2_quarantine_instance",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(quarantine_instance(input, aws)),
 };
 pub const ATTACH_SG: Bot = Bot {
     name: "ec2_attach_sg",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(attach_sg(input, aws)),
 };
 pub const RELEASE_EIPS: Bot = Bot {
     name: "ec2_release_eips",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(release_eips(input, aws)),
 };
 pub const TERMINATE_INSTANCE: Bot = Bot {
     name: "ec2_terminate_instance",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(terminate_instance(input, aws)),
 };
 pub const ATTACH_INSTANCE_ROLE: Bot = Bot {
     name: "ec2_attach_instance_role",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(attach_instance_role(input, aws)),
 };
 pub const UPDATE_INSTANCE_ROLE: Bot = Bot {
     name: "ec2_update_instance_role",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(update_instance_role(input, aws)),
 };
 pub const DETACH_INSTANCE_ROLE: Bot = Bot {
     name: "ec2_detach_instance_role",
+    tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(detach_instance_role(input, aws)),
 };
 pub const TAG_INSTANCE_FROM_VPC: Bot = Bot {
     name: "ec2_tag_instance_from_vpc",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(tag_instance_from_vpc(input, aws)),
 };
 

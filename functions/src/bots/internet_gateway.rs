@@ -8,6 +8,7 @@
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{Filter, InstanceStateName};
 use cloudbots_shared::error::BotError;
@@ -19,6 +20,7 @@ pub const BOTS: &[Bot] = &[IGW_DELETE];
 
 pub const IGW_DELETE: Bot = Bot {
     name: "igw_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(igw_delete(input, aws)),
 };
 

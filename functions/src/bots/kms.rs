@@ -10,6 +10,7 @@
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginType};
 use cloudbots_shared::error::{BotError, ErrorName};
@@ -21,11 +22,13 @@ pub const BOTS: &[Bot] = &[ENABLE_ROTATION, CMK_ENABLE_KEY];
 
 pub const ENABLE_ROTATION: Bot = Bot {
     name: "kms_enable_rotation",
+    tags: exclusion::KMS_TAGS,
     run: |input, aws| Box::pin(enable_rotation(input, aws)),
 };
 
 pub const CMK_ENABLE_KEY: Bot = Bot {
     name: "kms_cmk_enable_key",
+    tags: exclusion::KMS_TAGS,
     run: |input, aws| Box::pin(cmk_enable_key(input, aws)),
 };
 

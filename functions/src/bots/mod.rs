@@ -14,6 +14,7 @@ pub mod network;
 pub mod s3;
 pub mod security_group;
 
+use crate::exclusion::TagReader;
 use aws_config::SdkConfig;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome};
@@ -25,10 +26,12 @@ use std::pin::Pin;
 /// What a bot returns.
 pub type BotFuture<'a> = Pin<Box<dyn Future<Output = Result<BotOutcome, BotError>> + Send + 'a>>;
 
-/// A bot: its catalogue name and the function that runs it.
+/// A bot: its catalogue name, the function that runs it, and how the opt-out tag of the
+/// resources it acts on is read (the reader of its own service, so its binary links no other).
 #[derive(Clone, Copy)]
 pub struct Bot {
     pub name: &'static str,
+    pub tags: TagReader,
     pub run: for<'a> fn(&'a BotInput, &'a SdkConfig) -> BotFuture<'a>,
 }
 
@@ -100,6 +103,20 @@ pub fn dry_run(input: &BotInput) -> bool {
 mod tests {
     use super::*;
     use cloudbots_shared::catalogue::CATALOGUE;
+
+    #[test]
+    fn every_bot_reads_the_opt_out_tag_of_each_kind_it_acts_on() {
+        for bot in all() {
+            let spec = cloudbots_shared::catalogue::lookup(bot.name).expect("catalogued");
+            for source in spec.tag_sources() {
+                assert!(
+                    bot.tags.sources.contains(&source),
+                    "{} acts on {source:?} resources but its tag reader does not read them",
+                    bot.name
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_catalogued_bot_is_implemented_and_has_a_binary() {

@@ -11,6 +11,7 @@
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
 use crate::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_ec2::types::{
@@ -35,22 +36,27 @@ pub const BOTS: &[Bot] = &[
 
 pub const VPC_DELETE: Bot = Bot {
     name: "vpc_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(vpc_delete(input, aws)),
 };
 pub const VPC_TURN_ON_FLOW_LOGS: Bot = Bot {
     name: "vpc_turn_on_flow_logs",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(vpc_turn_on_flow_logs(input, aws)),
 };
 pub const VPC_ISOLATE: Bot = Bot {
     name: "vpc_isolate",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(vpc_isolate(input, aws)),
 };
 pub const ACL_DELETE: Bot = Bot {
     name: "acl_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(acl_delete(input, aws)),
 };
 pub const ACL_REVERT_MODIFICATION: Bot = Bot {
     name: "acl_revert_modification",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(acl_revert_modification(input, aws)),
 };
 

@@ -9,6 +9,7 @@
 
 use super::{dry_run, entity_id, entity_name, params, Bot};
 use crate::aws_error::{bot_error, code};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_s3::types::{
     BucketCannedAcl, BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus,
@@ -41,51 +42,61 @@ pub const BOTS: &[Bot] = &[
 
 pub const BLOCK_ALL_PUBLIC_ACCESS: Bot = Bot {
     name: "s3_block_all_public_access",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(block_all_public_access(input, aws)),
 };
 
 pub const DELETE_ACLS: Bot = Bot {
     name: "s3_delete_acls",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(delete_acls(input, aws)),
 };
 
 pub const DELETE_PERMISSIONS: Bot = Bot {
     name: "s3_delete_permissions",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(delete_permissions(input, aws)),
 };
 
 pub const DISABLE_STATIC_WEBSITE_HOSTING: Bot = Bot {
     name: "s3_disable_static_website_hosting",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(disable_static_website_hosting(input, aws)),
 };
 
 pub const ENABLE_ENCRYPTION: Bot = Bot {
     name: "s3_enable_encryption",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(enable_encryption(input, aws)),
 };
 
 pub const ENABLE_LOGGING: Bot = Bot {
     name: "s3_enable_logging",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(enable_logging(input, aws)),
 };
 
 pub const ENABLE_VERSIONING: Bot = Bot {
     name: "s3_enable_versioning",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(enable_versioning(input, aws)),
 };
 
 pub const LIMIT_ACCESS: Bot = Bot {
     name: "s3_limit_access",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(limit_access(input, aws)),
 };
 
 pub const ONLY_ALLOW_SSL: Bot = Bot {
     name: "s3_only_allow_ssl",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(only_allow_ssl(input, aws)),
 };
 
 pub const DELETE_BUCKET: Bot = Bot {
     name: "s3_delete_bucket",
+    tags: exclusion::S3_TAGS,
     run: |input, aws| Box::pin(delete_bucket(input, aws)),
 };
 

@@ -11,6 +11,7 @@
 
 use super::{dry_run, entity_id, params, Bot};
 use crate::aws_error::{bot_error, code};
+use crate::exclusion;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use cloudbots_shared::error::{BotError, ErrorName};
@@ -36,35 +37,43 @@ pub const BOTS: &[Bot] = &[
 
 pub const SG_RULES_DELETE: Bot = Bot {
     name: "sg_rules_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_rules_delete(input, aws)),
 };
 pub const SG_SINGLE_RULE_DELETE: Bot = Bot {
     name: "sg_single_rule_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_single_rule_delete(input, aws)),
 };
 
 pub const SG_RULES_DELETE_BY_SCOPE: Bot = Bot {
     name: "sg_rules_delete_by_scope",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_rules_delete_by_scope(input, aws)),
 };
 pub const INTELLIGENCE_SG_RULES_DELETE_BY_SCOPE: Bot = Bot {
     name: "intelligence_sg_rules_delete_by_scope",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(intelligence_sg_rules_delete_by_scope(input, aws)),
 };
 pub const SG_DELETE_NOT_MATCHING_CIDR: Bot = Bot {
     name: "sg_delete_not_matching_cidr",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_delete_not_matching_cidr(input, aws)),
 };
 pub const SG_CLEAR_RULES_FOR_ANY_SCOPE: Bot = Bot {
     name: "sg_clear_rules_for_any_scope",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_clear_rules_for_any_scope(input, aws)),
 };
 pub const SG_MODIFY_SCOPE_BY_PORT: Bot = Bot {
     name: "sg_modify_scope_by_port",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_modify_scope_by_port(input, aws)),
 };
 pub const SG_DELETE: Bot = Bot {
     name: "sg_delete",
+    tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(sg_delete(input, aws)),
 };
 
