@@ -8,7 +8,8 @@
 #   release    the profile Cargo.toml sets (what the deploy build uses)
 #   thin-lto   opt-level "s", thin LTO, 4 codegen units (the former profile)
 #   no-lto     opt-level "s", no LTO, 16 codegen units
-#   z-no-lto   opt-level "z", no LTO, 16 codegen units
+#   abort      opt-level "s", no LTO, 4 codegen units, panic = "abort"
+#   z-abort    opt-level "z", no LTO, 16 codegen units, panic = "abort"
 # --arm64 builds with cargo-lambda for aarch64 (the deploy target); otherwise the native target.
 # --all builds every function (the deploy build); otherwise ec2_stop_instance and the intake.
 # --init also runs scripts/bench-cold-start.sh's harness on the built binaries (native only).
@@ -36,7 +37,8 @@ case $profile in
   release) ;;
   thin-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 ;;
   no-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 ;;
-  z-no-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 ;;
+  abort) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 CARGO_PROFILE_RELEASE_PANIC=abort ;;
+  z-abort) export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_PANIC=abort ;;
   *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 export CARGO_PROFILE_RELEASE_STRIP=true

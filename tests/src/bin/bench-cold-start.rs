@@ -66,13 +66,11 @@ fn main() -> Result<(), String> {
     let ec2 = aws_sdk_ec2::Client::new(&aws);
     let sfn = aws_sdk_sfn::Client::new(&aws);
     let deployment = tokio.block_on(deploy(&stack, &DeployOptions::default()))?;
-    let runtime_api = RuntimeApi::start()?;
     let common_env = [
         ("AWS_ENDPOINT_URL", stack.endpoint()),
         ("AWS_REGION", LOCAL_REGION.to_string()),
         ("AWS_ACCESS_KEY_ID", "testing".to_string()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        ("AWS_LAMBDA_RUNTIME_API", runtime_api.address.clone()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".to_string()),
@@ -97,7 +95,7 @@ fn main() -> Result<(), String> {
         let event = serde_json::to_value(&input).map_err(|e| e.to_string())?;
         let mut env = common_env.to_vec();
         env.push(("AWS_LAMBDA_FUNCTION_NAME", "ec2_stop_instance".to_string()));
-        let run = runtime_api.run(&bot, &env, &event)?;
+        let run = RuntimeApi::start()?.run(&bot, &env, &event)?;
         let stopped = tokio.block_on(instance_state(&ec2, &instance));
         if run.response["status"] != "remediated"
             || !matches!(
@@ -136,7 +134,7 @@ fn main() -> Result<(), String> {
             ("HOME_ACCOUNT_ID", home_account.clone()),
             ("MODE", "dry-run".to_string()),
         ]);
-        let run = runtime_api.run(&intake, &env, &event)?;
+        let run = RuntimeApi::start()?.run(&intake, &env, &event)?;
         if run.response[0]["result"] != "started" {
             return Err(format!("the intake started no execution: {}", run.response));
         }
@@ -196,7 +194,8 @@ enum Request {
     Response(Instant, Vec<u8>),
 }
 
-/// The Lambda Runtime API, as much of it as a function's first invocation uses.
+/// The Lambda Runtime API, as much of it as a function's first invocation uses. Each run gets
+/// its own, so a request a killed process sent late cannot reach the next run.
 struct RuntimeApi {
     address: String,
     requests: Receiver<Request>,
@@ -225,6 +224,7 @@ impl RuntimeApi {
         let mut child = Command::new(binary)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_RUNTIME_API", &self.address)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
