@@ -3,13 +3,12 @@
 #
 #   scripts/bench-build.sh PROFILE [--arm64] [--all] [--init]
 #
-# PROFILE is one of the variants compared in docs/performance.md (each is the release profile
-# of Cargo.toml with these settings overridden through CARGO_PROFILE_RELEASE_*):
-#   release    the profile Cargo.toml sets (what the deploy build uses)
+# PROFILE is one of the variants docs/performance.md compares (each is the release profile of
+# Cargo.toml with these settings overridden through CARGO_PROFILE_RELEASE_*):
+#   release    the profile Cargo.toml sets (what the deploy build uses; today the same as abort)
 #   thin-lto   opt-level "s", thin LTO, 4 codegen units (the former profile)
 #   no-lto     opt-level "s", no LTO, 16 codegen units
 #   abort      opt-level "s", no LTO, 4 codegen units, panic = "abort"
-#   z-abort    opt-level "z", no LTO, 16 codegen units, panic = "abort"
 # --arm64 builds with cargo-lambda for aarch64 (the deploy target); otherwise the native target.
 # --all builds every function (the deploy build); otherwise ec2_stop_instance and the intake.
 # --init also runs scripts/bench-cold-start.sh's harness on the built binaries (native only).
@@ -38,7 +37,6 @@ case $profile in
   thin-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 ;;
   no-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 ;;
   abort) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 CARGO_PROFILE_RELEASE_PANIC=abort ;;
-  z-abort) export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_PANIC=abort ;;
   *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 export CARGO_PROFILE_RELEASE_STRIP=true
