@@ -18,6 +18,22 @@ pub fn rule(protocol: &str, from: i32, to: i32, cidr: &str) -> IpPermission {
     .build()
 }
 
+/// A new security group named `name` with SSH open to the world; returns its id.
+pub async fn open_ssh_group(ec2: &aws_sdk_ec2::Client, name: &str) -> String {
+    let group = ec2
+        .create_security_group()
+        .group_name(name)
+        .description("open to the world")
+        .send()
+        .await
+        .expect("create_security_group")
+        .group_id()
+        .expect("a group id")
+        .to_string();
+    allow_inbound(ec2, &group, vec![rule("tcp", 22, 22, "0.0.0.0/0")]).await;
+    group
+}
+
 /// Add inbound rules to the group.
 pub async fn allow_inbound(ec2: &aws_sdk_ec2::Client, group: &str, rules: Vec<IpPermission>) {
     ec2.authorize_security_group_ingress()

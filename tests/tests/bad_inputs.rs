@@ -16,7 +16,7 @@ use cloudbots_shared::audit::{AuditRecord, AuditStatus};
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_tests::e2e::{json_deployment, local_planner};
 use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
-use cloudbots_tests::security_groups::{allow_inbound, inbound, rule};
+use cloudbots_tests::security_groups::{inbound, open_ssh_group};
 use cloudbots_tests::{aws, stack};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -634,17 +634,7 @@ async fn every_bad_input_gets_its_exact_error_in_the_audit_trail_and_changes_not
     let target = json_deployment().await;
     let ec2 = aws_sdk_ec2::Client::new(&aws().await);
     let instance = running_instance(&ec2).await;
-    let group = ec2
-        .create_security_group()
-        .group_name("bad-inputs-open-ssh")
-        .description("open to the world")
-        .send()
-        .await
-        .expect("create_security_group")
-        .group_id()
-        .expect("a group id")
-        .to_string();
-    allow_inbound(&ec2, &group, vec![rule("tcp", 22, 22, "0.0.0.0/0")]).await;
+    let group = open_ssh_group(&ec2, "bad-inputs-open-ssh").await;
     let rules_before = inbound(&ec2, &group).await;
     let targets = Targets { instance, group };
     let guardduty = GuardDutyActions::from_json(

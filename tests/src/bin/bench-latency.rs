@@ -17,7 +17,7 @@ use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_tests::e2e::{json_deployment, local_planner, sns_event};
 use cloudbots_tests::iam::{new_user, user_entity};
 use cloudbots_tests::resources::running_instance;
-use cloudbots_tests::security_groups::{allow_inbound, rule};
+use cloudbots_tests::security_groups::open_ssh_group;
 use cloudbots_tests::{aws, entity, finding, stack, unique_name};
 use serde_json::Value;
 use std::sync::Arc;
@@ -93,17 +93,7 @@ async fn findings(count: usize, round: &str) -> Vec<Value> {
                 )
             }
             1 => {
-                let group = ec2
-                    .create_security_group()
-                    .group_name(unique_name(&format!("bench-{round}")))
-                    .description("bench")
-                    .send()
-                    .await
-                    .expect("create_security_group")
-                    .group_id()
-                    .expect("a group id")
-                    .to_string();
-                allow_inbound(&ec2, &group, vec![rule("tcp", 22, 22, "0.0.0.0/0")]).await;
+                let group = open_ssh_group(&ec2, &unique_name(&format!("bench-{round}"))).await;
                 (
                     "AUTO: sg_single_rule_delete split=false protocol=TCP scope=0.0.0.0/0 direction=inbound port=22",
                     entity("SecurityGroup", &group, "bench"),
