@@ -16,6 +16,7 @@
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::{LocalStack, LOCAL_REGION};
+use cloudbots_cli::run::{view_execution, LocalTarget};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::e2e::sns_event;
 use cloudbots_tests::resources::{instance_state, running_instance};
@@ -64,8 +65,8 @@ fn main() -> Result<(), String> {
     let tokio = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let aws = tokio.block_on(stack.sdk_config(LOCAL_REGION));
     let ec2 = aws_sdk_ec2::Client::new(&aws);
-    let sfn = aws_sdk_sfn::Client::new(&aws);
     let deployment = tokio.block_on(deploy(&stack, &DeployOptions::default()))?;
+    let target = LocalTarget::new(stack.moto_port, stack.gateway_port, &deployment);
     let common_env = [
         ("AWS_ENDPOINT_URL", stack.endpoint()),
         ("AWS_REGION", LOCAL_REGION.to_string()),
@@ -138,24 +139,12 @@ fn main() -> Result<(), String> {
         if run.response[0]["result"] != "started" {
             return Err(format!("the intake started no execution: {}", run.response));
         }
-        intake_runs.push(run);
         // Let the execution finish in moto before the next exec, so it does not share the CPU.
-        tokio.block_on(async {
-            for _ in 0..100 {
-                let running = sfn
-                    .list_executions()
-                    .state_machine_arn(&deployment.state_machine_arn)
-                    .status_filter(aws_sdk_sfn::types::ExecutionStatus::Running)
-                    .send()
-                    .await
-                    .map(|out| out.executions().len())
-                    .unwrap_or(0);
-                if running == 0 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
+        let execution = run.response[0]["execution_arn"]
+            .as_str()
+            .unwrap_or_default();
+        tokio.block_on(view_execution(&target, execution, Duration::from_secs(60)))?;
+        intake_runs.push(run);
     }
     report("intake (CloudGuard finding)", &intake_runs);
     stack.stop();
