@@ -51,9 +51,9 @@ bins=(--bin ec2_stop_instance --bin intake)
 $all && bins=()
 build() {
   if [[ $arch == arm64 ]]; then
-    cargo lambda build --quiet --release --arm64 -p cloudbots-functions "${bins[@]}"
+    cargo lambda build --quiet --release --arm64 "${bins[@]}"
   else
-    cargo build --quiet --release -p cloudbots-functions "${bins[@]}"
+    cargo build --quiet --release "${bins[@]}"
   fi
 }
 binary() {
@@ -66,9 +66,9 @@ $all && what="every function"
 echo "profile $profile, $arch, $what"
 cold=$(timed build)
 echo "  cold build:            $(( cold / 60 )) min $(( cold % 60 )) s"
-touch functions/src/bots/instance.rs
+touch functions/ec2/src/instance.rs
 rebuild=$(timed build)
-echo "  rebuild after one bot: $(( rebuild / 60 )) min $(( rebuild % 60 )) s  (functions/src/bots/instance.rs touched)"
+echo "  rebuild after one bot: $(( rebuild / 60 )) min $(( rebuild % 60 )) s  (functions/ec2/src/instance.rs touched)"
 for function in ec2_stop_instance intake; do
   path=$(binary "$function")
   zipped=$(python3 - "$path" <<'PY'
@@ -84,5 +84,5 @@ PY
     "$(file -b "$path" | cut -d, -f1-2)"
 done
 if $init && [[ $arch == native ]]; then
-  CARGO_TARGET_DIR=$harness_target_dir cargo run --quiet --bin bench-cold-start -- --runs 20 "$(binary ec2_stop_instance)" "$(binary intake)"
+  CARGO_TARGET_DIR=$harness_target_dir cargo run --quiet -p cloudbots-tests --bin bench-cold-start -- --runs 20 "$(binary ec2_stop_instance)" "$(binary intake)"
 fi

@@ -13,5 +13,5 @@ scripts/setup.sh --no-infra
 runs=${1:-20}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 cargo build --quiet --release --bin ec2_stop_instance --bin intake
-cargo run --quiet --bin bench-cold-start -- --runs "$runs" \
+cargo run --quiet -p cloudbots-tests --bin bench-cold-start -- --runs "$runs" \
   "$target_dir/release/ec2_stop_instance" "$target_dir/release/intake"

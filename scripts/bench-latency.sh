@@ -9,4 +9,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/setup.sh --no-infra
-cargo run --quiet --bin bench-latency -- "${1:-60}"
+cargo run --quiet -p cloudbots-tests --bin bench-latency -- "${1:-60}"

@@ -14,9 +14,12 @@
 use cloudbots_shared::catalogue::{BotSpec, CATALOGUE};
 use std::fmt::Write;
 
-/// The `cloudbots-functions` package, relative to the template: cargo-lambda builds each
-/// function's binary (named by `BuildProperties.Binary`) from it.
-const CODE_URI: &str = "../functions";
+/// Every function's `CodeUri`: the workspace, relative to the template. SAM runs cargo-lambda
+/// there for each function's binary (named by `BuildProperties.Binary`), so each is built from
+/// the workspace's default members with the features of the deploy build, and after that build
+/// SAM finds every binary up to date. (Run in one function package's directory, cargo would
+/// resolve that package's features alone, and rebuild the SDK for each package.)
+const CODE_URI: &str = "..";
 
 /// The state machine definition, relative to the template.
 pub const DEFINITION_URI: &str = "../state_machines/remediation.asl.json";

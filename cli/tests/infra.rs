@@ -204,8 +204,30 @@ fn every_bot_has_a_function_and_a_role_with_exactly_its_actions() {
 }
 
 #[test]
-fn every_function_is_built_from_a_binary_of_the_functions_package() {
+fn every_function_is_built_from_a_binary_of_a_package_the_deploy_build_builds() {
     let text = template::render();
+    let root = format!("{}/..", env!("CARGO_MANIFEST_DIR"));
+    // The deploy build (`cargo lambda build --release --arm64` in the root, and SAM's
+    // per-function builds there, `CodeUri: ..`) builds the workspace's default members.
+    let manifest = std::fs::read_to_string(format!("{root}/Cargo.toml")).expect("Cargo.toml");
+    let default_members: Vec<&str> = manifest
+        .split("default-members = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("the workspace names its default members")
+        .split(',')
+        .map(|member| member.trim().trim_matches('"'))
+        .filter(|member| !member.is_empty())
+        .collect();
+    let code_uris: BTreeSet<_> = text
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("CodeUri: "))
+        .collect();
+    assert_eq!(
+        code_uris,
+        BTreeSet::from([".."]),
+        "every function builds in the workspace"
+    );
     let binaries: Vec<_> = text
         .lines()
         .filter_map(|line| line.trim().strip_prefix("Binary: "))
@@ -216,13 +238,17 @@ fn every_function_is_built_from_a_binary_of_the_functions_package() {
         "the bots, intake and report"
     );
     for binary in binaries {
-        let source = format!(
-            "{}/../functions/src/bin/{binary}.rs",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        assert!(
-            std::path::Path::new(&source).is_file(),
-            "the template builds '{binary}', but {source} does not exist"
+        let packages: Vec<_> = default_members
+            .iter()
+            .filter(|member| {
+                std::path::Path::new(&format!("{root}/{member}/src/bin/{binary}.rs")).is_file()
+            })
+            .collect();
+        assert_eq!(
+            packages.len(),
+            1,
+            "'{binary}' must be the binary of exactly one default member of the workspace \
+             (the deploy build builds those): found in {packages:?}"
         );
     }
 }

@@ -14,7 +14,7 @@ pub mod security_groups;
 
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots;
-use cloudbots_functions::runtime::run_step;
+use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::finding::from_cloudguard;

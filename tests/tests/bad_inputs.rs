@@ -11,7 +11,7 @@ use cloudbots_cli::local::{local_sdk_config, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_cli::run::{view_execution, LocalTarget};
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
-use cloudbots_functions::runtime::json_logs;
+use cloudbots_functions::lambda::json_logs;
 use cloudbots_shared::audit::{AuditRecord, AuditStatus};
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_tests::e2e::{json_deployment, local_planner};

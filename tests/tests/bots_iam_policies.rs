@@ -7,7 +7,7 @@ use aws_sdk_cloudtrail::types::{Event, Resource};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cloudbots_cli::local::{ADMIN_USER, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots::{self, iam_policies::user_detach_with};
-use cloudbots_functions::runtime::run_step;
+use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};

@@ -21,7 +21,7 @@ use aws_smithy_types::body::SdkBody;
 use cloudbots_cli::local::LOCAL_REGION;
 use cloudbots_functions::bots;
 use cloudbots_functions::intake::Disposition;
-use cloudbots_functions::runtime::{aws_config_loader, run_step, AWS_MAX_ATTEMPTS};
+use cloudbots_functions::lambda::{aws_config_loader, run_step, AWS_MAX_ATTEMPTS};
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::{BotError, ErrorName};

@@ -1,0 +1,127 @@
+//! The registry of implemented bots, by area package, and each area's modules under one path.
+//!
+//! A bot is added to its area's `BOTS` (and given a binary in that package's `src/bin/`); a new
+//! area package is added to [`AREAS`].
+
+pub use cloudbots_ec2::{ec2_resources, instance};
+pub use cloudbots_iam::{iam, iam_policies};
+pub use cloudbots_kms::kms;
+pub use cloudbots_runtime::bot::Bot;
+pub use cloudbots_s3::s3;
+pub use cloudbots_vpc::{internet_gateway, network, security_group};
+
+/// A package of bots: its directory in the repository and its bots, one binary each.
+pub struct Area {
+    /// Relative to the repository root.
+    pub package_dir: &'static str,
+    pub bots: &'static [&'static [Bot]],
+}
+
+/// The area packages.
+pub const AREAS: &[Area] = &[
+    Area {
+        package_dir: "functions/ec2",
+        bots: cloudbots_ec2::BOTS,
+    },
+    Area {
+        package_dir: "functions/vpc",
+        bots: cloudbots_vpc::BOTS,
+    },
+    Area {
+        package_dir: "functions/s3",
+        bots: cloudbots_s3::BOTS,
+    },
+    Area {
+        package_dir: "functions/kms",
+        bots: cloudbots_kms::BOTS,
+    },
+    Area {
+        package_dir: "functions/iam",
+        bots: cloudbots_iam::BOTS,
+    },
+];
+
+/// Every implemented bot (the local gateway serves these; each also has its own binary).
+pub fn all() -> impl Iterator<Item = Bot> {
+    AREAS
+        .iter()
+        .flat_map(|area| area.bots.iter().flat_map(|bots| bots.iter().copied()))
+}
+
+/// The implementation of a catalogued bot.
+pub fn find(name: &str) -> Option<Bot> {
+    all().find(|b| b.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudbots_shared::catalogue::CATALOGUE;
+
+    #[test]
+    fn every_bot_reads_the_opt_out_tag_of_each_kind_it_acts_on() {
+        for bot in all() {
+            let spec = cloudbots_shared::catalogue::lookup(bot.name).expect("catalogued");
+            for source in spec.tag_sources() {
+                assert!(
+                    bot.tags.sources.contains(&source),
+                    "{} acts on {source:?} resources but its tag reader does not read them",
+                    bot.name
+                );
+            }
+        }
+    }
+
+    /// The repository root, where the areas' `package_dir`s start.
+    fn repository_root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn every_catalogued_bot_is_implemented_and_has_a_binary_in_its_area_package() {
+        for spec in CATALOGUE.iter() {
+            assert!(
+                find(spec.name).is_some(),
+                "{} has no implementation",
+                spec.name
+            );
+            let dir = AREAS
+                .iter()
+                .find(|area| {
+                    area.bots
+                        .iter()
+                        .any(|bots| bots.iter().any(|b| b.name == spec.name))
+                })
+                .map(|area| area.package_dir)
+                .expect("an implemented bot has an area");
+            let bin = repository_root().join(format!("{dir}/src/bin/{}.rs", spec.name));
+            let text = std::fs::read_to_string(&bin)
+                .unwrap_or_else(|_| panic!("{} missing", bin.display()));
+            assert!(
+                text.contains("serve_bot("),
+                "{} must serve its bot",
+                bin.display()
+            );
+        }
+        assert_eq!(
+            all().count(),
+            CATALOGUE.len(),
+            "no bot outside the catalogue"
+        );
+    }
+
+    #[test]
+    fn every_function_package_checks_what_its_binaries_link() {
+        let dirs = AREAS.iter().map(|area| area.package_dir);
+        for dir in dirs.chain(["functions/intake"]) {
+            let test = repository_root().join(format!("{dir}/tests/linked_services.rs"));
+            let text = std::fs::read_to_string(&test)
+                .unwrap_or_else(|_| panic!("{} missing", test.display()));
+            assert!(
+                text.contains("cloudbots_linkcheck::"),
+                "{} must check its binaries",
+                test.display()
+            );
+        }
+    }
+}

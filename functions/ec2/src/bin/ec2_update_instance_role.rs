@@ -1,0 +1,6 @@
+//! The `ec2_update_instance_role` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_runtime::serve_bot(cloudbots_ec2::instance::UPDATE_INSTANCE_ROLE).await
+}

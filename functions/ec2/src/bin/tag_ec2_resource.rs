@@ -1,0 +1,6 @@
+//! The `tag_ec2_resource` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_runtime::serve_bot(cloudbots_ec2::ec2_resources::TAG_EC2_RESOURCE).await
+}

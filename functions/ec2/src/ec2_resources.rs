@@ -1,0 +1,299 @@
+//! EC2 resource bots beyond the instance: make an AMI private, delete a key pair, and tag any
+//! EC2 resource (a plain tag, or the `marked_for_stop` deadline a follow-up rule acts on).
+//!
+//! The tagging bots work on any EC2 resource id (instance, volume, VPC, security group...),
+//! so they read and write tags through DescribeTags/CreateTags rather than a per-type API, and
+//! learn that a resource is gone from CreateTags' answer.
+
+use aws_config::SdkConfig;
+use aws_sdk_ec2::types::{
+    Filter, LaunchPermission, LaunchPermissionModifications, PermissionGroup, Tag,
+};
+use chrono::{DateTime, Utc};
+use cloudbots_runtime::aws_error::{bot_error, code};
+use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
+use cloudbots_runtime::exclusion;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::params::{MarkForStopParams, NoParams, TagParams};
+
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[
+    AMI_SET_TO_PRIVATE,
+    DELETE_KEY_PAIR,
+    MARK_FOR_STOP,
+    TAG_EC2_RESOURCE,
+];
+
+pub const AMI_SET_TO_PRIVATE: Bot = Bot {
+    name: "ami_set_to_private",
+    tags: exclusion::EC2_TAGS,
+    run: |input, aws| Box::pin(ami_set_to_private(input, aws)),
+};
+pub const DELETE_KEY_PAIR: Bot = Bot {
+    name: "ec2_delete_key_pair",
+    tags: exclusion::EC2_TAGS,
+    run: |input, aws| Box::pin(delete_key_pair(input, aws)),
+};
+pub const MARK_FOR_STOP: Bot = Bot {
+    name: "mark_for_stop_ec2_resource",
+    tags: exclusion::EC2_TAGS,
+    run: |input, aws| Box::pin(mark_for_stop(input, aws)),
+};
+pub const TAG_EC2_RESOURCE: Bot = Bot {
+    name: "tag_ec2_resource",
+    tags: exclusion::EC2_TAGS,
+    run: |input, aws| Box::pin(tag_ec2_resource(input, aws)),
+};
+
+/// The tag a follow-up rule reads to stop the resource, as in the original.
+pub const MARKED_FOR_STOP_TAG: &str = "marked_for_stop";
+
+/// The value of one tag of an EC2 resource, if it has that tag.
+pub(crate) async fn tag_value(
+    ec2: &aws_sdk_ec2::Client,
+    resource_id: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let out = ec2
+        .describe_tags()
+        .filters(
+            Filter::builder()
+                .name("resource-id")
+                .values(resource_id)
+                .build(),
+        )
+        .filters(Filter::builder().name("key").values(key).build())
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("reading tag {key} of {resource_id}"), e))?;
+    Ok(out
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .map(|t| t.value().unwrap_or_default().to_string()))
+}
+
+/// Set one tag; false when EC2 says the resource does not exist.
+pub(crate) async fn put_tag(
+    ec2: &aws_sdk_ec2::Client,
+    resource_id: &str,
+    key: &str,
+    value: &str,
+) -> Result<bool, BotError> {
+    match ec2
+        .create_tags()
+        .resources(resource_id)
+        .tags(Tag::builder().key(key).value(value).build())
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if code(&e).is_some_and(|c| c.contains("NotFound") || c == "InvalidID") => Ok(false),
+        Err(e) => Err(bot_error(&format!("tagging {resource_id}"), e)),
+    }
+}
+
+/// The outcome for a resource EC2 does not know (any more).
+pub(crate) fn resource_gone(input: &BotInput, resource_id: &str) -> BotOutcome {
+    BotOutcome::gone(
+        input,
+        &format!("EC2 resource {resource_id}"),
+        "nothing to tag",
+    )
+}
+
+async fn ami_set_to_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let image_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let image = match ec2.describe_images().image_ids(image_id).send().await {
+        Ok(out) => out
+            .images()
+            .iter()
+            .find(|i| i.image_id() == Some(image_id))
+            .cloned(),
+        Err(e) if code(&e) == Some("InvalidAMIID.NotFound") => None,
+        Err(e) => return Err(bot_error(&format!("describing AMI {image_id}"), e)),
+    };
+    let Some(image) = image else {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("AMI {image_id} does not exist (any more): nothing to do"),
+        ));
+    };
+    // `Public` is EC2's summary of a launch permission for group all.
+    if image.public() != Some(true) {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("AMI {image_id} is already private"),
+        ));
+    }
+    let changes = vec![format!(
+        "remove the public launch permission (group all) of AMI {image_id}"
+    )];
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would make AMI {image_id} private"),
+            changes,
+        ));
+    }
+    ec2.modify_image_attribute()
+        .image_id(image_id)
+        .launch_permission(
+            LaunchPermissionModifications::builder()
+                .remove(
+                    LaunchPermission::builder()
+                        .group(PermissionGroup::All)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("making AMI {image_id} private"), e))?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("AMI {image_id} is now private"),
+    )
+    .with_changes(changes))
+}
+
+async fn delete_key_pair(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let key = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    // CloudGuard names a key pair by its name; newer entities may carry its key-... id.
+    let request = ec2.describe_key_pairs();
+    let request = if key.starts_with("key-") {
+        request.key_pair_ids(key)
+    } else {
+        request.key_names(key)
+    };
+    let found = match request.send().await {
+        Ok(out) => out.key_pairs().first().cloned(),
+        Err(e) if code(&e) == Some("InvalidKeyPair.NotFound") => None,
+        Err(e) => return Err(bot_error(&format!("describing key pair {key}"), e)),
+    };
+    let Some(pair) = found else {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("Key pair {key} does not exist: nothing to delete"),
+        ));
+    };
+    let name = pair.key_name().unwrap_or(key);
+    let changes = vec![format!(
+        "delete key pair {name} ({}, fingerprint {})",
+        pair.key_pair_id().unwrap_or("no id"),
+        pair.key_fingerprint().unwrap_or("unknown")
+    )];
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would delete key pair {name}"),
+            changes,
+        ));
+    }
+    ec2.delete_key_pair()
+        .key_name(name)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("deleting key pair {name}"), e))?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Key pair deleted: {name}"),
+    )
+    .with_changes(changes))
+}
+
+async fn mark_for_stop(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    let MarkForStopParams {
+        delay,
+        delay_seconds,
+    } = params(input)?;
+    let resource_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    if let Some(mark) = tag_value(&ec2, resource_id, MARKED_FOR_STOP_TAG).await? {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!(
+                "{resource_id} is already marked for stop at {mark}{}: the mark is kept",
+                readable_epoch(&mark)
+            ),
+        ));
+    }
+    let stop_at = Utc::now().timestamp() + i64::try_from(delay_seconds).unwrap_or(i64::MAX);
+    let value = stop_at.to_string();
+    let changes = vec![format!(
+        "tag {resource_id} with {MARKED_FOR_STOP_TAG}={value}{}, {delay} from now",
+        readable_epoch(&value)
+    )];
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would mark {resource_id} for stop in {delay}"),
+            changes,
+        ));
+    }
+    if !put_tag(&ec2, resource_id, MARKED_FOR_STOP_TAG, &value).await? {
+        return Ok(resource_gone(input, resource_id));
+    }
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("{resource_id} tagged: Key: {MARKED_FOR_STOP_TAG} | Value: {value}"),
+    )
+    .with_changes(changes))
+}
+
+/// ` (2026-11-30T13:00:00Z)` for an epoch-seconds tag value, or nothing when it is not one.
+fn readable_epoch(value: &str) -> String {
+    value
+        .parse::<i64>()
+        .ok()
+        .and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0))
+        .map(|t| format!(" ({})", t.format("%Y-%m-%dT%H:%M:%SZ")))
+        .unwrap_or_default()
+}
+
+async fn tag_ec2_resource(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    let TagParams { key, value } = params(input)?;
+    let resource_id = entity_id(input)?;
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    let current = tag_value(&ec2, resource_id, &key).await?;
+    if current.as_deref() == Some(value.as_str()) {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("{resource_id} already has the tag {key}={value}"),
+        ));
+    }
+    let was = match &current {
+        Some(old) => format!(" (was '{old}')"),
+        None => String::new(),
+    };
+    let changes = vec![format!("tag {resource_id} with {key}={value}{was}")];
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would tag {resource_id} with {key}={value}"),
+            changes,
+        ));
+    }
+    if !put_tag(&ec2, resource_id, &key, &value).await? {
+        return Ok(resource_gone(input, resource_id));
+    }
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("{resource_id} tagged: Key: {key} | Value: {value}"),
+    )
+    .with_changes(changes))
+}

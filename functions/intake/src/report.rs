@@ -1,0 +1,214 @@
+//! The report: the output message of an execution, built from its audit records, posted to
+//! the output topic in the original's JSON or text format, and, when the finding asked for
+//! it, to CloudGuard's remediation-feedback endpoint (one record per bot).
+//!
+//! The report runs after every step; failing here never re-runs a remediation. The feedback
+//! key is read from the audit table, used for the POST, deleted, and never logged.
+
+use crate::audit_store::AuditStore;
+use base64::Engine;
+use cloudbots_runtime::aws_error::bot_error;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::finding::{check_feedback_endpoint, FeedbackChannel, Secret};
+use cloudbots_shared::output::{self, BotReport, OutputMessage, OutputType};
+use cloudbots_shared::plan::Plan;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+/// The report's input: the execution input (the plan), plus the Map's error when a guard
+/// step stopped it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportInput {
+    #[serde(flatten)]
+    pub plan: Plan,
+    #[serde(default)]
+    pub run_error: Option<Value>,
+}
+
+/// What the report did; the state machine fails the execution when `failed > 0`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportResult {
+    pub published: bool,
+    /// Entries whose execution status is `failed` (failed, rejected or not run).
+    pub failed: usize,
+    pub feedback_posted: usize,
+    pub feedback_failed: usize,
+}
+
+/// The report function's settings and clients.
+pub struct Report {
+    pub sns: aws_sdk_sns::Client,
+    pub audit: AuditStore,
+    pub output_topic_arn: String,
+    pub output_type: OutputType,
+    pub http: reqwest::Client,
+}
+
+impl Report {
+    pub async fn run(&self, input: ReportInput) -> Result<ReportResult, BotError> {
+        let span = tracing::info_span!("report", execution = %input.plan.execution_name);
+        self.publish(input).instrument(span).await
+    }
+
+    async fn publish(&self, input: ReportInput) -> Result<ReportResult, BotError> {
+        let plan = &input.plan;
+        let records = self.audit.records(&plan.execution_name).await?;
+        let message = output::build(plan, &records);
+        let failed = message
+            .rules_violations_found
+            .iter()
+            .filter(|b| b.execution_status == "failed")
+            .count();
+        self.sns
+            .publish()
+            .topic_arn(&self.output_topic_arn)
+            .subject("RemediationLog")
+            .message(output::render(&message, self.output_type))
+            .send()
+            .await
+            .map_err(|e| bot_error("publishing the output message", e))?;
+        let (feedback_posted, feedback_failed) = match &plan.finding.feedback {
+            Some(channel) => self.post_feedback(plan, channel, &message).await,
+            None => (0, 0),
+        };
+        tracing::info!(execution = %plan.execution_name, failed, feedback_posted, feedback_failed, "report published");
+        Ok(ReportResult {
+            published: true,
+            failed,
+            feedback_posted,
+            feedback_failed,
+        })
+    }
+
+    /// Post one feedback record per bot; failures are logged and counted, never fatal.
+    async fn post_feedback(
+        &self,
+        plan: &Plan,
+        channel: &FeedbackChannel,
+        message: &OutputMessage,
+    ) -> (usize, usize) {
+        let execution = &plan.execution_name;
+        if let Err(reason) = check_feedback_endpoint(&channel.endpoint) {
+            tracing::warn!(%execution, %reason, "feedback not sent");
+            return (0, message.rules_violations_found.len());
+        }
+        let key = match self.audit.take_feedback_key(execution).await {
+            Ok(Some(key)) => key,
+            Ok(None) => {
+                tracing::warn!(%execution, "feedback not sent: no feedback key stored for this execution");
+                return (0, message.rules_violations_found.len());
+            }
+            Err(e) => {
+                tracing::warn!(%execution, error = %e, "feedback not sent");
+                return (0, message.rules_violations_found.len());
+            }
+        };
+        let (mut posted, mut failed) = (0, 0);
+        for bot in &message.rules_violations_found {
+            let body = feedback_body(plan, channel, bot, &chrono::Utc::now().to_rfc3339());
+            match self.post(&channel.endpoint, &key, &body).await {
+                Ok(()) => posted += 1,
+                Err(reason) => {
+                    failed += 1;
+                    tracing::warn!(%execution, bot = %bot.remediation, %reason, "feedback record not accepted");
+                }
+            }
+        }
+        (posted, failed)
+    }
+
+    async fn post(&self, endpoint: &str, key: &Secret, body: &Value) -> Result<(), String> {
+        let response = self
+            .http
+            .post(endpoint)
+            .header("x-api-key", key.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| format!("POST failed: {}", e.without_url()))?;
+        let status = response.status();
+        let reply: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success()
+            && reply.get("SequenceNumber").is_some()
+            && reply.get("ShardId").is_some()
+        {
+            Ok(())
+        } else {
+            Err(format!("HTTP {status}"))
+        }
+    }
+}
+
+/// The Kinesis `PutRecord`-shaped body CloudGuard's feedback endpoint takes (reference §6.3).
+pub fn feedback_body(plan: &Plan, channel: &FeedbackChannel, bot: &BotReport, now: &str) -> Value {
+    let finding = &plan.finding;
+    let record = json!({
+        "logType": "feedback",
+        "dome9AccountId": finding.dome9_account_id,
+        "vendor": finding.vendor,
+        "findingKey": finding.finding_key,
+        "envCloudAccountId": finding.account_id,
+        "executionId": finding.execution_id,
+        "remediationInfo": {
+            "Rule": bot.rule,
+            "Remediation": bot.remediation,
+            "ExecutionStatus": bot.execution_status,
+            "BotMessage": bot.bot_message,
+        },
+        "executionTime": now,
+    });
+    let data = base64::engine::general_purpose::STANDARD.encode(format!("{record}\n"));
+    json!({"Data": data, "PartitionKey": channel.partition_key, "StreamName": channel.stream_name})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cloudbots_shared::finding::from_cloudguard;
+    use cloudbots_shared::plan::{plan, PlannerConfig};
+
+    #[test]
+    fn feedback_records_are_cloudguard_kinesis_records_without_the_key() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/cloudguard/instance_remediationactions_feedback_2023.json"
+        );
+        let finding = from_cloudguard(
+            &serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let planned = plan(&finding, &PlannerConfig::default());
+        let channel = finding.feedback.clone().unwrap();
+        let bot = BotReport {
+            rule: "Overprivileged IamRole".into(),
+            id: finding.entity_id.clone(),
+            name: String::new(),
+            remediation: "ec2_stop_instance".into(),
+            execution_status: "passed".into(),
+            bot_message: "Instance stopped".into(),
+        };
+        let body = feedback_body(&planned, &channel, &bot, "2026-11-30T10:00:00Z");
+        assert_eq!(body["StreamName"], "remediation_feedback");
+        assert_eq!(body["PartitionKey"], "1");
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(body["Data"].as_str().unwrap())
+            .unwrap();
+        let text = String::from_utf8(data).unwrap();
+        assert!(text.ends_with('\n'));
+        let record: Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(
+            record,
+            json!({
+                "logType": "feedback", "dome9AccountId": "39801", "vendor": "AWS",
+                "findingKey": "PKn4JEIxyPopzyZJ+ieCpg", "envCloudAccountId": "838321622243",
+                "executionId": "2914b53f-f785-4a7a-b616-32fe9326d39b",
+                "remediationInfo": {"Rule": "Overprivileged IamRole", "Remediation": "ec2_stop_instance",
+                                    "ExecutionStatus": "passed", "BotMessage": "Instance stopped"},
+                "executionTime": "2026-11-30T10:00:00Z",
+            })
+        );
+        let key = finding.feedback_key.unwrap();
+        assert!(!body.to_string().contains(key.expose()));
+    }
+}

@@ -1,0 +1,68 @@
+//! What a bot is to the runtime: its catalogue name, the function that runs it, the reader of
+//! its resources' opt-out tag, and the helpers every bot uses to read its step (typed params,
+//! the finding's entity, dry-run).
+//!
+//! A bot is a plain function over the step and the AWS configuration of the step's target,
+//! so the same code runs in its Lambda binary, behind the local gateway and in the tests.
+
+use crate::exclusion::TagReader;
+use aws_config::SdkConfig;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
+use cloudbots_shared::plan::Mode;
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a bot returns.
+pub type BotFuture<'a> = Pin<Box<dyn Future<Output = Result<BotOutcome, BotError>> + Send + 'a>>;
+
+/// A bot: its catalogue name, the function that runs it, and how the opt-out tag of the
+/// resources it acts on is read (the reader of its own service, so its binary links no other).
+#[derive(Clone, Copy)]
+pub struct Bot {
+    pub name: &'static str,
+    pub tags: TagReader,
+    pub run: for<'a> fn(&'a BotInput, &'a SdkConfig) -> BotFuture<'a>,
+}
+
+/// The step's typed params (validated at plan time; checked again here).
+pub fn params<P: DeserializeOwned>(input: &BotInput) -> Result<P, BotError> {
+    serde_json::from_value(input.step.params.clone()).map_err(|e| {
+        BotError::invalid_input(format!(
+            "params of {} do not match the bot: {e}",
+            input.step.bot
+        ))
+    })
+}
+
+/// The entity id the finding names, or a clear error when it is empty.
+pub fn entity_id(input: &BotInput) -> Result<&str, BotError> {
+    required_entity_field(input, &input.finding.entity_id, "id")
+}
+
+/// The entity name the finding names, or a clear error when it is empty. IAM entities are
+/// known by name: CloudGuard sends an IamUser with its name set and its id often empty.
+pub fn entity_name(input: &BotInput) -> Result<&str, BotError> {
+    required_entity_field(input, &input.finding.entity_name, "name")
+}
+
+fn required_entity_field<'a>(
+    input: &BotInput,
+    value: &'a str,
+    field: &str,
+) -> Result<&'a str, BotError> {
+    if value.is_empty() {
+        Err(BotError::invalid_input(format!(
+            "the finding's entity has no {field} for {} to act on",
+            input.step.bot
+        )))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Whether the step only reports what it would change.
+pub fn dry_run(input: &BotInput) -> bool {
+    input.mode == Mode::DryRun
+}

@@ -1,0 +1,6 @@
+//! The `s3_delete_permissions` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_runtime::serve_bot(cloudbots_s3::s3::DELETE_PERMISSIONS).await
+}

@@ -1,0 +1,1526 @@
+//! S3 bots.
+//!
+//! Every bot reads the bucket's live configuration before it changes anything: a bucket already
+//! as the bot would leave it is reported compliant, and otherwise the outcome lists exactly what
+//! changed (or, in dry-run, what would change), so the audit trail shows what the bucket allowed
+//! before. Bucket policies are edited statement by statement and written back, never replaced:
+//! statements a bot has no business with survive unchanged. A bucket that no longer exists is
+//! skipped, whichever call finds it gone.
+
+use aws_config::SdkConfig;
+use aws_sdk_s3::types::{
+    BucketCannedAcl, BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus,
+    CreateBucketConfiguration, Grant, LoggingEnabled, PublicAccessBlockConfiguration,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, Type, VersioningConfiguration,
+};
+use aws_sdk_s3::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use cloudbots_runtime::aws_error::{bot_error, code};
+use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
+use cloudbots_runtime::exclusion;
+use cloudbots_shared::error::{BotError, ErrorName};
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
+use serde_json::{json, Map, Value};
+
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[
+    BLOCK_ALL_PUBLIC_ACCESS,
+    DELETE_ACLS,
+    DELETE_PERMISSIONS,
+    DISABLE_STATIC_WEBSITE_HOSTING,
+    ENABLE_ENCRYPTION,
+    ENABLE_LOGGING,
+    ENABLE_VERSIONING,
+    LIMIT_ACCESS,
+    ONLY_ALLOW_SSL,
+    DELETE_BUCKET,
+];
+
+pub const BLOCK_ALL_PUBLIC_ACCESS: Bot = Bot {
+    name: "s3_block_all_public_access",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(block_all_public_access(input, aws)),
+};
+
+pub const DELETE_ACLS: Bot = Bot {
+    name: "s3_delete_acls",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(delete_acls(input, aws)),
+};
+
+pub const DELETE_PERMISSIONS: Bot = Bot {
+    name: "s3_delete_permissions",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(delete_permissions(input, aws)),
+};
+
+pub const DISABLE_STATIC_WEBSITE_HOSTING: Bot = Bot {
+    name: "s3_disable_static_website_hosting",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(disable_static_website_hosting(input, aws)),
+};
+
+pub const ENABLE_ENCRYPTION: Bot = Bot {
+    name: "s3_enable_encryption",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(enable_encryption(input, aws)),
+};
+
+pub const ENABLE_LOGGING: Bot = Bot {
+    name: "s3_enable_logging",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(enable_logging(input, aws)),
+};
+
+pub const ENABLE_VERSIONING: Bot = Bot {
+    name: "s3_enable_versioning",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(enable_versioning(input, aws)),
+};
+
+pub const LIMIT_ACCESS: Bot = Bot {
+    name: "s3_limit_access",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(limit_access(input, aws)),
+};
+
+pub const ONLY_ALLOW_SSL: Bot = Bot {
+    name: "s3_only_allow_ssl",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(only_allow_ssl(input, aws)),
+};
+
+pub const DELETE_BUCKET: Bot = Bot {
+    name: "s3_delete_bucket",
+    tags: exclusion::S3_TAGS,
+    run: |input, aws| Box::pin(delete_bucket(input, aws)),
+};
+
+// ---- shared plumbing ----
+
+/// Why a bot stopped before reaching an outcome: the bucket is gone (a skip) or a failure.
+enum Halt {
+    BucketGone,
+    Failed(BotError),
+}
+
+impl From<BotError> for Halt {
+    fn from(error: BotError) -> Self {
+        Halt::Failed(error)
+    }
+}
+
+/// What a bot did to one bucket, before a gone bucket is turned into a skip.
+type BucketResult = Result<BotOutcome, Halt>;
+
+/// An S3 error as a halt: `NoSuchBucket` means the bucket is gone, anything else fails.
+fn halt<E>(doing: &str, err: SdkError<E, HttpResponse>) -> Halt
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if code(&err) == Some("NoSuchBucket") {
+        Halt::BucketGone
+    } else {
+        Halt::Failed(bot_error(doing, err))
+    }
+}
+
+/// The bot's result, a gone bucket reported as skipped.
+fn finish(input: &BotInput, bucket: &str, result: BucketResult) -> Result<BotOutcome, BotError> {
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(Halt::BucketGone) => Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("Bucket {bucket} does not exist (any more): nothing to do"),
+        )),
+        Err(Halt::Failed(error)) => Err(error),
+    }
+}
+
+/// Nothing to change.
+fn compliant(input: &BotInput, message: String) -> BucketResult {
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::AlreadyCompliant,
+        message,
+    ))
+}
+
+/// Dry-run: what would change.
+fn would(input: &BotInput, message: String, changes: Vec<String>) -> BucketResult {
+    Ok(BotOutcome::would(input, message, changes))
+}
+
+/// Changed, as listed.
+fn remediated(input: &BotInput, message: String, changes: Vec<String>) -> BucketResult {
+    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message).with_changes(changes))
+}
+
+/// The AWS partition of a region, for ARNs.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The ARN of a bucket in the step's partition.
+fn bucket_arn(input: &BotInput, bucket: &str) -> String {
+    format!("arn:{}:s3:::{bucket}", partition(&input.target.region))
+}
+
+/// A policy field that may be one string or a list of strings, as a list.
+fn strings(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a statement's principal includes everyone (`"*"`, `{"AWS": "*"}`, `{"AWS": [.., "*"]}`).
+fn is_public_principal(principal: Option<&Value>) -> bool {
+    match principal {
+        Some(Value::String(p)) => p == "*",
+        Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
+        _ => false,
+    }
+}
+
+/// How a statement is named in changes: its Sid, or its position.
+fn statement_label(statement: &Value, index: usize) -> String {
+    match statement.get("Sid").and_then(Value::as_str) {
+        Some(sid) if !sid.is_empty() => format!("statement {sid}"),
+        _ => format!("statement #{}", index + 1),
+    }
+}
+
+// ---- bucket policies ----
+
+/// A bucket policy document, read from the bucket, edited statement by statement, written back.
+struct BucketPolicy {
+    document: Map<String, Value>,
+}
+
+impl BucketPolicy {
+    /// The bucket's policy, or None when it has none.
+    async fn read(s3: &Client, bucket: &str) -> Result<Option<Self>, Halt> {
+        let text = match s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => out.policy().unwrap_or_default().to_string(),
+            Err(e) if code(&e) == Some("NoSuchBucketPolicy") => return Ok(None),
+            Err(e) => return Err(halt(&format!("reading the policy of bucket {bucket}"), e)),
+        };
+        match serde_json::from_str(&text) {
+            Ok(Value::Object(document)) => Ok(Some(BucketPolicy { document })),
+            _ => Err(Halt::Failed(BotError::new(
+                ErrorName::Internal,
+                format!("the policy of bucket {bucket} is not a JSON object: {text}"),
+            ))),
+        }
+    }
+
+    /// A policy with no statement yet.
+    fn empty() -> Self {
+        let mut document = Map::new();
+        document.insert("Version".into(), json!("2012-10-17"));
+        document.insert("Statement".into(), json!([]));
+        BucketPolicy { document }
+    }
+
+    /// The statements, whether the document lists them or gives a single one.
+    fn statements(&self) -> Vec<Value> {
+        match self.document.get("Statement") {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn set_statements(&mut self, statements: Vec<Value>) {
+        self.document
+            .insert("Statement".into(), Value::Array(statements));
+    }
+
+    fn text(&self) -> String {
+        Value::Object(self.document.clone()).to_string()
+    }
+
+    /// Write the policy back; a policy left without statements is deleted (S3 refuses it).
+    async fn save(&self, s3: &Client, bucket: &str) -> Result<(), Halt> {
+        if self.statements().is_empty() {
+            return delete_policy(s3, bucket).await;
+        }
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(self.text())
+            .send()
+            .await
+            .map_err(|e| halt(&format!("writing the policy of bucket {bucket}"), e))?;
+        Ok(())
+    }
+}
+
+async fn delete_policy(s3: &Client, bucket: &str) -> Result<(), Halt> {
+    s3.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("deleting the policy of bucket {bucket}"), e))?;
+    Ok(())
+}
+
+// ---- ACL grants ----
+
+/// Who a grant is for, in words.
+fn grantee(grant: &Grant) -> String {
+    let Some(grantee) = grant.grantee() else {
+        return "an unnamed grantee".to_string();
+    };
+    match grantee.r#type() {
+        Type::Group => format!(
+            "group {}",
+            grantee
+                .uri()
+                .map_or("(no URI)", |uri| uri.rsplit('/').next().unwrap_or(uri))
+        ),
+        Type::AmazonCustomerByEmail => grantee
+            .email_address()
+            .unwrap_or("(no address)")
+            .to_string(),
+        _ => format!(
+            "canonical user {}{}",
+            grantee.id().unwrap_or("(no id)"),
+            grantee
+                .display_name()
+                .map(|name| format!(" ({name})"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The bucket's ACL grants to anyone but its owner, described: what the canned ACL `private`
+/// removes.
+async fn foreign_grants(s3: &Client, bucket: &str) -> Result<Vec<String>, Halt> {
+    let acl = s3
+        .get_bucket_acl()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("reading the ACL of bucket {bucket}"), e))?;
+    let owner = acl.owner().and_then(|o| o.id());
+    Ok(acl
+        .grants()
+        .iter()
+        .filter(|g| {
+            let to_owner = g.grantee().is_some_and(|who| {
+                who.r#type() == &Type::CanonicalUser && who.id().is_some() && who.id() == owner
+            });
+            !to_owner
+        })
+        .map(|g| {
+            format!(
+                "{} for {}",
+                g.permission().map_or("(no permission)", |p| p.as_str()),
+                grantee(g)
+            )
+        })
+        .collect())
+}
+
+/// Reset the bucket ACL to the owner's full control only.
+async fn make_acl_private(s3: &Client, bucket: &str) -> Result<(), Halt> {
+    s3.put_bucket_acl()
+        .bucket(bucket)
+        .acl(BucketCannedAcl::Private)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("making the ACL of bucket {bucket} private"), e))?;
+    Ok(())
+}
+
+fn grant_changes(bucket: &str, grants: &[String]) -> Vec<String> {
+    grants
+        .iter()
+        .map(|g| format!("remove ACL grant {g} from bucket {bucket}"))
+        .collect()
+}
+
+// ---- s3_block_all_public_access ----
+
+/// The four Block Public Access settings, named as in the S3 API, and whether each is on.
+fn settings(config: &PublicAccessBlockConfiguration) -> [(&'static str, bool); 4] {
+    [
+        ("BlockPublicAcls", config.block_public_acls()),
+        ("IgnorePublicAcls", config.ignore_public_acls()),
+        ("BlockPublicPolicy", config.block_public_policy()),
+        ("RestrictPublicBuckets", config.restrict_public_buckets()),
+    ]
+    .map(|(name, on)| (name, on.unwrap_or(false)))
+}
+
+async fn block_all_public_access(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(
+        input,
+        bucket,
+        block_all_public_access_on(input, &s3, bucket).await,
+    )
+}
+
+async fn block_all_public_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let current = match s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => out
+            .public_access_block_configuration()
+            .cloned()
+            .unwrap_or_else(|| PublicAccessBlockConfiguration::builder().build()),
+        // A bucket that never had the settings written has all four off.
+        Err(e) if code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => {
+            PublicAccessBlockConfiguration::builder().build()
+        }
+        Err(e) => {
+            return Err(halt(
+                &format!("reading the public access block of bucket {bucket}"),
+                e,
+            ))
+        }
+    };
+    let off: Vec<&str> = settings(&current)
+        .into_iter()
+        .filter(|(_, on)| !on)
+        .map(|(name, _)| name)
+        .collect();
+    if off.is_empty() {
+        return compliant(
+            input,
+            format!("Bucket {bucket} already blocks all public access"),
+        );
+    }
+    let changes: Vec<String> = off
+        .iter()
+        .map(|name| format!("turn on {name} for bucket {bucket}"))
+        .collect();
+    if dry_run(input) {
+        return would(
+            input,
+            format!(
+                "Would block all public access to bucket {bucket} (turning on {})",
+                off.join(", ")
+            ),
+            changes,
+        );
+    }
+    let all_on = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build();
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(all_on)
+        .send()
+        .await
+        .map_err(|e| {
+            halt(
+                &format!("writing the public access block of bucket {bucket}"),
+                e,
+            )
+        })?;
+    remediated(
+        input,
+        format!(
+            "Bucket {bucket} now blocks all public access (turned on {})",
+            off.join(", ")
+        ),
+        changes,
+    )
+}
+
+// ---- s3_delete_acls ----
+
+async fn delete_acls(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(input, bucket, delete_acls_on(input, &s3, bucket).await)
+}
+
+async fn delete_acls_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let grants = foreign_grants(s3, bucket).await?;
+    if grants.is_empty() {
+        return compliant(
+            input,
+            format!("Bucket {bucket} grants ACL permissions to its owner only"),
+        );
+    }
+    let changes = grant_changes(bucket, &grants);
+    if dry_run(input) {
+        return would(
+            input,
+            format!(
+                "Would remove {} ACL grant(s) from bucket {bucket}",
+                grants.len()
+            ),
+            changes,
+        );
+    }
+    make_acl_private(s3, bucket).await?;
+    remediated(
+        input,
+        format!(
+            "Removed {} ACL grant(s) from bucket {bucket}: {}",
+            grants.len(),
+            grants.join("; ")
+        ),
+        changes,
+    )
+}
+
+// ---- s3_delete_permissions ----
+
+async fn delete_permissions(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(
+        input,
+        bucket,
+        delete_permissions_on(input, &s3, bucket).await,
+    )
+}
+
+async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let policy = BucketPolicy::read(s3, bucket).await?;
+    let grants = foreign_grants(s3, bucket).await?;
+    if policy.is_none() && grants.is_empty() {
+        return compliant(
+            input,
+            format!(
+                "Bucket {bucket} has no bucket policy and grants ACL permissions to its owner only"
+            ),
+        );
+    }
+    let mut changes = Vec::new();
+    if let Some(policy) = &policy {
+        changes.push(format!(
+            "delete the policy of bucket {bucket}: {}",
+            policy.text()
+        ));
+    }
+    changes.extend(grant_changes(bucket, &grants));
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would delete the permissions of bucket {bucket}"),
+            changes,
+        );
+    }
+    if policy.is_some() {
+        delete_policy(s3, bucket).await?;
+    }
+    if !grants.is_empty() {
+        make_acl_private(s3, bucket).await?;
+    }
+    remediated(
+        input,
+        format!(
+            "Deleted the permissions of bucket {bucket} ({}{} ACL grant(s) removed)",
+            if policy.is_some() {
+                "bucket policy deleted, "
+            } else {
+                ""
+            },
+            grants.len()
+        ),
+        changes,
+    )
+}
+
+// ---- s3_disable_static_website_hosting ----
+
+async fn disable_static_website_hosting(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_name(input)?;
+    let s3 = Client::new(aws);
+    finish(
+        input,
+        bucket,
+        disable_static_website_hosting_on(input, &s3, bucket).await,
+    )
+}
+
+async fn disable_static_website_hosting_on(
+    input: &BotInput,
+    s3: &Client,
+    bucket: &str,
+) -> BucketResult {
+    let website = match s3.get_bucket_website().bucket(bucket).send().await {
+        Ok(website) => website,
+        Err(e) if code(&e) == Some("NoSuchWebsiteConfiguration") => {
+            return compliant(
+                input,
+                format!("Bucket {bucket} does not host a static website"),
+            )
+        }
+        Err(e) => {
+            return Err(halt(
+                &format!("reading the website configuration of bucket {bucket}"),
+                e,
+            ))
+        }
+    };
+    let mut parts = Vec::new();
+    if let Some(index) = website.index_document() {
+        parts.push(format!("index document {}", index.suffix()));
+    }
+    if let Some(error) = website.error_document() {
+        parts.push(format!("error document {}", error.key()));
+    }
+    if let Some(redirect) = website.redirect_all_requests_to() {
+        parts.push(format!("redirect to {}", redirect.host_name()));
+    }
+    if !website.routing_rules().is_empty() {
+        parts.push(format!("{} routing rule(s)", website.routing_rules().len()));
+    }
+    let changes = vec![format!(
+        "delete the static website configuration of bucket {bucket} ({})",
+        parts.join(", ")
+    )];
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would disable static website hosting of bucket {bucket}"),
+            changes,
+        );
+    }
+    s3.delete_bucket_website()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| {
+            halt(
+                &format!("deleting the website configuration of bucket {bucket}"),
+                e,
+            )
+        })?;
+    remediated(
+        input,
+        format!("Disabled static website hosting of bucket {bucket}"),
+        changes,
+    )
+}
+
+// ---- s3_enable_encryption ----
+
+async fn enable_encryption(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    let wanted = params::<S3EnableEncryptionParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(
+        input,
+        bucket,
+        enable_encryption_on(input, &s3, bucket, &wanted).await,
+    )
+}
+
+/// The default encryption a configuration applies: algorithm and KMS key, if any.
+fn default_encryption(
+    config: Option<&ServerSideEncryptionConfiguration>,
+) -> Option<(ServerSideEncryption, Option<String>)> {
+    config?
+        .rules()
+        .iter()
+        .find_map(|rule| rule.apply_server_side_encryption_by_default())
+        .map(|default| {
+            (
+                default.sse_algorithm().clone(),
+                default.kms_master_key_id().map(str::to_string),
+            )
+        })
+}
+
+fn describe_encryption(algorithm: &ServerSideEncryption, key: Option<&str>) -> String {
+    match key {
+        Some(key) => format!("{} with key {key}", algorithm.as_str()),
+        None => algorithm.as_str().to_string(),
+    }
+}
+
+async fn enable_encryption_on(
+    input: &BotInput,
+    s3: &Client,
+    bucket: &str,
+    wanted: &S3EnableEncryptionParams,
+) -> BucketResult {
+    let current = match s3.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(out) => default_encryption(out.server_side_encryption_configuration()),
+        Err(e) if code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
+        Err(e) => {
+            return Err(halt(
+                &format!("reading the default encryption of bucket {bucket}"),
+                e,
+            ))
+        }
+    };
+    let (algorithm, key) = match wanted {
+        S3EnableEncryptionParams::S3 => (ServerSideEncryption::Aes256, None),
+        S3EnableEncryptionParams::Kms { kms_key_arn } => {
+            (ServerSideEncryption::AwsKms, Some(kms_key_arn.as_str()))
+        }
+    };
+    if let Some((current_algorithm, current_key)) = &current {
+        let satisfied = match wanted {
+            // Any KMS encryption is at least as strong as SSE-S3: never downgrade it.
+            S3EnableEncryptionParams::S3 => true,
+            S3EnableEncryptionParams::Kms { .. } => {
+                current_algorithm == &algorithm && current_key.as_deref() == key
+            }
+        };
+        if satisfied {
+            return compliant(
+                input,
+                format!(
+                    "Bucket {bucket} is already encrypted by default with {}",
+                    describe_encryption(current_algorithm, current_key.as_deref())
+                ),
+            );
+        }
+    }
+    let was = current
+        .as_ref()
+        .map_or("no default encryption".to_string(), |(a, k)| {
+            describe_encryption(a, k.as_deref())
+        });
+    let target = describe_encryption(&algorithm, key);
+    let changes = vec![format!(
+        "set the default encryption of bucket {bucket} to {target} (was {was})"
+    )];
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would encrypt bucket {bucket} by default with {target}"),
+            changes,
+        );
+    }
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(algorithm)
+        .set_kms_master_key_id(key.map(str::to_string))
+        .build()
+        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
+    let configuration = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .build(),
+        )
+        .build()
+        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(configuration)
+        .send()
+        .await
+        .map_err(|e| {
+            halt(
+                &format!("setting the default encryption of bucket {bucket}"),
+                e,
+            )
+        })?;
+    remediated(
+        input,
+        format!("Bucket {bucket} is now encrypted by default with {target}"),
+        changes,
+    )
+}
+
+// ---- s3_enable_logging ----
+
+/// The service that delivers server access logs.
+const LOG_DELIVERY_SERVICE: &str = "logging.s3.amazonaws.com";
+
+/// The original's log bucket: one per account and region.
+fn log_bucket_name(account: &str, region: &str) -> String {
+    format!("{account}s3accesslogs{region}")
+}
+
+/// The statement letting S3 deliver the account's server access logs into the log bucket.
+fn log_delivery_statement(log_bucket_arn: &str, account: &str) -> Value {
+    json!({
+        "Sid": "S3ServerAccessLogsPolicy",
+        "Effect": "Allow",
+        "Principal": {"Service": LOG_DELIVERY_SERVICE},
+        "Action": "s3:PutObject",
+        "Resource": format!("{log_bucket_arn}/*"),
+        "Condition": {"StringEquals": {"aws:SourceAccount": account}}
+    })
+}
+
+/// Whether a statement already lets S3 deliver this account's logs into the log bucket: an
+/// unconditional grant does, and so does one with our condition.
+fn grants_log_delivery(statement: &Value, wanted: &Value) -> bool {
+    let principal = statement.get("Principal").and_then(|p| p.get("Service"));
+    let actions = strings(statement.get("Action"));
+    let resources = strings(statement.get("Resource"));
+    let wanted_resource = wanted["Resource"].as_str().unwrap_or_default();
+    statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+        && strings(principal).contains(&LOG_DELIVERY_SERVICE)
+        && actions
+            .iter()
+            .any(|a| ["s3:putobject", "s3:*", "*"].contains(&a.to_ascii_lowercase().as_str()))
+        && resources.iter().any(|r| *r == wanted_resource || *r == "*")
+        && match statement.get("Condition") {
+            None => true,
+            Some(condition) => *condition == wanted["Condition"],
+        }
+}
+
+async fn enable_logging(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(input, bucket, enable_logging_on(input, &s3, bucket).await)
+}
+
+async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let account = input.target.account_id.as_str();
+    let region = input.target.region.as_str();
+    let log_bucket = log_bucket_name(account, region);
+
+    let logging = s3
+        .get_bucket_logging()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("reading the logging of bucket {bucket}"), e))?;
+    if let Some(enabled) = logging.logging_enabled() {
+        return compliant(
+            input,
+            format!(
+                "Bucket {bucket} already logs server access into bucket {} (prefix '{}')",
+                enabled.target_bucket(),
+                enabled.target_prefix()
+            ),
+        );
+    }
+    if bucket == log_bucket {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("Bucket {bucket} is the access-log bucket itself: logging it into itself would log every log delivery"),
+        ));
+    }
+
+    let create = !log_bucket_exists(s3, &log_bucket, account).await?;
+    let existing_policy = if create {
+        None
+    } else {
+        BucketPolicy::read(s3, &log_bucket).await?
+    };
+    let statement = log_delivery_statement(&bucket_arn(input, &log_bucket), account);
+    let mut policy = existing_policy.unwrap_or_else(BucketPolicy::empty);
+    let mut statements = policy.statements();
+    let grant = !statements
+        .iter()
+        .any(|s| grants_log_delivery(s, &statement));
+    let prefix = format!("{bucket}/");
+
+    let mut changes = Vec::new();
+    if create {
+        changes.push(format!("create bucket {log_bucket} in {region}"));
+    }
+    if grant {
+        changes.push(format!(
+            "add statement S3ServerAccessLogsPolicy to the policy of bucket {log_bucket}: {LOG_DELIVERY_SERVICE} may put the server access logs of account {account}'s buckets"
+        ));
+    }
+    changes.push(format!(
+        "log server access of bucket {bucket} into bucket {log_bucket} under prefix {prefix}"
+    ));
+    if dry_run(input) {
+        return would(
+            input,
+            format!(
+                "Would enable server access logging of bucket {bucket} into bucket {log_bucket}"
+            ),
+            changes,
+        );
+    }
+
+    if create {
+        create_log_bucket(s3, &log_bucket, region).await?;
+    }
+    if grant {
+        statements.push(statement);
+        policy.set_statements(statements);
+        policy.save(s3, &log_bucket).await?;
+    }
+    let target = LoggingEnabled::builder()
+        .target_bucket(&log_bucket)
+        .target_prefix(&prefix)
+        .build()
+        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
+    s3.put_bucket_logging()
+        .bucket(bucket)
+        .bucket_logging_status(
+            BucketLoggingStatus::builder()
+                .logging_enabled(target)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| halt(&format!("enabling the logging of bucket {bucket}"), e))?;
+    let outcome = BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!(
+            "Bucket {bucket} now logs server access into bucket {log_bucket} under prefix {prefix}"
+        ),
+    )
+    .with_changes(changes);
+    Ok(if create {
+        outcome.with_artifacts(vec![log_bucket])
+    } else {
+        outcome
+    })
+}
+
+/// Whether the log bucket exists in the account. A name taken by another account is an error:
+/// logs must never be delivered to someone else's bucket.
+async fn log_bucket_exists(s3: &Client, log_bucket: &str, account: &str) -> Result<bool, Halt> {
+    match s3
+        .head_bucket()
+        .bucket(log_bucket)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(code(&e), Some("NotFound" | "NoSuchBucket")) => Ok(false),
+        Err(e) => Err(Halt::Failed(bot_error(
+            &format!(
+                "checking that log bucket {log_bucket} exists and belongs to account {account}"
+            ),
+            e,
+        ))),
+    }
+}
+
+async fn create_log_bucket(s3: &Client, log_bucket: &str, region: &str) -> Result<(), Halt> {
+    let mut create = s3.create_bucket().bucket(log_bucket);
+    // us-east-1 is the default location and must not be named.
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match create.send().await {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another run in this account: just as good.
+        Err(e) if code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
+        Err(e) => Err(Halt::Failed(bot_error(
+            &format!("creating log bucket {log_bucket}"),
+            e,
+        ))),
+    }
+}
+
+// ---- s3_enable_versioning ----
+
+async fn enable_versioning(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(
+        input,
+        bucket,
+        enable_versioning_on(input, &s3, bucket).await,
+    )
+}
+
+async fn enable_versioning_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("reading the versioning of bucket {bucket}"), e))?;
+    let was = match versioning.status() {
+        Some(BucketVersioningStatus::Enabled) => {
+            return compliant(input, format!("Bucket {bucket} is already versioned"))
+        }
+        Some(status) => format!("was {}", status.as_str()),
+        None => "never enabled before".to_string(),
+    };
+    let changes = vec![format!("enable versioning of bucket {bucket} ({was})")];
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would enable versioning of bucket {bucket}"),
+            changes,
+        );
+    }
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| halt(&format!("enabling the versioning of bucket {bucket}"), e))?;
+    remediated(
+        input,
+        format!("Versioning enabled for bucket {bucket}"),
+        changes,
+    )
+}
+
+// ---- s3_limit_access ----
+
+/// The original's operations the public may not be granted: `s3:Delete*`, `s3:Get*`, `s3:List*`,
+/// `s3:Put*` and `s3:RestoreObject`, in lower case.
+const LIMITED_PREFIXES: [&str; 4] = ["delete", "get", "list", "put"];
+const LIMITED_OPERATION: &str = "restoreobject";
+
+/// Whether a policy action (possibly a wildcard) can grant one of the limited operations.
+fn is_limited_action(action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    if action == "*" {
+        return true;
+    }
+    let Some(operation) = action.strip_prefix("s3:") else {
+        return false;
+    };
+    let named =
+        |op: &str| LIMITED_PREFIXES.iter().any(|p| op.starts_with(p)) || op == LIMITED_OPERATION;
+    match operation.find(['*', '?']) {
+        None => named(operation),
+        // A wildcard covers a limited operation when its literal head is compatible with one.
+        Some(wildcard) => {
+            let head = &operation[..wildcard];
+            named(head)
+                || LIMITED_PREFIXES.iter().any(|p| p.starts_with(head))
+                || LIMITED_OPERATION.starts_with(head)
+        }
+    }
+}
+
+/// A statement with the public's access to the limited actions taken out: the statements that
+/// replace it (none when nothing is left), and the actions taken away. None when the statement
+/// grants the public none of them.
+fn limit_statement(statement: &Value) -> Option<(Vec<Value>, Vec<String>)> {
+    if statement.get("Effect").and_then(Value::as_str) != Some("Allow")
+        || !is_public_principal(statement.get("Principal"))
+    {
+        return None;
+    }
+    let actions = strings(statement.get("Action"));
+    let (limited, kept): (Vec<&str>, Vec<&str>) =
+        actions.iter().partition(|a| is_limited_action(a));
+    if limited.is_empty() {
+        return None;
+    }
+    let mut replacements = Vec::new();
+    // Named principals of the same statement keep every action.
+    if let Some(Value::Object(principal)) = statement.get("Principal") {
+        let mut named = principal.clone();
+        let others: Vec<&str> = strings(principal.get("AWS"))
+            .into_iter()
+            .filter(|p| *p != "*")
+            .collect();
+        match others.as_slice() {
+            [] => named.remove("AWS"),
+            [one] => named.insert("AWS".into(), json!(one)),
+            many => named.insert("AWS".into(), json!(many)),
+        };
+        if !named.is_empty() {
+            let mut kept_for_named = statement.clone();
+            kept_for_named["Principal"] = Value::Object(named);
+            replacements.push(kept_for_named);
+        }
+    }
+    // The public keeps the actions that are not limited.
+    if !kept.is_empty() {
+        let mut public = statement.clone();
+        public["Action"] = json!(kept);
+        if !replacements.is_empty() {
+            // Sids are unique within a policy: the named principals' statement keeps it.
+            if let Some(fields) = public.as_object_mut() {
+                fields.remove("Sid");
+            }
+        }
+        replacements.push(public);
+    }
+    Some((
+        replacements,
+        limited.into_iter().map(str::to_string).collect(),
+    ))
+}
+
+async fn limit_access(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_name(input)?;
+    let s3 = Client::new(aws);
+    finish(input, bucket, limit_access_on(input, &s3, bucket).await)
+}
+
+async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let Some(mut policy) = BucketPolicy::read(s3, bucket).await? else {
+        return compliant(input, format!("Bucket {bucket} has no bucket policy"));
+    };
+    let mut statements = Vec::new();
+    let mut changes = Vec::new();
+    for (index, statement) in policy.statements().into_iter().enumerate() {
+        match limit_statement(&statement) {
+            None => statements.push(statement),
+            Some((replacements, removed)) => {
+                changes.push(format!(
+                    "remove public access to {} granted by {} of the policy of bucket {bucket}{}",
+                    removed.join(", "),
+                    statement_label(&statement, index),
+                    if replacements.is_empty() {
+                        " (the statement is deleted)"
+                    } else {
+                        ""
+                    }
+                ));
+                statements.extend(replacements);
+            }
+        }
+    }
+    if changes.is_empty() {
+        return compliant(
+            input,
+            format!("The policy of bucket {bucket} grants the public none of the limited actions"),
+        );
+    }
+    let emptied = statements.is_empty();
+    if emptied {
+        changes.push(format!(
+            "delete the policy of bucket {bucket}: no statement is left"
+        ));
+    }
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would limit public access in the policy of bucket {bucket}"),
+            changes,
+        );
+    }
+    policy.set_statements(statements);
+    policy.save(s3, bucket).await?;
+    remediated(
+        input,
+        if emptied {
+            format!("Every statement of the policy of bucket {bucket} granted public access: the policy is deleted")
+        } else {
+            format!("Public access limited in the policy of bucket {bucket}; you may want to grant specific principals what they need")
+        },
+        changes,
+    )
+}
+
+// ---- s3_only_allow_ssl ----
+
+/// The Sid of the statement this bot adds.
+const SSL_ONLY_SID: &str = "AllowSSLRequestsOnly";
+
+/// Deny every S3 action on the bucket and its objects to requests made without TLS.
+fn ssl_only_statement(bucket_arn: &str) -> Value {
+    json!({
+        "Sid": SSL_ONLY_SID,
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, format!("{bucket_arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+    })
+}
+
+/// Whether a statement already denies every S3 action on the bucket and its objects to
+/// requests without TLS.
+fn denies_insecure_transport(statement: &Value, bucket_arn: &str) -> bool {
+    let secure_transport = statement
+        .pointer("/Condition/Bool/aws:SecureTransport")
+        .map(|v| match v {
+            Value::Array(values) => values.clone(),
+            one => vec![one.clone()],
+        })
+        .unwrap_or_default();
+    let resources = strings(statement.get("Resource"));
+    let objects = format!("{bucket_arn}/*");
+    statement.get("Effect").and_then(Value::as_str) == Some("Deny")
+        && is_public_principal(statement.get("Principal"))
+        && strings(statement.get("Action"))
+            .iter()
+            .any(|a| *a == "*" || a.eq_ignore_ascii_case("s3:*"))
+        && !secure_transport.is_empty()
+        && secure_transport
+            .iter()
+            .all(|v| *v == json!(false) || *v == json!("false"))
+        && (resources.contains(&"*")
+            || (resources.contains(&bucket_arn) && resources.contains(&objects.as_str())))
+}
+
+async fn only_allow_ssl(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(input, bucket, only_allow_ssl_on(input, &s3, bucket).await)
+}
+
+async fn only_allow_ssl_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    let arn = bucket_arn(input, bucket);
+    let policy = BucketPolicy::read(s3, bucket).await?;
+    let had_policy = policy.is_some();
+    let mut policy = policy.unwrap_or_else(BucketPolicy::empty);
+    let mut statements = policy.statements();
+    if statements
+        .iter()
+        .any(|s| denies_insecure_transport(s, &arn))
+    {
+        return compliant(
+            input,
+            format!("The policy of bucket {bucket} already denies requests without SSL"),
+        );
+    }
+    let changes = vec![format!(
+        "add statement {SSL_ONLY_SID} to the {} policy of bucket {bucket}: deny s3:* on {arn} and {arn}/* when aws:SecureTransport is false",
+        if had_policy { "existing" } else { "new" }
+    )];
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would allow only SSL requests to bucket {bucket}"),
+            changes,
+        );
+    }
+    statements.push(ssl_only_statement(&arn));
+    policy.set_statements(statements);
+    policy.save(s3, bucket).await?;
+    remediated(
+        input,
+        format!("Bucket {bucket} now allows only SSL requests"),
+        changes,
+    )
+}
+
+// ---- s3_delete_bucket ----
+
+async fn delete_bucket(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let bucket = entity_id(input)?;
+    let s3 = Client::new(aws);
+    finish(input, bucket, delete_bucket_on(input, &s3, bucket).await)
+}
+
+async fn delete_bucket_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
+    // Versions and delete markers count: a versioned bucket with only those is not empty to S3.
+    let listed = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("listing the objects of bucket {bucket}"), e))?;
+    if !listed.versions().is_empty() || !listed.delete_markers().is_empty() {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!("Bucket {bucket} is not empty: it is not deleted, and its objects are never deleted by this bot"),
+        ));
+    }
+    let changes = vec![format!("delete empty bucket {bucket}")];
+    if dry_run(input) {
+        return would(
+            input,
+            format!("Would delete empty bucket {bucket}"),
+            changes,
+        );
+    }
+    match s3.delete_bucket().bucket(bucket).send().await {
+        Ok(_) => remediated(input, format!("Deleted empty bucket {bucket}"), changes),
+        Err(e) if code(&e) == Some("BucketNotEmpty") => Err(Halt::Failed(BotError::new(
+            ErrorName::Conflict,
+            format!("bucket {bucket} received objects while it was being deleted: not deleted"),
+        ))),
+        Err(e) => Err(halt(&format!("deleting bucket {bucket}"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::create_bucket::CreateBucketOutput;
+    use aws_sdk_s3::operation::delete_bucket::DeleteBucketError;
+    use aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingOutput;
+    use aws_sdk_s3::operation::get_bucket_versioning::{
+        GetBucketVersioningError, GetBucketVersioningOutput,
+    };
+    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+    use aws_sdk_s3::operation::put_bucket_versioning::PutBucketVersioningOutput;
+    use aws_smithy_mocks::{
+        create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode,
+    };
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+    use cloudbots_shared::finding::from_cloudguard;
+    use cloudbots_shared::plan::{plan, Mode, PlannerConfig};
+
+    /// The step running `AUTO: <line>` on `bucket`, planned as the intake plans it.
+    fn step(line: &str, bucket: &str, mode: Mode) -> BotInput {
+        let message = json!({
+            "reportTime": "2026-11-30T10:00:00.000Z",
+            "rule": {"name": "test rule", "complianceTags": format!("AUTO: {line}"), "severity": "High"},
+            "status": "Failed",
+            "account": {"id": "123456789012", "vendor": "AWS"},
+            "entity": {"id": bucket, "name": bucket, "type": "S3Bucket", "region": "us_east_1", "accountNumber": "123456789012"}
+        });
+        let finding = from_cloudguard(&message).expect("a valid finding");
+        let config = PlannerConfig {
+            snapshot_before_change: false,
+            mode,
+            ..Default::default()
+        }
+        .with_every_destroy_bot();
+        let planned = plan(&finding, &config);
+        BotInput {
+            execution: planned.execution_name,
+            step: planned.steps[0].clone(),
+            finding: planned.finding,
+            target: planned.target,
+            mode,
+        }
+    }
+
+    /// An S3 client answered by `rules` instead of the network.
+    fn mocked_s3(rules: &[&Rule]) -> Client {
+        let interceptor = rules.iter().fold(
+            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+            |interceptor, rule| interceptor.with_rule(rule),
+        );
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        Client::from_conf(config)
+    }
+
+    fn versioning_is(status: Option<BucketVersioningStatus>) -> Rule {
+        mock!(Client::get_bucket_versioning).then_output(move || {
+            GetBucketVersioningOutput::builder()
+                .set_status(status.clone())
+                .build()
+        })
+    }
+
+    fn enabling_versioning() -> Rule {
+        mock!(Client::put_bucket_versioning)
+            .match_requests(|req| {
+                req.versioning_configuration().and_then(|c| c.status())
+                    == Some(&BucketVersioningStatus::Enabled)
+            })
+            .then_output(|| PutBucketVersioningOutput::builder().build())
+    }
+
+    async fn versioning_outcome(s3: &Client, mode: Mode) -> BotOutcome {
+        let input = step("s3_enable_versioning", "logs", mode);
+        finish(
+            &input,
+            "logs",
+            enable_versioning_on(&input, s3, "logs").await,
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn enable_versioning_enables_a_bucket_never_versioned() {
+        let (get, put) = (versioning_is(None), enabling_versioning());
+        let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::Enforce).await;
+        assert_eq!(outcome.status, OutcomeStatus::Remediated);
+        assert_eq!(outcome.message, "Versioning enabled for bucket logs");
+        assert_eq!(
+            outcome.changes,
+            ["enable versioning of bucket logs (never enabled before)"]
+        );
+        assert_eq!(put.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn enable_versioning_dry_run_names_the_suspended_state_and_changes_nothing() {
+        let (get, put) = (
+            versioning_is(Some(BucketVersioningStatus::Suspended)),
+            enabling_versioning(),
+        );
+        let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::DryRun).await;
+        assert_eq!(outcome.status, OutcomeStatus::DryRun);
+        assert_eq!(
+            outcome.changes,
+            ["enable versioning of bucket logs (was Suspended)"]
+        );
+        assert_eq!(put.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn enable_versioning_leaves_a_versioned_bucket_and_skips_a_missing_one() {
+        let (get, put) = (
+            versioning_is(Some(BucketVersioningStatus::Enabled)),
+            enabling_versioning(),
+        );
+        let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::Enforce).await;
+        assert_eq!(outcome.status, OutcomeStatus::AlreadyCompliant);
+        assert_eq!(outcome.message, "Bucket logs is already versioned");
+        assert_eq!(put.num_calls(), 0);
+
+        let gone = mock!(Client::get_bucket_versioning).then_error(|| {
+            GetBucketVersioningError::generic(ErrorMetadata::builder().code("NoSuchBucket").build())
+        });
+        let outcome = versioning_outcome(&mocked_s3(&[&gone]), Mode::Enforce).await;
+        assert_eq!(outcome.status, OutcomeStatus::Skipped);
+        assert_eq!(
+            outcome.message,
+            "Bucket logs does not exist (any more): nothing to do"
+        );
+    }
+
+    #[tokio::test]
+    async fn enable_logging_refuses_a_log_bucket_name_held_by_another_account() {
+        let not_logging = mock!(Client::get_bucket_logging)
+            .then_output(|| GetBucketLoggingOutput::builder().build());
+        let taken = mock!(Client::head_bucket).then_http_response(|| {
+            HttpResponse::new(StatusCode::try_from(403).unwrap(), SdkBody::empty())
+        });
+        let create =
+            mock!(Client::create_bucket).then_output(|| CreateBucketOutput::builder().build());
+        let s3 = mocked_s3(&[&not_logging, &taken, &create]);
+        let input = step("s3_enable_logging", "data", Mode::Enforce);
+        let error =
+            finish(&input, "data", enable_logging_on(&input, &s3, "data").await).unwrap_err();
+        assert_eq!(error.name, ErrorName::AccessDenied, "{error}");
+        assert!(
+            error.message.starts_with("checking that log bucket 123456789012s3accesslogsus-east-1 exists and belongs to account 123456789012: "),
+            "{error}"
+        );
+        assert_eq!(
+            create.num_calls(),
+            0,
+            "nothing is created under a taken name"
+        );
+    }
+
+    #[tokio::test]
+    async fn delete_bucket_reports_objects_arriving_during_the_deletion_as_a_conflict() {
+        let empty = mock!(Client::list_object_versions)
+            .then_output(|| ListObjectVersionsOutput::builder().build());
+        let filled_meanwhile = mock!(Client::delete_bucket).then_error(|| {
+            DeleteBucketError::generic(ErrorMetadata::builder().code("BucketNotEmpty").build())
+        });
+        let s3 = mocked_s3(&[&empty, &filled_meanwhile]);
+        let input = step("s3_delete_bucket", "data", Mode::Enforce);
+        let error =
+            finish(&input, "data", delete_bucket_on(&input, &s3, "data").await).unwrap_err();
+        assert_eq!(error.name, ErrorName::Conflict);
+        assert_eq!(
+            error.message,
+            "bucket data received objects while it was being deleted: not deleted"
+        );
+    }
+
+    #[test]
+    fn limited_actions_are_the_originals_list_wildcards_included() {
+        for action in [
+            "*",
+            "s3:*",
+            "S3:GetObject",
+            "s3:Get*",
+            "s3:ListBucket",
+            "s3:PutObjectAcl",
+            "s3:DeleteObject",
+            "s3:RestoreObject",
+            "s3:G*",
+            "s3:Restore*",
+            "s3:*Object",
+        ] {
+            assert!(is_limited_action(action), "{action}");
+        }
+        for action in [
+            "s3:AbortMultipartUpload",
+            "s3:ReplicateObject",
+            "s3:Create*",
+            "sns:Publish",
+            "s3:RestoreObjectX",
+        ] {
+            assert!(!is_limited_action(action), "{action}");
+        }
+    }
+
+    #[test]
+    fn limiting_keeps_named_principals_and_other_actions() {
+        let statement = json!({
+            "Sid": "Mixed",
+            "Effect": "Allow",
+            "Principal": {"AWS": ["*", "arn:aws:iam::111122223333:root"]},
+            "Action": ["s3:GetObject", "s3:AbortMultipartUpload"],
+            "Resource": "arn:aws:s3:::b/*"
+        });
+        let (replacements, removed) = limit_statement(&statement).unwrap();
+        assert_eq!(removed, ["s3:GetObject"]);
+        assert_eq!(
+            replacements,
+            vec![
+                json!({"Sid": "Mixed", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                       "Action": ["s3:GetObject", "s3:AbortMultipartUpload"], "Resource": "arn:aws:s3:::b/*"}),
+                json!({"Effect": "Allow", "Principal": {"AWS": ["*", "arn:aws:iam::111122223333:root"]},
+                       "Action": ["s3:AbortMultipartUpload"], "Resource": "arn:aws:s3:::b/*"}),
+            ]
+        );
+        let deny = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"});
+        assert_eq!(limit_statement(&deny), None);
+        let named = json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*", "Resource": "*"});
+        assert_eq!(limit_statement(&named), None);
+    }
+
+    #[test]
+    fn the_ssl_statement_is_recognised_and_the_originals_objects_only_one_is_not_enough() {
+        let arn = "arn:aws:s3:::b";
+        assert!(denies_insecure_transport(&ssl_only_statement(arn), arn));
+        let objects_only = json!({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": "arn:aws:s3:::b/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}});
+        assert!(!denies_insecure_transport(&objects_only, arn));
+        let everything = json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*",
+            "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": false}}});
+        assert!(denies_insecure_transport(&everything, arn));
+    }
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+}

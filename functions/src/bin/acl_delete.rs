@@ -1,6 +1,0 @@
-//! The `acl_delete` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::network::ACL_DELETE).await
-}

@@ -1,9 +1,0 @@
-//! The `acl_revert_modification` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::network::ACL_REVERT_MODIFICATION,
-    )
-    .await
-}

@@ -1,9 +1,0 @@
-//! The `ami_set_to_private` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::ec2_resources::AMI_SET_TO_PRIVATE,
-    )
-    .await
-}

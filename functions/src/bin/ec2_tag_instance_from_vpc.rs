@@ -1,9 +1,0 @@
-//! The `ec2_tag_instance_from_vpc` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::instance::TAG_INSTANCE_FROM_VPC,
-    )
-    .await
-}

@@ -1,9 +1,0 @@
-//! The `ec2_update_instance_role` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::instance::UPDATE_INSTANCE_ROLE,
-    )
-    .await
-}

@@ -1,7 +1,0 @@
-//! The `iam_detach_policy` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::iam_policies::DETACH_POLICY)
-        .await
-}

@@ -1,9 +1,0 @@
-//! The `iam_entity_remove_permission_boundary` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::iam_policies::ENTITY_REMOVE_PERMISSION_BOUNDARY,
-    )
-    .await
-}

@@ -1,9 +1,0 @@
-//! The `iam_group_delete_inline_policy` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::iam_policies::GROUP_DELETE_INLINE_POLICY,
-    )
-    .await
-}

@@ -1,6 +1,0 @@
-//! The `iam_revoke_access_key` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::iam::REVOKE_ACCESS_KEY).await
-}

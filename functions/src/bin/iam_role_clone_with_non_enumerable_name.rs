@@ -1,9 +1,0 @@
-//! The `iam_role_clone_with_non_enumerable_name` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::iam_policies::ROLE_CLONE_WITH_NON_ENUMERABLE_NAME,
-    )
-    .await
-}

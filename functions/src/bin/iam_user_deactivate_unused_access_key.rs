@@ -1,9 +1,0 @@
-//! The `iam_user_deactivate_unused_access_key` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::iam::DEACTIVATE_UNUSED_ACCESS_KEY,
-    )
-    .await
-}

@@ -1,9 +1,0 @@
-//! The `iam_user_disable_console_password` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::iam::DISABLE_CONSOLE_PASSWORD,
-    )
-    .await
-}

@@ -1,7 +1,0 @@
-//! The `mark_for_stop_ec2_resource` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::ec2_resources::MARK_FOR_STOP)
-        .await
-}

@@ -1,6 +1,0 @@
-//! The `s3_enable_logging` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::s3::ENABLE_LOGGING).await
-}

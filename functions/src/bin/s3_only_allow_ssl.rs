@@ -1,6 +1,0 @@
-//! The `s3_only_allow_ssl` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::s3::ONLY_ALLOW_SSL).await
-}

@@ -1,9 +1,0 @@
-//! The `sg_clear_rules_for_any_scope` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::security_group::SG_CLEAR_RULES_FOR_ANY_SCOPE,
-    )
-    .await
-}

@@ -1,7 +1,0 @@
-//! The `sg_delete` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(cloudbots_functions::bots::security_group::SG_DELETE)
-        .await
-}

@@ -1,9 +1,0 @@
-//! The `sg_rules_delete` bot function.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_functions::runtime::serve_bot(
-        cloudbots_functions::bots::security_group::SG_RULES_DELETE,
-    )
-    .await
-}

@@ -1,0 +1,6 @@
+//! The `acl_delete` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_runtime::serve_bot(cloudbots_vpc::network::ACL_DELETE).await
+}

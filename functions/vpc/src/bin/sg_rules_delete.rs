@@ -1,0 +1,6 @@
+//! The `sg_rules_delete` bot function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cloudbots_runtime::serve_bot(cloudbots_vpc::security_group::SG_RULES_DELETE).await
+}

@@ -1,0 +1,11 @@
+//! The VPC bots (security groups, network ACLs, VPCs, internet gateways): one Lambda binary
+//! per bot under `src/bin/`, thin mains over this library. An area of its own so that changing
+//! one of its bots relinks its binaries only.
+
+pub mod internet_gateway;
+pub mod network;
+pub mod security_group;
+
+/// The bots of this area, one binary each under `src/bin/`.
+pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
+    &[security_group::BOTS, network::BOTS, internet_gateway::BOTS];
