@@ -9,6 +9,7 @@
 #   thin-lto   opt-level "s", thin LTO, 4 codegen units (the former profile)
 #   no-lto     opt-level "s", no LTO, 16 codegen units
 #   abort      opt-level "s", no LTO, 4 codegen units, panic = "abort"
+#   opt-z      as abort, with opt-level "z"
 # --arm64 builds with cargo-lambda for aarch64 (the deploy target); otherwise the native target.
 # --all builds every function (the deploy build); otherwise ec2_stop_instance and the intake.
 # --init also runs scripts/bench-cold-start.sh's harness on the built binaries (native only).
@@ -37,6 +38,7 @@ case $profile in
   thin-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=thin CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 ;;
   no-lto) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 ;;
   abort) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 CARGO_PROFILE_RELEASE_PANIC=abort ;;
+  opt-z) export CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=4 CARGO_PROFILE_RELEASE_PANIC=abort ;;
   *) echo "unknown profile $profile" >&2; exit 2 ;;
 esac
 export CARGO_PROFILE_RELEASE_STRIP=true
@@ -79,7 +81,7 @@ with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
 print(len(buffer.getvalue()))
 PY
 )
-  printf '  %-18s stripped %5.1f MB  zipped %5.1f MB  (%s)\n' "$function" \
+  printf '  %-18s stripped %5.2f MiB  zipped %5.2f MiB  (%s)\n' "$function" \
     "$(echo "$(stat -c %s "$path") / 1048576" | bc -l)" "$(echo "$zipped / 1048576" | bc -l)" \
     "$(file -b "$path" | cut -d, -f1-2)"
 done

@@ -1,4 +1,4 @@
-//! The HTTPS client of every function's AWS calls: rustls, trusting Mozilla's root
+//! The HTTPS clients of every function: rustls over ring, trusting Mozilla's root
 //! certificates compiled into the binary.
 //!
 //! The SDK's default client loads the system's certificate store while the configuration is
@@ -6,6 +6,10 @@
 //! read per root, about half of a bot's init time. AWS endpoints present certificates that
 //! chain to these public roots, so the functions need no store from the file system: the roots
 //! are parsed from memory, with no I/O, when the client is first configured.
+//!
+//! The cryptography is ring rather than the SDK's default aws-lc: aws-lc adds 0.6 MB to every
+//! function's binary (docs/performance.md), and the functions need no FIPS module or
+//! post-quantum key exchange to call AWS's public endpoints.
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -21,9 +25,28 @@ pub fn https_client() -> SharedHttpClient {
         .build()
         .expect("a trust store of compiled-in roots is a valid TLS context");
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)
         .build_https()
+}
+
+/// The TLS settings of the HTTPS calls a function makes outside the AWS SDK (the report's
+/// CloudGuard feedback): the same cryptography and roots as [`https_client`].
+pub fn rustls_config() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default protocol versions")
+    .with_root_certificates(compiled_in_root_store())
+    .with_no_client_auth()
+}
+
+/// The compiled-in root certificates as rustls trust anchors.
+fn compiled_in_root_store() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+    roots
 }
 
 /// The compiled-in root certificates as one PEM bundle (the form the client's trust store
@@ -58,5 +81,13 @@ mod tests {
         assert!(parsed
             .iter()
             .any(|cert| cert.windows(16).any(|w| w == amazon_root_ca_1)));
+    }
+
+    #[test]
+    fn the_feedback_client_trusts_every_compiled_in_root() {
+        assert_eq!(
+            compiled_in_root_store().len(),
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS.len()
+        );
     }
 }

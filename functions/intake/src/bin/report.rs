@@ -18,7 +18,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ),
         output_topic_arn: required_env("OUTPUT_TOPIC_ARN")?,
         output_type: OutputType::from_var(std::env::var("OUTPUT_TYPE").ok().as_deref()),
-        http: reqwest::Client::new(),
+        http: reqwest::Client::builder()
+            .tls_backend_preconfigured(cloudbots_runtime::https::rustls_config())
+            .build()?,
     };
     let report = &report;
     lambda_runtime::run(service_fn(
