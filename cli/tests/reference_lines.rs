@@ -99,6 +99,16 @@ const ACCEPTED: &[&str] = &[
     "AUTO: iam_user_force_password_change",
     "AUTO: kms_cmk_enable_key",
     "AUTO: kms_enable_rotation",
+    "AUTO: sns_enforce_sse 1234abcd-12ab-34cd-56ef-1234567890ab",
+    "AUTO: sns_enforce_sse kmsKeyId=alias/topics kmsRegion=eu-west-1",
+    "AUTO: sns_set_topic_private",
+    r#"AUTO: sns_set_topic_private policy={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sns:Publish", "Resource": "*"}]}"#,
+    "AUTO: sns_topic_delete",
+    "AUTO: sqs_configure_dlq",
+    "AUTO: sqs_enforce_sse",
+    "AUTO: sqs_enforce_sse kms 1234abcd-12ab-34cd-56ef-1234567890ab",
+    "AUTO: sqs_enforce_sse 1234abcd-12ab-34cd-56ef-1234567890ab us-west-2",
+    "AUTO: sqs_enforce_sse kmsKeyId=alias/queues kmsRegion=eu-west-1",
 ];
 
 const REJECTED: &[&str] = &[
@@ -122,6 +132,14 @@ const REJECTED: &[&str] = &[
     "AUTO: iam_turn_on_password_policy 3 true true true true true 90 24 false",
     "AUTO: iam_user_deactivate_unused_access_key soon",
     "AUTO: kms_enable_rotation now",
+    "AUTO: sns_enforce_sse",
+    "AUTO: sns_enforce_sse alias/aws/sns",
+    r#"AUTO: sns_set_topic_private policy={"Statement":[{"Effect":"Allow","Principal":"*","Action":"sns:Publish"}]}"#,
+    "AUTO: sns_set_topic_private private",
+    "AUTO: sns_topic_delete now",
+    "AUTO: sqs_configure_dlq now",
+    "AUTO: sqs_enforce_sse kms",
+    "AUTO: sqs_enforce_sse alias/queues Oregon",
 ];
 
 #[test]

@@ -17,4 +17,5 @@ pub mod outcome;
 pub mod output;
 pub mod params;
 pub mod plan;
+pub mod policy;
 pub mod region;

@@ -18,8 +18,8 @@ use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::finding::from_cloudguard;
-use cloudbots_shared::outcome::{BotInput, BotOutcome};
-use cloudbots_shared::plan::{plan, Mode, PlannerConfig};
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::plan::{plan, Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -143,4 +143,23 @@ pub async fn run_ok(line: &str, entity: Value, mode: Mode) -> BotOutcome {
     run_line(line, entity, mode)
         .await
         .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+/// What every skip for an opt-out tag read from the live resource ends with.
+pub const LIVE_OPT_OUT: &str = "(read from the live resource just before acting)";
+
+/// Run `bot` (enforce) on a resource tagged `cloudbots:exclude=<bot>` after its finding was
+/// produced, and assert the live re-check skipped it for that tag.
+pub async fn assert_skipped_by_live_opt_out(bot: &str, entity: Value) {
+    let outcome = run_ok(bot, entity, Mode::Enforce).await;
+    assert_eq!(
+        outcome.status,
+        OutcomeStatus::Skipped,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(
+        outcome.message,
+        format!("excluded by tag {DEFAULT_EXCLUDE_TAG_KEY}=\"{bot}\": the resource opts out of {bot} {LIVE_OPT_OUT}")
+    );
 }

@@ -5,11 +5,11 @@ use aws_sdk_ec2::types::{InstanceStateName, Tag};
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::plan::{Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
-use cloudbots_tests::aws;
 use cloudbots_tests::e2e::{
     instance_finding, invoked, json_deployment, local_planner, send_event, send_with, sns_event,
 };
 use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
+use cloudbots_tests::{aws, LIVE_OPT_OUT};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -71,9 +71,6 @@ async fn a_bot_overridden_to_dry_run_reports_its_change_while_an_enforced_bot_ac
         "the enforced bot acted"
     );
 }
-
-/// What every live-check skip message ends with.
-const LIVE: &str = "(read from the live resource just before acting)";
 
 #[tokio::test]
 async fn an_opt_out_tag_in_the_finding_rejects_the_steps_at_intake_and_nothing_runs() {
@@ -142,7 +139,7 @@ async fn an_instance_tagged_after_the_finding_is_not_stopped_but_still_snapshott
     );
     assert_eq!(
         view.records[1].message,
-        format!("excluded by tag cloudbots:exclude=\"ec2_stop_instance until 2099-12-31\": the resource opts out of ec2_stop_instance until 2099-12-31 {LIVE}")
+        format!("excluded by tag cloudbots:exclude=\"ec2_stop_instance until 2099-12-31\": the resource opts out of ec2_stop_instance until 2099-12-31 {LIVE_OPT_OUT}")
     );
     assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
     assert_eq!(

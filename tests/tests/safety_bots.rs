@@ -9,10 +9,7 @@ use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::iam::{
     new_role, new_user, role_entity, role_policies, user_entity, user_policies,
 };
-use cloudbots_tests::{aws, entity, run_ok, unique_name};
-
-/// What every live-check skip message ends with.
-const LIVE: &str = "(read from the live resource just before acting)";
+use cloudbots_tests::{aws, entity, run_ok, unique_name, LIVE_OPT_OUT};
 
 #[tokio::test]
 async fn a_bucket_tagged_all_is_skipped_until_the_tag_is_removed() {
@@ -57,7 +54,7 @@ async fn a_bucket_tagged_all_is_skipped_until_the_tag_is_removed() {
     assert_eq!(
         skipped.message,
         format!(
-            "excluded by tag cloudbots:exclude=\"all\": the resource opts out of every bot {LIVE}"
+            "excluded by tag cloudbots:exclude=\"all\": the resource opts out of every bot {LIVE_OPT_OUT}"
         )
     );
     assert!(hosts_website().await, "the website is untouched");
@@ -101,7 +98,7 @@ async fn iam_users_and_roles_tagged_after_the_finding_are_not_quarantined() {
     assert_eq!(user_run.status, OutcomeStatus::Skipped);
     assert_eq!(
         user_run.message,
-        format!("excluded by tag cloudbots:exclude=\"iam_quarantine_user, iam_quarantine_role\": the resource opts out of iam_quarantine_user {LIVE}")
+        format!("excluded by tag cloudbots:exclude=\"iam_quarantine_user, iam_quarantine_role\": the resource opts out of iam_quarantine_user {LIVE_OPT_OUT}")
     );
     assert!(user_policies(&iam, &user).await.is_empty());
 
@@ -157,7 +154,7 @@ async fn a_kms_key_is_skipped_while_excluded_and_remediated_once_the_exclusion_e
     assert_eq!(skipped.status, OutcomeStatus::Skipped);
     assert!(
         skipped.message.ends_with(&format!(
-            "opts out of kms_enable_rotation until 2099-12-31 {LIVE}"
+            "opts out of kms_enable_rotation until 2099-12-31 {LIVE_OPT_OUT}"
         )),
         "{}",
         skipped.message

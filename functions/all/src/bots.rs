@@ -6,6 +6,7 @@
 pub use cloudbots_ec2::{ec2_resources, instance};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
+pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;
 pub use cloudbots_vpc::{internet_gateway, network, security_group};
@@ -34,6 +35,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/kms",
         bots: cloudbots_kms::BOTS,
+    },
+    Area {
+        package_dir: "functions/messaging",
+        bots: cloudbots_messaging::BOTS,
     },
     Area {
         package_dir: "functions/iam",

@@ -47,6 +47,18 @@ pub fn entity_name(input: &BotInput) -> Result<&str, BotError> {
     required_entity_field(input, &input.finding.entity_name, "name")
 }
 
+/// A string field of the finding's entity that the bot's resource is known by (`topicArn`,
+/// `queueUrl`, `certificateArn`, …), or a clear error when it is missing or empty.
+pub fn entity_field<'a>(input: &'a BotInput, field: &str) -> Result<&'a str, BotError> {
+    let value = input
+        .finding
+        .entity
+        .get(field)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("");
+    required_entity_field(input, value, field)
+}
+
 fn required_entity_field<'a>(
     input: &BotInput,
     value: &'a str,

@@ -6,7 +6,8 @@
 //! tag-read action its role holds for its entity kind ([`BotSpec::role_actions`]): EC2
 //! resources with `DescribeTags`, S3 buckets with `GetBucketTagging`, IAM users, roles and
 //! policies with `ListUserTags`/`ListRoleTags`/`ListPolicyTags`, KMS keys with
-//! `ListResourceTags`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
+//! `ListResourceTags`, SQS queues with `ListQueueTags`, SNS topics with
+//! `ListTagsForResource`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
 //! settings such as the password policy) are not re-checked: only the planner's check applies.
 //!
 //! Each service's tags are read by its own [`TagReader`], and a bot names the reader of its
@@ -38,6 +39,17 @@ pub struct TagReader {
     pub sources: &'static [TagSource],
     /// Reads tag `key` (third argument) of the resource (second) of the given kind.
     read: for<'a> fn(&'a SdkConfig, TagSource, &'a str, &'a str) -> TagFuture<'a>,
+}
+
+impl TagReader {
+    /// A reader for the bots of an area package whose service only that package calls (the
+    /// readers of services several areas share are the constants below).
+    pub const fn new(
+        sources: &'static [TagSource],
+        read: for<'a> fn(&'a SdkConfig, TagSource, &'a str, &'a str) -> TagFuture<'a>,
+    ) -> TagReader {
+        TagReader { sources, read }
+    }
 }
 
 /// EC2 resources: instances, security groups, VPCs, network ACLs, AMIs, key pairs, ….
@@ -110,6 +122,8 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
         TagSource::Ec2 | TagSource::Kms => id,
         TagSource::S3Bucket => Some(id).filter(|id| !id.is_empty()).unwrap_or(name),
         TagSource::IamUser | TagSource::IamRole => name,
+        TagSource::SqsQueue => entity.get("queueUrl").and_then(Value::as_str).unwrap_or(""),
+        TagSource::SnsTopic => entity.get("topicArn").and_then(Value::as_str).unwrap_or(""),
         TagSource::IamPolicy => entity
             .get("arn")
             .and_then(Value::as_str)
@@ -119,7 +133,8 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
     (!resource.is_empty()).then_some((source, resource))
 }
 
-fn doing(resource: &str, key: &str) -> String {
+/// What a tag reader was doing, for its error messages.
+pub fn doing(resource: &str, key: &str) -> String {
     format!("reading the tags of {resource} to check the opt-out tag {key}")
 }
 

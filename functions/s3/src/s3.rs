@@ -24,6 +24,7 @@ use cloudbots_runtime::exclusion;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
+use cloudbots_shared::policy::{is_public_principal, statement_label, strings};
 use serde_json::{json, Map, Value};
 
 /// The bots of this module.
@@ -175,32 +176,6 @@ fn partition(region: &str) -> &'static str {
 /// The ARN of a bucket in the step's partition.
 fn bucket_arn(input: &BotInput, bucket: &str) -> String {
     format!("arn:{}:s3:::{bucket}", partition(&input.target.region))
-}
-
-/// A policy field that may be one string or a list of strings, as a list.
-fn strings(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Whether a statement's principal includes everyone (`"*"`, `{"AWS": "*"}`, `{"AWS": [.., "*"]}`).
-fn is_public_principal(principal: Option<&Value>) -> bool {
-    match principal {
-        Some(Value::String(p)) => p == "*",
-        Some(Value::Object(map)) => strings(map.get("AWS")).contains(&"*"),
-        _ => false,
-    }
-}
-
-/// How a statement is named in changes: its Sid, or its position.
-fn statement_label(statement: &Value, index: usize) -> String {
-    match statement.get("Sid").and_then(Value::as_str) {
-        Some(sid) if !sid.is_empty() => format!("statement {sid}"),
-        _ => format!("statement #{}", index + 1),
-    }
 }
 
 // ---- bucket policies ----

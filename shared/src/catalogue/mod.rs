@@ -16,6 +16,7 @@ mod iam;
 mod iam_policies;
 mod instance;
 mod kms;
+mod messaging;
 mod network;
 mod s3;
 mod security_group;
@@ -112,6 +113,8 @@ pub enum TagSource {
     IamRole,
     IamPolicy,
     Kms,
+    SqsQueue,
+    SnsTopic,
 }
 
 impl TagSource {
@@ -127,6 +130,8 @@ impl TagSource {
             "IamRole" => Some(TagSource::IamRole),
             "IamPolicy" => Some(TagSource::IamPolicy),
             "KMS" | "KmsKey" => Some(TagSource::Kms),
+            "Sqs" | "SqsQueue" => Some(TagSource::SqsQueue),
+            "SnsTopic" | "Sns" => Some(TagSource::SnsTopic),
             _ => None,
         }
     }
@@ -140,6 +145,8 @@ impl TagSource {
             TagSource::IamRole => "iam:ListRoleTags",
             TagSource::IamPolicy => "iam:ListPolicyTags",
             TagSource::Kms => "kms:ListResourceTags",
+            TagSource::SqsQueue => "sqs:ListQueueTags",
+            TagSource::SnsTopic => "sns:ListTagsForResource",
         }
     }
 }
@@ -160,6 +167,7 @@ const AREAS: &[&[BotSpec]] = &[
     network::BOTS,
     s3::BOTS,
     kms::BOTS,
+    messaging::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
 ];

@@ -31,6 +31,12 @@ pub use instance::{
 };
 mod iam;
 pub use iam::{DeactivateUnusedAccessKeyParams, PasswordPolicyParams};
+mod kms_key;
+pub use kms_key::KmsKeyParam;
+mod messaging;
+pub use messaging::{
+    SnsEnforceSseParams, SnsSetTopicPrivateParams, SqsEnforceSseParams, SNS_AWS_MANAGED_KEY_REASON,
+};
 
 /// How a bot's tokens become its typed parameters.
 pub trait BotParams: Serialize + DeserializeOwned {

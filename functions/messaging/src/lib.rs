@@ -1,0 +1,8 @@
+//! The SNS and SQS bots: one Lambda binary per bot under `src/bin/`, thin mains over this
+//! library. An area of its own so that changing one of its bots relinks its binaries only.
+
+pub mod sns;
+pub mod sqs;
+
+/// The bots of this area, one binary each under `src/bin/`.
+pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[sns::BOTS, sqs::BOTS];
