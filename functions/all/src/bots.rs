@@ -9,6 +9,7 @@ pub use cloudbots_kms::kms;
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;
+pub use cloudbots_secrets::{acm, secretsmanager, ssm};
 pub use cloudbots_vpc::{internet_gateway, network, security_group};
 
 /// A package of bots: its directory in the repository and its bots, one binary each.
@@ -39,6 +40,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/messaging",
         bots: cloudbots_messaging::BOTS,
+    },
+    Area {
+        package_dir: "functions/secrets",
+        bots: cloudbots_secrets::BOTS,
     },
     Area {
         package_dir: "functions/iam",

@@ -7,7 +7,8 @@
 //! resources with `DescribeTags`, S3 buckets with `GetBucketTagging`, IAM users, roles and
 //! policies with `ListUserTags`/`ListRoleTags`/`ListPolicyTags`, KMS keys with
 //! `ListResourceTags`, SQS queues with `ListQueueTags`, SNS topics with
-//! `ListTagsForResource`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
+//! `ListTagsForResource`, secrets with `DescribeSecret`, Systems Manager documents with
+//! `ListTagsForResource`, ACM certificates with `ListTagsForCertificate`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
 //! settings such as the password policy) are not re-checked: only the planner's check applies.
 //!
 //! Each service's tags are read by its own [`TagReader`], and a bot names the reader of its
@@ -124,7 +125,12 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
         TagSource::IamUser | TagSource::IamRole => name,
         TagSource::SqsQueue => entity.get("queueUrl").and_then(Value::as_str).unwrap_or(""),
         TagSource::SnsTopic => entity.get("topicArn").and_then(Value::as_str).unwrap_or(""),
-        TagSource::IamPolicy => entity
+        TagSource::AcmCertificate => entity
+            .get("certificateArn")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+        TagSource::SsmDocument => name,
+        TagSource::IamPolicy | TagSource::Secret => entity
             .get("arn")
             .and_then(Value::as_str)
             .filter(|arn| !arn.is_empty())

@@ -19,6 +19,7 @@ mod kms;
 mod messaging;
 mod network;
 mod s3;
+mod secrets;
 mod security_group;
 
 /// When a step runs relative to the others of its plan: evidence first, destruction last.
@@ -115,6 +116,9 @@ pub enum TagSource {
     Kms,
     SqsQueue,
     SnsTopic,
+    Secret,
+    SsmDocument,
+    AcmCertificate,
 }
 
 impl TagSource {
@@ -132,6 +136,9 @@ impl TagSource {
             "KMS" | "KmsKey" => Some(TagSource::Kms),
             "Sqs" | "SqsQueue" => Some(TagSource::SqsQueue),
             "SnsTopic" | "Sns" => Some(TagSource::SnsTopic),
+            "SecretsManager" | "Secret" => Some(TagSource::Secret),
+            "SsmDocument" => Some(TagSource::SsmDocument),
+            "AcmCertificate" => Some(TagSource::AcmCertificate),
             _ => None,
         }
     }
@@ -147,6 +154,9 @@ impl TagSource {
             TagSource::Kms => "kms:ListResourceTags",
             TagSource::SqsQueue => "sqs:ListQueueTags",
             TagSource::SnsTopic => "sns:ListTagsForResource",
+            TagSource::Secret => "secretsmanager:DescribeSecret",
+            TagSource::SsmDocument => "ssm:ListTagsForResource",
+            TagSource::AcmCertificate => "acm:ListTagsForCertificate",
         }
     }
 }
@@ -168,6 +178,7 @@ const AREAS: &[&[BotSpec]] = &[
     s3::BOTS,
     kms::BOTS,
     messaging::BOTS,
+    secrets::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
 ];

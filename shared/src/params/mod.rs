@@ -33,6 +33,11 @@ mod iam;
 pub use iam::{DeactivateUnusedAccessKeyParams, PasswordPolicyParams};
 mod kms_key;
 pub use kms_key::KmsKeyParam;
+mod secrets;
+pub use secrets::{
+    SecretsManagerEnableEncryptionParams, SsmDocumentSetPrivateParams,
+    SECRET_AWS_MANAGED_KEY_REASON,
+};
 mod messaging;
 pub use messaging::{
     SnsEnforceSseParams, SnsSetTopicPrivateParams, SqsEnforceSseParams, SNS_AWS_MANAGED_KEY_REASON,
