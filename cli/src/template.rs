@@ -538,15 +538,44 @@ fn bot_function(out: &mut String, bot: &BotResources) {
             description: &format!("Runs the {name} bot: exactly the IAM actions the bot calls."),
             trust: Trust::Lambda,
             policy_name: name,
-            statements: vec![Statement::new(
-                "BotActions",
-                bot.bot.role_actions(),
-                vec![quoted("*")],
-            )],
+            statements: bot_statements(bot.bot),
             assumes_member_role: true,
         },
     );
 }
+
+/// A bot's actions on any resource, and `iam:PassRole` apart: only the roles it passes, only to
+/// the service it passes them to.
+fn bot_statements(bot: &BotSpec) -> Vec<Statement<'_>> {
+    let Some(scope) = bot.pass_role() else {
+        return vec![Statement::new(
+            "BotActions",
+            bot.role_actions(),
+            vec![quoted("*")],
+        )];
+    };
+    let actions = bot
+        .role_actions()
+        .into_iter()
+        .filter(|action| *action != PASS_ROLE)
+        .collect();
+    let roles = scope
+        .roles
+        .iter()
+        .map(|role| {
+            format!("!Sub \"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}\"")
+        })
+        .collect();
+    vec![
+        Statement::new("BotActions", actions, vec![quoted("*")]),
+        Statement {
+            condition: Some(("iam:PassedToService", scope.service)),
+            ..Statement::new("PassRole", vec![PASS_ROLE], roles)
+        },
+    ]
+}
+
+const PASS_ROLE: &str = "iam:PassRole";
 
 fn intake(out: &mut String) {
     function(

@@ -169,17 +169,52 @@ fn every_bot_has_a_function_and_a_role_with_exactly_its_actions() {
             .any(|line| line.trim() == "Service: lambda.amazonaws.com"));
         let statements = policy_statements(&role);
         let sids: Vec<_> = statements.iter().map(|s| s.sid.as_str()).collect();
-        assert_eq!(sids, ["BotActions", "AssumeMemberRole"], "{}", bot.role_id);
+        let mut granted: Vec<String> = statements[..statements.len() - 1]
+            .iter()
+            .flat_map(|s| s.actions.clone())
+            .collect();
+        granted.sort();
         assert_eq!(
-            statements[0].actions,
+            granted,
             bot.bot.role_actions(),
             "{}'s policy must hold exactly the bot's actions",
             bot.role_id
         );
         assert_eq!(statements[0].resources, ["\"*\""]);
-        assert_eq!(statements[1].actions, ["sts:AssumeRole"]);
+        match bot.bot.pass_role() {
+            None => assert_eq!(sids, ["BotActions", "AssumeMemberRole"], "{}", bot.role_id),
+            Some(scope) => {
+                assert_eq!(
+                    sids,
+                    ["BotActions", "PassRole", "AssumeMemberRole"],
+                    "{}",
+                    bot.role_id
+                );
+                assert_eq!(statements[1].actions, ["iam:PassRole"]);
+                let roles: Vec<String> = scope
+                    .roles
+                    .iter()
+                    .map(|role| {
+                        format!(
+                            "!Sub \"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}\""
+                        )
+                    })
+                    .collect();
+                assert_eq!(statements[1].resources, roles, "{}", bot.role_id);
+                assert!(
+                    role.iter().any(
+                        |line| line.trim() == format!("iam:PassedToService: {}", scope.service)
+                    ),
+                    "{}: roles are passed to {} only",
+                    bot.role_id,
+                    scope.service
+                );
+            }
+        }
+        let member = statements.last().unwrap();
+        assert_eq!(member.actions, ["sts:AssumeRole"]);
         assert_eq!(
-            statements[1].resources,
+            member.resources,
             ["!Sub \"arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}\""],
             "{}: only the member role, by the deployment's role name",
             bot.role_id

@@ -1,5 +1,5 @@
-//! Reading resource policy documents (bucket and topic policies): which statements let
-//! anyone act, and how a statement is named in a change. Shared by the bots that edit such
+//! Reading policy documents (bucket, topic and IAM policies): which statements let anyone
+//! act, how a statement is named in a change, and IAM's URL-encoded documents decoded. Shared by the bots that edit such
 //! policies and by the plan-time check of a policy a rule supplies.
 
 use serde_json::Value;
@@ -50,6 +50,37 @@ pub fn statement_label(statement: &Value, index: usize) -> String {
     }
 }
 
+/// A policy document as IAM returns it (URL-encoded JSON), decoded.
+pub fn decode_policy_document(text: &str) -> String {
+    if text.trim_start().starts_with('{') {
+        return text.to_string();
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +117,14 @@ mod tests {
         assert!(statements(&json!({})).is_empty());
         assert_eq!(statement_label(&json!({"Sid": "a"}), 0), "statement a");
         assert_eq!(statement_label(&json!({"Sid": ""}), 1), "statement #2");
+    }
+
+    #[test]
+    fn iam_documents_are_url_decoded_and_json_left_alone() {
+        assert_eq!(
+            decode_policy_document("%7B%22a%22%3A%201%7D"),
+            r#"{"a": 1}"#
+        );
+        assert_eq!(decode_policy_document(r#"{"a":"b+c"}"#), r#"{"a":"b+c"}"#);
     }
 }

@@ -48,6 +48,17 @@ pub const REGIONS: &[(&str, &str)] = &[
 /// The region used for global resources (IAM, S3 without a region), as in the original.
 pub const GLOBAL_REGION: &str = "us-east-1";
 
+/// The AWS partition of a region, for ARNs.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// Turn CloudGuard's region value into a region code, or say why it is not one.
 pub fn normalise(raw: Option<&str>) -> Result<String, String> {
     let value = raw.map(str::trim).unwrap_or("");
@@ -78,6 +89,13 @@ pub fn normalise(raw: Option<&str>) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
 
     #[test]
     fn codes_underscores_and_globals() {

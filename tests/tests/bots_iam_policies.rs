@@ -920,7 +920,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
             .and_then(|b| b.permissions_boundary_arn()),
         Some("arn:aws:iam::aws:policy/PowerUserAccess")
     );
-    let trust: Value = serde_json::from_str(&bots::iam_policies::decode_policy_document(
+    let trust: Value = serde_json::from_str(&cloudbots_shared::policy::decode_policy_document(
         copy.assume_role_policy_document().unwrap(),
     ))
     .unwrap();
@@ -952,7 +952,7 @@ async fn role_clone_copies_the_role_and_its_policies_once() {
         .await
         .unwrap();
     assert_eq!(
-        serde_json::from_str::<Value>(&bots::iam_policies::decode_policy_document(
+        serde_json::from_str::<Value>(&cloudbots_shared::policy::decode_policy_document(
             copied.policy_document()
         ))
         .unwrap(),
@@ -1036,7 +1036,7 @@ async fn default_document(iam: &aws_sdk_iam::Client, arn: &str) -> Value {
         .send()
         .await
         .expect("get_policy_version");
-    serde_json::from_str(&bots::iam_policies::decode_policy_document(
+    serde_json::from_str(&cloudbots_shared::policy::decode_policy_document(
         out.policy_version().unwrap().document().unwrap(),
     ))
     .unwrap()

@@ -439,7 +439,7 @@ async fn enable_logging_logs_into_the_accounts_log_bucket() {
     assert_eq!(
         dry.changes,
         vec![
-            format!("create bucket {log_bucket} in us-east-1"),
+            format!("create bucket {log_bucket} in us-east-1 with all public access blocked"),
             format!("add statement S3ServerAccessLogsPolicy to the policy of bucket {log_bucket}: logging.s3.amazonaws.com may put the server access logs of account {LOCAL_ACCOUNT}'s buckets"),
             format!("log server access of bucket {bucket} into bucket {log_bucket} under prefix {bucket}/"),
         ]
@@ -460,6 +460,15 @@ async fn enable_logging_logs_into_the_accounts_log_bucket() {
         policy(&s3, &log_bucket).await,
         Some(json!({"Version": "2012-10-17", "Statement": [grant.clone()]}))
     );
+    let block = s3
+        .get_public_access_block()
+        .bucket(&log_bucket)
+        .send()
+        .await
+        .expect("the log bucket blocks public access")
+        .public_access_block_configuration
+        .unwrap();
+    assert_eq!(block.restrict_public_buckets(), Some(true));
     assert_eq!(
         second.message,
         format!("Bucket {bucket} already logs server access into bucket {log_bucket} (prefix '{bucket}/')")

@@ -6,6 +6,7 @@
 pub use cloudbots_ec2::{ec2_resources, instance};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
+pub use cloudbots_logging::{cloudtrail, cloudwatch, config};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;
@@ -40,6 +41,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/messaging",
         bots: cloudbots_messaging::BOTS,
+    },
+    Area {
+        package_dir: "functions/logging",
+        bots: cloudbots_logging::BOTS,
     },
     Area {
         package_dir: "functions/secrets",

@@ -19,6 +19,7 @@ use cloudbots_shared::params::{
     policy_arn_in_account, AttachPolicyParams, BoundaryHolders, CreateBoundaryParams, IdentityKind,
     NoParams, RemoveBoundaryParams, UserDeleteInlinePoliciesParams,
 };
+use cloudbots_shared::policy::decode_policy_document;
 use serde_json::Value;
 
 /// The bots of this module.
@@ -1031,37 +1032,6 @@ fn looks_like_clone(name: &str, base: &str) -> bool {
         })
 }
 
-/// A policy document as IAM returns it (URL-encoded JSON), decoded.
-pub fn decode_policy_document(text: &str) -> String {
-    if text.trim_start().starts_with('{') {
-        return text.to_string();
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], escaped) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// A role's inline policies (name, decoded document) and attached policy ARNs.
 struct RolePolicies {
     inline: Vec<(String, String)>,
@@ -1845,9 +1815,5 @@ mod tests {
         assert_ne!(suffix, random_suffix());
         assert!(looks_like_clone(&format!("app-{suffix}"), "app"));
         assert!(!looks_like_clone("app-short", "app"));
-        assert_eq!(
-            decode_policy_document("%7B%22a%22%3A%201%7D"),
-            r#"{"a": 1}"#
-        );
     }
 }

@@ -9,6 +9,7 @@ use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
 use cloudbots_runtime::exclusion::{self, TagReader};
 use cloudbots_runtime::kms_key;
+use cloudbots_runtime::session::in_region;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -105,10 +106,7 @@ impl<'a> Topic<'a> {
 
     /// An SNS client in the topic's region.
     fn client(&self, aws: &SdkConfig) -> aws_sdk_sns::Client {
-        let config = aws_sdk_sns::config::Builder::from(aws)
-            .region(aws_config::Region::new(self.region.to_string()))
-            .build();
-        aws_sdk_sns::Client::from_conf(config)
+        aws_sdk_sns::Client::new(&in_region(aws, self.region))
     }
 
     /// The topic's attributes, or None when it does not exist.

@@ -8,7 +8,8 @@
 //! policies with `ListUserTags`/`ListRoleTags`/`ListPolicyTags`, KMS keys with
 //! `ListResourceTags`, SQS queues with `ListQueueTags`, SNS topics with
 //! `ListTagsForResource`, secrets with `DescribeSecret`, Systems Manager documents with
-//! `ListTagsForResource`, ACM certificates with `ListTagsForCertificate`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
+//! `ListTagsForResource`, ACM certificates with `ListTagsForCertificate`, trails with
+//! `ListTags`. Bots on other kinds (IAM groups, which cannot be tagged; account-wide
 //! settings such as the password policy) are not re-checked: only the planner's check applies.
 //!
 //! Each service's tags are read by its own [`TagReader`], and a bot names the reader of its
@@ -120,7 +121,7 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
     };
     let (id, name) = (&input.finding.entity_id, &input.finding.entity_name);
     let resource: &str = match source {
-        TagSource::Ec2 | TagSource::Kms => id,
+        TagSource::Ec2 | TagSource::Kms | TagSource::Trail => id,
         TagSource::S3Bucket => Some(id).filter(|id| !id.is_empty()).unwrap_or(name),
         TagSource::IamUser | TagSource::IamRole => name,
         TagSource::SqsQueue => entity.get("queueUrl").and_then(Value::as_str).unwrap_or(""),

@@ -42,11 +42,10 @@ impl DescribedKey {
 
 /// Describe the key in its region (the step's when the rule names none).
 pub async fn describe(aws: &SdkConfig, key: &KmsKeyParam) -> Result<DescribedKey, BotError> {
-    let mut config = aws_sdk_kms::config::Builder::from(aws);
-    if let Some(region) = &key.key_region {
-        config = config.region(aws_config::Region::new(region.clone()));
-    }
-    let kms = aws_sdk_kms::Client::from_conf(config.build());
+    let kms = match &key.key_region {
+        Some(region) => aws_sdk_kms::Client::new(&crate::session::in_region(aws, region)),
+        None => aws_sdk_kms::Client::new(aws),
+    };
     let region = key
         .key_region
         .clone()

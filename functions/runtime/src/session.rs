@@ -111,6 +111,14 @@ pub fn session_name(execution: &str) -> String {
     }
 }
 
+/// The step's configuration (same account, same credentials) in another region: a trail's
+/// home region, a topic's, a key's.
+pub fn in_region(aws: &SdkConfig, region: &str) -> SdkConfig {
+    aws.to_builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

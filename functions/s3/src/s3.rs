@@ -9,10 +9,9 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_s3::types::{
-    BucketCannedAcl, BucketLocationConstraint, BucketLoggingStatus, BucketVersioningStatus,
-    CreateBucketConfiguration, Grant, LoggingEnabled, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, Type, VersioningConfiguration,
+    BucketCannedAcl, BucketLoggingStatus, BucketVersioningStatus, Grant, LoggingEnabled,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Type, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -21,11 +20,13 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
 use cloudbots_runtime::exclusion;
+use cloudbots_runtime::s3_bucket::{self, delete_policy, BucketPolicy};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
 use cloudbots_shared::policy::{is_public_principal, statement_label, strings};
-use serde_json::{json, Map, Value};
+use cloudbots_shared::region::partition;
+use serde_json::{json, Value};
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[
@@ -115,6 +116,15 @@ impl From<BotError> for Halt {
     }
 }
 
+/// A failure on the finding's own bucket: `NotFound` (S3's `NoSuchBucket`) means it is gone.
+fn on_bucket(error: BotError) -> Halt {
+    if error.name == ErrorName::NotFound {
+        Halt::BucketGone
+    } else {
+        Halt::Failed(error)
+    }
+}
+
 /// What a bot did to one bucket, before a gone bucket is turned into a skip.
 type BucketResult = Result<BotOutcome, Halt>;
 
@@ -162,94 +172,9 @@ fn remediated(input: &BotInput, message: String, changes: Vec<String>) -> Bucket
     Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message).with_changes(changes))
 }
 
-/// The AWS partition of a region, for ARNs.
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// The ARN of a bucket in the step's partition.
 fn bucket_arn(input: &BotInput, bucket: &str) -> String {
     format!("arn:{}:s3:::{bucket}", partition(&input.target.region))
-}
-
-// ---- bucket policies ----
-
-/// A bucket policy document, read from the bucket, edited statement by statement, written back.
-struct BucketPolicy {
-    document: Map<String, Value>,
-}
-
-impl BucketPolicy {
-    /// The bucket's policy, or None when it has none.
-    async fn read(s3: &Client, bucket: &str) -> Result<Option<Self>, Halt> {
-        let text = match s3.get_bucket_policy().bucket(bucket).send().await {
-            Ok(out) => out.policy().unwrap_or_default().to_string(),
-            Err(e) if code(&e) == Some("NoSuchBucketPolicy") => return Ok(None),
-            Err(e) => return Err(halt(&format!("reading the policy of bucket {bucket}"), e)),
-        };
-        match serde_json::from_str(&text) {
-            Ok(Value::Object(document)) => Ok(Some(BucketPolicy { document })),
-            _ => Err(Halt::Failed(BotError::new(
-                ErrorName::Internal,
-                format!("the policy of bucket {bucket} is not a JSON object: {text}"),
-            ))),
-        }
-    }
-
-    /// A policy with no statement yet.
-    fn empty() -> Self {
-        let mut document = Map::new();
-        document.insert("Version".into(), json!("2012-10-17"));
-        document.insert("Statement".into(), json!([]));
-        BucketPolicy { document }
-    }
-
-    /// The statements, whether the document lists them or gives a single one.
-    fn statements(&self) -> Vec<Value> {
-        match self.document.get("Statement") {
-            Some(Value::Array(list)) => list.clone(),
-            Some(one @ Value::Object(_)) => vec![one.clone()],
-            _ => Vec::new(),
-        }
-    }
-
-    fn set_statements(&mut self, statements: Vec<Value>) {
-        self.document
-            .insert("Statement".into(), Value::Array(statements));
-    }
-
-    fn text(&self) -> String {
-        Value::Object(self.document.clone()).to_string()
-    }
-
-    /// Write the policy back; a policy left without statements is deleted (S3 refuses it).
-    async fn save(&self, s3: &Client, bucket: &str) -> Result<(), Halt> {
-        if self.statements().is_empty() {
-            return delete_policy(s3, bucket).await;
-        }
-        s3.put_bucket_policy()
-            .bucket(bucket)
-            .policy(self.text())
-            .send()
-            .await
-            .map_err(|e| halt(&format!("writing the policy of bucket {bucket}"), e))?;
-        Ok(())
-    }
-}
-
-async fn delete_policy(s3: &Client, bucket: &str) -> Result<(), Halt> {
-    s3.delete_bucket_policy()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("deleting the policy of bucket {bucket}"), e))?;
-    Ok(())
 }
 
 // ---- ACL grants ----
@@ -478,7 +403,7 @@ async fn delete_permissions(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
 }
 
 async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
-    let policy = BucketPolicy::read(s3, bucket).await?;
+    let policy = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)?;
     let grants = foreign_grants(s3, bucket).await?;
     if policy.is_none() && grants.is_empty() {
         return compliant(
@@ -504,7 +429,7 @@ async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> B
         );
     }
     if policy.is_some() {
-        delete_policy(s3, bucket).await?;
+        delete_policy(s3, bucket).await.map_err(on_bucket)?;
     }
     if !grants.is_empty() {
         make_acl_private(s3, bucket).await?;
@@ -801,7 +726,7 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
         ));
     }
 
-    let create = !log_bucket_exists(s3, &log_bucket, account).await?;
+    let create = !s3_bucket::exists_in_account(s3, &log_bucket, account).await?;
     let existing_policy = if create {
         None
     } else {
@@ -817,7 +742,9 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
 
     let mut changes = Vec::new();
     if create {
-        changes.push(format!("create bucket {log_bucket} in {region}"));
+        changes.push(format!(
+            "create bucket {log_bucket} in {region} with all public access blocked"
+        ));
     }
     if grant {
         changes.push(format!(
@@ -838,7 +765,7 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
     }
 
     if create {
-        create_log_bucket(s3, &log_bucket, region).await?;
+        s3_bucket::create_log_bucket(s3, &log_bucket, region).await?;
     }
     if grant {
         statements.push(statement);
@@ -873,48 +800,6 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
     } else {
         outcome
     })
-}
-
-/// Whether the log bucket exists in the account. A name taken by another account is an error:
-/// logs must never be delivered to someone else's bucket.
-async fn log_bucket_exists(s3: &Client, log_bucket: &str, account: &str) -> Result<bool, Halt> {
-    match s3
-        .head_bucket()
-        .bucket(log_bucket)
-        .expected_bucket_owner(account)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if matches!(code(&e), Some("NotFound" | "NoSuchBucket")) => Ok(false),
-        Err(e) => Err(Halt::Failed(bot_error(
-            &format!(
-                "checking that log bucket {log_bucket} exists and belongs to account {account}"
-            ),
-            e,
-        ))),
-    }
-}
-
-async fn create_log_bucket(s3: &Client, log_bucket: &str, region: &str) -> Result<(), Halt> {
-    let mut create = s3.create_bucket().bucket(log_bucket);
-    // us-east-1 is the default location and must not be named.
-    if region != "us-east-1" {
-        create = create.create_bucket_configuration(
-            CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(region))
-                .build(),
-        );
-    }
-    match create.send().await {
-        Ok(_) => Ok(()),
-        // Created meanwhile by another run in this account: just as good.
-        Err(e) if code(&e) == Some("BucketAlreadyOwnedByYou") => Ok(()),
-        Err(e) => Err(Halt::Failed(bot_error(
-            &format!("creating log bucket {log_bucket}"),
-            e,
-        ))),
-    }
 }
 
 // ---- s3_enable_versioning ----
@@ -1059,7 +944,7 @@ async fn limit_access(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
 }
 
 async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
-    let Some(mut policy) = BucketPolicy::read(s3, bucket).await? else {
+    let Some(mut policy) = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)? else {
         return compliant(input, format!("Bucket {bucket} has no bucket policy"));
     };
     let mut statements = Vec::new();
@@ -1102,7 +987,7 @@ async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketR
         );
     }
     policy.set_statements(statements);
-    policy.save(s3, bucket).await?;
+    policy.save(s3, bucket).await.map_err(on_bucket)?;
     remediated(
         input,
         if emptied {
@@ -1165,7 +1050,7 @@ async fn only_allow_ssl(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome,
 
 async fn only_allow_ssl_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
     let arn = bucket_arn(input, bucket);
-    let policy = BucketPolicy::read(s3, bucket).await?;
+    let policy = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)?;
     let had_policy = policy.is_some();
     let mut policy = policy.unwrap_or_else(BucketPolicy::empty);
     let mut statements = policy.statements();
@@ -1191,7 +1076,7 @@ async fn only_allow_ssl_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
     }
     statements.push(ssl_only_statement(&arn));
     policy.set_statements(statements);
-    policy.save(s3, bucket).await?;
+    policy.save(s3, bucket).await.map_err(on_bucket)?;
     remediated(
         input,
         format!("Bucket {bucket} now allows only SSL requests"),
@@ -1398,7 +1283,7 @@ mod tests {
             finish(&input, "data", enable_logging_on(&input, &s3, "data").await).unwrap_err();
         assert_eq!(error.name, ErrorName::AccessDenied, "{error}");
         assert!(
-            error.message.starts_with("checking that log bucket 123456789012s3accesslogsus-east-1 exists and belongs to account 123456789012: "),
+            error.message.starts_with("checking that bucket 123456789012s3accesslogsus-east-1 exists and belongs to account 123456789012: "),
             "{error}"
         );
         assert_eq!(
@@ -1490,12 +1375,5 @@ mod tests {
         let everything = json!({"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*",
             "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": false}}});
         assert!(denies_insecure_transport(&everything, arn));
-    }
-
-    #[test]
-    fn partitions_follow_the_region() {
-        assert_eq!(partition("us-east-1"), "aws");
-        assert_eq!(partition("cn-north-1"), "aws-cn");
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
     }
 }

@@ -16,6 +16,7 @@ mod iam;
 mod iam_policies;
 mod instance;
 mod kms;
+mod logging;
 mod messaging;
 mod network;
 mod s3;
@@ -102,7 +103,57 @@ impl BotSpec {
         actions.dedup();
         actions
     }
+
+    /// The scope of the bot's `iam:PassRole`, when it passes roles.
+    pub fn pass_role(&self) -> Option<PassRole> {
+        PASS_ROLES
+            .iter()
+            .find(|(bot, _)| *bot == self.name)
+            .map(|(_, scope)| *scope)
+    }
 }
+
+/// The roles a bot passes to a service (`iam:PassRole`): the deployed role may pass these
+/// roles of its account, by name (`*` for bots that pass whatever role the rule or the
+/// resource names), to that one service only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PassRole {
+    pub roles: &'static [&'static str],
+    pub service: &'static str,
+}
+
+/// Every bot whose actions include `iam:PassRole`, with the scope of that action.
+const PASS_ROLES: &[(&str, PassRole)] = &[
+    (
+        "cloudtrail_send_to_cloudwatch",
+        PassRole {
+            roles: &["CloudTrail_CloudWatchLogs_Role"],
+            service: "cloudtrail.amazonaws.com",
+        },
+    ),
+    (
+        "config_enable",
+        // Its own AWSConfigRole, or the role an existing recorder already has.
+        PassRole {
+            roles: &["*"],
+            service: "config.amazonaws.com",
+        },
+    ),
+    (
+        "ec2_attach_instance_role",
+        PassRole {
+            roles: &["*"],
+            service: "ec2.amazonaws.com",
+        },
+    ),
+    (
+        "vpc_turn_on_flow_logs",
+        PassRole {
+            roles: &["vpcFlowLogDelivery"],
+            service: "vpc-flow-logs.amazonaws.com",
+        },
+    ),
+];
 
 /// Where the tags of a kind of resource are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +170,7 @@ pub enum TagSource {
     Secret,
     SsmDocument,
     AcmCertificate,
+    Trail,
 }
 
 impl TagSource {
@@ -139,6 +191,7 @@ impl TagSource {
             "SecretsManager" | "Secret" => Some(TagSource::Secret),
             "SsmDocument" => Some(TagSource::SsmDocument),
             "AcmCertificate" => Some(TagSource::AcmCertificate),
+            "CloudTrail" | "Trail" => Some(TagSource::Trail),
             _ => None,
         }
     }
@@ -157,6 +210,7 @@ impl TagSource {
             TagSource::Secret => "secretsmanager:DescribeSecret",
             TagSource::SsmDocument => "ssm:ListTagsForResource",
             TagSource::AcmCertificate => "acm:ListTagsForCertificate",
+            TagSource::Trail => "cloudtrail:ListTags",
         }
     }
 }
@@ -178,6 +232,7 @@ const AREAS: &[&[BotSpec]] = &[
     s3::BOTS,
     kms::BOTS,
     messaging::BOTS,
+    logging::BOTS,
     secrets::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
@@ -195,6 +250,19 @@ pub fn lookup(name: &str) -> Option<&'static BotSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exactly_the_bots_that_pass_roles_say_which_and_to_what() {
+        for bot in CATALOGUE.iter() {
+            assert_eq!(
+                bot.iam_actions.contains(&"iam:PassRole"),
+                bot.pass_role().is_some(),
+                "{}",
+                bot.name
+            );
+        }
+        assert!(PASS_ROLES.iter().all(|(bot, _)| lookup(bot).is_some()));
+    }
     use crate::grammar::{entries, ParsedEntry};
     use std::collections::BTreeSet;
 

@@ -87,6 +87,7 @@ pub const BOTS: &[BotSpec] = &[
             "s3:ListBucket",
             "s3:PutBucketLogging",
             "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[],
         example: "AUTO: s3_enable_logging",

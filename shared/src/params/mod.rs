@@ -33,6 +33,12 @@ mod iam;
 pub use iam::{DeactivateUnusedAccessKeyParams, PasswordPolicyParams};
 mod kms_key;
 pub use kms_key::KmsKeyParam;
+mod logging;
+pub use logging::{
+    CisFilter, CloudtrailEnableParams, CloudtrailExistingKeyParams,
+    CloudtrailSendToCloudwatchParams, ConfigEnableParams, MetricFilterParams, CIS_FILTERS,
+    TRAIL_AWS_MANAGED_KEY_REASON,
+};
 mod secrets;
 pub use secrets::{
     SecretsManagerEnableEncryptionParams, SsmDocumentSetPrivateParams,

@@ -1,0 +1,341 @@
+//! `config_enable`: AWS Config recording every supported resource of the region, delivered to
+//! a bucket.
+//!
+//! The region's recorder, its status and its delivery channel are read first. Config allows one
+//! of each per region, so an existing recorder or channel is updated in place under its own
+//! name, never duplicated; a recorder already recording everything with a channel is compliant.
+
+use crate::log_bucket::LogBucket;
+use aws_config::SdkConfig;
+use aws_sdk_config::types::{
+    ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel,
+    MaximumExecutionFrequency, RecordingGroup,
+};
+use cloudbots_runtime::aws_error::{bot_error, code, none_if_code};
+use cloudbots_runtime::bot::{dry_run, params, Bot};
+use cloudbots_runtime::exclusion::IAM_TAGS;
+use cloudbots_runtime::session::in_region;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::params::ConfigEnableParams;
+use cloudbots_shared::region::partition;
+use serde_json::{json, Value};
+
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[ENABLE];
+
+/// The entity is the region: no resource of its own carries an opt-out tag.
+pub const ENABLE: Bot = Bot {
+    name: "config_enable",
+    tags: IAM_TAGS,
+    run: |input, aws| Box::pin(enable(input, aws)),
+};
+
+/// The names Config's recorder and channel get when the region has none (the original's).
+const DEFAULT_NAME: &str = "default";
+
+/// The role Config records with (the original's name), and the managed policy it holds.
+pub const CONFIG_ROLE: &str = "AWSConfigRole";
+const CONFIG_ROLE_POLICY: &str = "policy/service-role/AWS_ConfigRole";
+
+/// The account's default Config bucket (the original's name).
+fn default_bucket(account: &str) -> String {
+    format!("{account}awsconfiglogs")
+}
+
+/// The statements AWS documents for a Config delivery bucket, narrowed to this account.
+fn delivery_statements(bucket: &str, account: &str, region: &str) -> Vec<Value> {
+    let bucket_arn = format!("arn:{}:s3:::{bucket}", partition(region));
+    let from_config = |sid: &str, action: &str, resource: String| {
+        json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": action,
+            "Resource": resource,
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}}
+        })
+    };
+    let mut delivery = from_config(
+        "AWSConfigBucketDelivery",
+        "s3:PutObject",
+        format!("{bucket_arn}/AWSLogs/{account}/Config/*"),
+    );
+    delivery["Condition"]["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+    vec![
+        from_config(
+            "AWSConfigBucketPermissionsCheck",
+            "s3:GetBucketAcl",
+            bucket_arn.clone(),
+        ),
+        from_config(
+            "AWSConfigBucketExistenceCheck",
+            "s3:ListBucket",
+            bucket_arn.clone(),
+        ),
+        delivery,
+    ]
+}
+
+async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    let wanted = params::<ConfigEnableParams>(input)?;
+    let (account, region) = (
+        input.target.account_id.as_str(),
+        input.target.region.as_str(),
+    );
+    let config = aws_sdk_config::Client::new(aws);
+    let doing = |what: &str| format!("reading the Config {what} of {region}");
+
+    let recorder = config
+        .describe_configuration_recorders()
+        .send()
+        .await
+        .map_err(|e| bot_error(&doing("recorders"), e))?
+        .configuration_recorders
+        .unwrap_or_default()
+        .into_iter()
+        .next();
+    let recording = match &recorder {
+        None => false,
+        Some(recorder) => config
+            .describe_configuration_recorder_status()
+            .configuration_recorder_names(recorder.name().unwrap_or(DEFAULT_NAME))
+            .send()
+            .await
+            .map_err(|e| bot_error(&doing("recorder status"), e))?
+            .configuration_recorders_status()
+            .iter()
+            .any(|status| status.recording()),
+    };
+    let channel = config
+        .describe_delivery_channels()
+        .send()
+        .await
+        .map_err(|e| bot_error(&doing("delivery channels"), e))?
+        .delivery_channels
+        .unwrap_or_default()
+        .into_iter()
+        .next();
+
+    let include_global = wanted
+        .include_global_resource_types_region
+        .as_deref()
+        .is_none_or(|global| global == region);
+    let records_everything = recorder
+        .as_ref()
+        .and_then(|r| r.recording_group())
+        .is_some_and(|group| {
+            group.all_supported() && group.include_global_resource_types() == include_global
+        });
+    if records_everything && recording && channel.is_some() {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::AlreadyCompliant,
+            format!("Config already records every supported resource of {region}"),
+        ));
+    }
+
+    let recorder_name = recorder
+        .as_ref()
+        .and_then(|r| r.name())
+        .unwrap_or(DEFAULT_NAME)
+        .to_string();
+    let iam = aws_sdk_iam::Client::new(aws);
+    // A recorder keeps its role; a new one gets the account's Config role.
+    let existing_role = recorder
+        .as_ref()
+        .and_then(|r| r.role_arn())
+        .map(str::to_string);
+    let role = match &existing_role {
+        Some(_) => None,
+        None => Some(
+            none_if_code(
+                "NoSuchEntity",
+                &format!("reading role {CONFIG_ROLE}"),
+                iam.get_role().role_name(CONFIG_ROLE).send().await,
+            )?
+            .and_then(|out| out.role),
+        ),
+    };
+    let bucket_region = wanted.bucket_region.as_deref().unwrap_or(region);
+    let s3 = aws_sdk_s3::Client::new(&in_region(aws, bucket_region));
+    let bucket = match &channel {
+        Some(_) => None,
+        None => Some(
+            LogBucket::plan(
+                &s3,
+                wanted.bucket_name.clone(),
+                default_bucket(account),
+                account,
+                |bucket| delivery_statements(bucket, account, region),
+            )
+            .await?,
+        ),
+    };
+
+    let mut changes = Vec::new();
+    if let Some(None) = role {
+        changes.push(format!(
+            "create role {CONFIG_ROLE}, which Config may assume, with the managed policy AWS_ConfigRole"
+        ));
+    }
+    if !records_everything {
+        let global = match include_global {
+            true => "global resources included",
+            false => "global resources left to the recorder of another region",
+        };
+        changes.push(match recorder {
+            Some(_) => format!(
+                "make Config recorder {recorder_name} record every supported resource of {region} ({global})"
+            ),
+            None => format!(
+                "create Config recorder {recorder_name} recording every supported resource of {region} ({global})"
+            ),
+        });
+    }
+    if let Some(bucket) = &bucket {
+        changes.extend(bucket.changes(
+            bucket_region,
+            &format!("Config may deliver account {account}'s configuration history"),
+        ));
+        changes.push(format!(
+            "create Config delivery channel {DEFAULT_NAME} into bucket {} every hour",
+            bucket.name
+        ));
+    }
+    if !recording {
+        changes.push(format!("start Config recorder {recorder_name}"));
+    }
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would enable Config in {region}"),
+            changes,
+        ));
+    }
+
+    let role_arn = match (existing_role, role) {
+        (Some(arn), _) => arn,
+        (None, Some(Some(role))) => role.arn,
+        (None, _) => create_config_role(&iam, account, region).await?,
+    };
+    if !records_everything {
+        put_recorder(&config, &recorder_name, &role_arn, include_global).await?;
+    }
+    let mut artifacts = Vec::new();
+    if let Some(bucket) = bucket {
+        let name = bucket.name.clone();
+        if bucket.apply(&s3, bucket_region).await? {
+            artifacts.push(name.clone());
+        }
+        put_channel(&config, &name).await?;
+    }
+    if !recording {
+        config
+            .start_configuration_recorder()
+            .configuration_recorder_name(&recorder_name)
+            .send()
+            .await
+            .map_err(|e| bot_error(&format!("starting Config recorder {recorder_name}"), e))?;
+    }
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Config now records every supported resource of {region}"),
+    )
+    .with_changes(changes)
+    .with_artifacts(artifacts))
+}
+
+async fn put_recorder(
+    config: &aws_sdk_config::Client,
+    name: &str,
+    role_arn: &str,
+    include_global: bool,
+) -> Result<(), BotError> {
+    let recorder = ConfigurationRecorder::builder()
+        .name(name)
+        .role_arn(role_arn)
+        .recording_group(
+            RecordingGroup::builder()
+                .all_supported(true)
+                .include_global_resource_types(include_global)
+                .build(),
+        )
+        .build();
+    config
+        .put_configuration_recorder()
+        .configuration_recorder(recorder)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| bot_error(&format!("writing Config recorder {name}"), e))
+}
+
+async fn put_channel(config: &aws_sdk_config::Client, bucket: &str) -> Result<(), BotError> {
+    let channel = DeliveryChannel::builder()
+        .name(DEFAULT_NAME)
+        .s3_bucket_name(bucket)
+        .config_snapshot_delivery_properties(
+            ConfigSnapshotDeliveryProperties::builder()
+                .delivery_frequency(MaximumExecutionFrequency::OneHour)
+                .build(),
+        )
+        .build();
+    config
+        .put_delivery_channel()
+        .delivery_channel(channel)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            bot_error(
+                &format!("creating the Config delivery channel into bucket {bucket}"),
+                e,
+            )
+        })
+}
+
+async fn create_config_role(
+    iam: &aws_sdk_iam::Client,
+    account: &str,
+    region: &str,
+) -> Result<String, BotError> {
+    let partition = partition(region);
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "config.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}}
+        }]
+    });
+    let arn = match iam
+        .create_role()
+        .role_name(CONFIG_ROLE)
+        .description("Lets AWS Config record the account's resources")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+    {
+        Ok(out) => out.role.map(|role| role.arn).unwrap_or_default(),
+        // Created meanwhile by another run.
+        Err(e) if code(&e) == Some("EntityAlreadyExists") => {
+            format!("arn:{partition}:iam::{account}:role/{CONFIG_ROLE}")
+        }
+        Err(e) => return Err(bot_error(&format!("creating role {CONFIG_ROLE}"), e)),
+    };
+    iam.attach_role_policy()
+        .role_name(CONFIG_ROLE)
+        .policy_arn(format!("arn:{partition}:iam::aws:{CONFIG_ROLE_POLICY}"))
+        .send()
+        .await
+        .map_err(|e| {
+            bot_error(
+                &format!("attaching AWS_ConfigRole to role {CONFIG_ROLE}"),
+                e,
+            )
+        })?;
+    Ok(arn)
+}

@@ -1,0 +1,143 @@
+//! Buckets the bots write to or edit: a bucket policy read, changed statement by statement and
+//! written back, and the log buckets that services deliver into (S3 server access logs,
+//! CloudTrail, Config), found in the account or created in the finding's region.
+//!
+//! Errors are the step's errors; a bucket that does not exist is `NotFound` (S3's
+//! `NoSuchBucket`), which the S3 bots turn into "the bucket is gone".
+
+use crate::aws_error::{bot_error, code};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+};
+use aws_sdk_s3::Client;
+use cloudbots_shared::error::{BotError, ErrorName};
+use serde_json::{json, Map, Value};
+
+/// A bucket policy document, read from the bucket, edited statement by statement, written back.
+pub struct BucketPolicy {
+    document: Map<String, Value>,
+}
+
+impl BucketPolicy {
+    /// The bucket's policy, or None when it has none.
+    pub async fn read(s3: &Client, bucket: &str) -> Result<Option<Self>, BotError> {
+        let text = match s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => out.policy().unwrap_or_default().to_string(),
+            Err(e) if code(&e) == Some("NoSuchBucketPolicy") => return Ok(None),
+            Err(e) => {
+                return Err(bot_error(
+                    &format!("reading the policy of bucket {bucket}"),
+                    e,
+                ))
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(Value::Object(document)) => Ok(Some(BucketPolicy { document })),
+            _ => Err(BotError::new(
+                ErrorName::Internal,
+                format!("the policy of bucket {bucket} is not a JSON object: {text}"),
+            )),
+        }
+    }
+
+    /// A policy with no statement yet.
+    pub fn empty() -> Self {
+        let mut document = Map::new();
+        document.insert("Version".into(), json!("2012-10-17"));
+        document.insert("Statement".into(), json!([]));
+        BucketPolicy { document }
+    }
+
+    /// The statements, whether the document lists them or gives a single one.
+    pub fn statements(&self) -> Vec<Value> {
+        match self.document.get("Statement") {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn set_statements(&mut self, statements: Vec<Value>) {
+        self.document
+            .insert("Statement".into(), Value::Array(statements));
+    }
+
+    pub fn text(&self) -> String {
+        Value::Object(self.document.clone()).to_string()
+    }
+
+    /// Write the policy back; a policy left without statements is deleted (S3 refuses it).
+    pub async fn save(&self, s3: &Client, bucket: &str) -> Result<(), BotError> {
+        if self.statements().is_empty() {
+            return delete_policy(s3, bucket).await;
+        }
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(self.text())
+            .send()
+            .await
+            .map_err(|e| bot_error(&format!("writing the policy of bucket {bucket}"), e))?;
+        Ok(())
+    }
+}
+
+pub async fn delete_policy(s3: &Client, bucket: &str) -> Result<(), BotError> {
+    s3.delete_bucket_policy()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("deleting the policy of bucket {bucket}"), e))?;
+    Ok(())
+}
+
+/// Whether the bucket exists in the account. A name taken by another account is an error:
+/// logs must never be delivered to someone else's bucket.
+pub async fn exists_in_account(s3: &Client, bucket: &str, account: &str) -> Result<bool, BotError> {
+    match s3
+        .head_bucket()
+        .bucket(bucket)
+        .expected_bucket_owner(account)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if matches!(code(&e), Some("NotFound" | "NoSuchBucket")) => Ok(false),
+        Err(e) => Err(bot_error(
+            &format!("checking that bucket {bucket} exists and belongs to account {account}"),
+            e,
+        )),
+    }
+}
+
+/// Create a private bucket for logs in `region`, all public access blocked. A bucket the
+/// account created meanwhile (another run) is just as good.
+pub async fn create_log_bucket(s3: &Client, bucket: &str, region: &str) -> Result<(), BotError> {
+    let mut create = s3.create_bucket().bucket(bucket);
+    // us-east-1 is the default location and must not be named.
+    if region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    match create.send().await {
+        Ok(_) => {}
+        Err(e) if code(&e) == Some("BucketAlreadyOwnedByYou") => {}
+        Err(e) => return Err(bot_error(&format!("creating log bucket {bucket}"), e)),
+    }
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("blocking public access to log bucket {bucket}"), e))?;
+    Ok(())
+}
