@@ -101,3 +101,25 @@ pub async fn public_vpc(ec2: &aws_sdk_ec2::Client) -> (String, String, String) {
     let instance_id = run.instances()[0].instance_id().unwrap().to_string();
     (vpc_id, igw_id, instance_id)
 }
+
+/// A new customer-managed KMS key named `alias/<alias_prefix>-<n>`: its ARN and its alias.
+pub async fn new_kms_key(alias_prefix: &str) -> (String, String) {
+    let kms = aws_sdk_kms::Client::new(&crate::aws().await);
+    let arn = kms
+        .create_key()
+        .send()
+        .await
+        .expect("create_key")
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
+    let alias = format!("alias/{}", crate::unique_name(alias_prefix));
+    kms.create_alias()
+        .alias_name(&alias)
+        .target_key_id(&arn)
+        .send()
+        .await
+        .expect("create_alias");
+    (arn, alias)
+}

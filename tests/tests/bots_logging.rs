@@ -13,6 +13,7 @@ use cloudbots_functions::bots;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{
     assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_line, run_ok, step_input, unique_name,
 };
@@ -233,23 +234,7 @@ async fn log_file_validation_is_turned_on_once_and_a_gone_trail_is_skipped() {
 
 #[tokio::test]
 async fn an_existing_key_encrypts_the_trail_by_its_arn_and_an_unknown_one_changes_nothing() {
-    let kms = aws_sdk_kms::Client::new(&aws().await);
-    let key_arn = kms
-        .create_key()
-        .send()
-        .await
-        .expect("create_key")
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
-    let alias = format!("alias/{}", unique_name("trail-key"));
-    kms.create_alias()
-        .alias_name(&alias)
-        .target_key_id(&key_arn)
-        .send()
-        .await
-        .expect("create_alias");
+    let (key_arn, alias) = new_kms_key("trail-key").await;
     let name = unique_name("clear-text");
     let arn = plain_trail(&name).await;
     let bot = "cloudtrail_encrypt_log_files_using_existing_key";

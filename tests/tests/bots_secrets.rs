@@ -5,6 +5,7 @@
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -39,30 +40,9 @@ async fn secret_key(arn: &str) -> Option<String> {
         .kms_key_id
 }
 
-async fn new_key_with_alias() -> (String, String) {
-    let kms = aws_sdk_kms::Client::new(&aws().await);
-    let arn = kms
-        .create_key()
-        .send()
-        .await
-        .expect("create_key")
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
-    let alias = format!("alias/{}", unique_name("cloudbots-secrets"));
-    kms.create_alias()
-        .alias_name(&alias)
-        .target_key_id(&arn)
-        .send()
-        .await
-        .expect("create_alias");
-    (arn, alias)
-}
-
 #[tokio::test]
 async fn secret_encryption_moves_the_secret_to_the_customer_key_once() {
-    let (key_arn, alias) = new_key_with_alias().await;
+    let (key_arn, alias) = new_kms_key("cloudbots-secrets").await;
     let name = unique_name("cloudbots-db-password");
     let arn = new_secret(&name).await;
     let line = format!("secretsmanager_enable_encryption {alias}");

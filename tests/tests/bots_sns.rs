@@ -4,6 +4,7 @@
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -54,22 +55,10 @@ async fn set_policy(sns: &aws_sdk_sns::Client, arn: &str, policy: &Value) {
         .expect("set_topic_attributes");
 }
 
-async fn new_key() -> String {
-    aws_sdk_kms::Client::new(&aws().await)
-        .create_key()
-        .send()
-        .await
-        .expect("create_key")
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap()
-}
-
 #[tokio::test]
 async fn enforce_sse_sets_the_keys_arn_once() {
     let sns = sns().await;
-    let key_arn = new_key().await;
+    let (key_arn, _) = new_kms_key("cloudbots-topics").await;
     let key_id = key_arn.rsplit('/').next().unwrap();
     let name = unique_name("cloudbots-alerts");
     let arn = new_topic(&sns, &name).await;

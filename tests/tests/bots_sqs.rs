@@ -5,6 +5,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -91,27 +92,8 @@ async fn enforce_sse_without_params_turns_on_sse_sqs_once() {
 
 #[tokio::test]
 async fn enforce_sse_with_a_key_alias_in_the_documented_kms_form_sets_the_keys_arn() {
-    let config = aws().await;
-    let (sqs, kms) = (
-        aws_sdk_sqs::Client::new(&config),
-        aws_sdk_kms::Client::new(&config),
-    );
-    let key_arn = kms
-        .create_key()
-        .send()
-        .await
-        .expect("create_key")
-        .key_metadata
-        .unwrap()
-        .arn
-        .unwrap();
-    let alias = format!("alias/{}", unique_name("cloudbots-queues"));
-    kms.create_alias()
-        .alias_name(&alias)
-        .target_key_id(&key_arn)
-        .send()
-        .await
-        .expect("create_alias");
+    let sqs = sqs().await;
+    let (key_arn, alias) = new_kms_key("cloudbots-queues").await;
     let name = unique_name("cloudbots-kms");
     let url = new_queue(&sqs, &name).await;
     let line = format!("sqs_enforce_sse kms {alias}");
