@@ -67,6 +67,16 @@ impl BotOutcome {
         Self::new(input, OutcomeStatus::DryRun, message).with_changes(changes)
     }
 
+    /// Nothing to change: the resource already is as the bot would leave it.
+    pub fn compliant(input: &BotInput, message: impl Into<String>) -> Self {
+        Self::new(input, OutcomeStatus::AlreadyCompliant, message)
+    }
+
+    /// The bot changed the resource: `message` says what it did, `changes` lists each change.
+    pub fn remediated(input: &BotInput, message: impl Into<String>, changes: Vec<String>) -> Self {
+        Self::new(input, OutcomeStatus::Remediated, message).with_changes(changes)
+    }
+
     /// Skipped because the resource is gone: "`what` does not exist (any more): `consequence`".
     pub fn gone(input: &BotInput, what: &str, consequence: &str) -> Self {
         Self::new(

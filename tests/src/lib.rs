@@ -57,6 +57,14 @@ pub fn entity(kind: &str, id: &str, name: &str) -> Value {
     json!({"id": id, "name": name, "type": kind, "region": "us_east_1", "accountNumber": LOCAL_ACCOUNT})
 }
 
+/// A CloudGuard entity of `kind` named `name`, known by the bot through one more `field`
+/// (`topicArn`, `queueUrl`, `arn`, …) set to `value`.
+pub fn entity_with(kind: &str, name: &str, field: &str, value: &str) -> Value {
+    let mut entity = entity(kind, name, name);
+    entity[field] = json!(value);
+    entity
+}
+
 /// A resource name no other test of this binary uses (buckets, users and keys share the stack).
 pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

@@ -6,7 +6,9 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::resources::new_kms_key;
-use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
+use cloudbots_tests::{
+    assert_skipped_by_live_opt_out, aws, entity, entity_with, run_line, run_ok, unique_name,
+};
 use serde_json::{json, Value};
 
 // ---- secretsmanager_enable_encryption ----
@@ -25,9 +27,7 @@ async fn new_secret(name: &str) -> String {
 }
 
 fn secret_entity(name: &str, arn: &str) -> Value {
-    let mut entity = entity("SecretsManager", name, name);
-    entity["arn"] = json!(arn);
-    entity
+    entity_with("SecretsManager", name, "arn", arn)
 }
 
 async fn secret_key(arn: &str) -> Option<String> {
@@ -223,9 +223,7 @@ async fn new_certificate(acm: &aws_sdk_acm::Client, domain: &str) -> String {
 }
 
 fn certificate_entity(arn: &str) -> Value {
-    let mut entity = entity("AcmCertificate", arn, arn);
-    entity["certificateArn"] = json!(arn);
-    entity
+    entity_with("AcmCertificate", arn, "certificateArn", arn)
 }
 
 #[tokio::test]

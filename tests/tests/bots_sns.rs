@@ -5,7 +5,9 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::resources::new_kms_key;
-use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
+use cloudbots_tests::{
+    assert_skipped_by_live_opt_out, aws, entity, entity_with, run_line, run_ok, unique_name,
+};
 use serde_json::{json, Value};
 
 async fn sns() -> aws_sdk_sns::Client {
@@ -25,9 +27,7 @@ async fn new_topic(sns: &aws_sdk_sns::Client, name: &str) -> String {
 
 /// The CloudGuard entity of a topic, as its findings carry it.
 fn topic_entity(name: &str, arn: &str) -> Value {
-    let mut entity = entity("SnsTopic", name, name);
-    entity["topicArn"] = json!(arn);
-    entity
+    entity_with("SnsTopic", name, "topicArn", arn)
 }
 
 async fn attribute(sns: &aws_sdk_sns::Client, arn: &str, name: &str) -> Option<String> {

@@ -6,7 +6,9 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::resources::new_kms_key;
-use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_line, run_ok, unique_name};
+use cloudbots_tests::{
+    assert_skipped_by_live_opt_out, aws, entity, entity_with, run_line, run_ok, unique_name,
+};
 use serde_json::{json, Value};
 
 async fn sqs() -> aws_sdk_sqs::Client {
@@ -33,9 +35,7 @@ async fn new_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
 
 /// The CloudGuard entity of a queue, as its findings carry it.
 fn queue_entity(name: &str, url: &str) -> Value {
-    let mut entity = entity("Sqs", name, name);
-    entity["queueUrl"] = json!(url);
-    entity
+    entity_with("Sqs", name, "queueUrl", url)
 }
 
 async fn attribute(

@@ -5,26 +5,26 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// The `moto_server` executable: `$MOTO_SERVER`, or the repository's `.venv`.
-pub fn server_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("MOTO_SERVER") {
+/// The Python that has moto: `$MOTO_PYTHON`, or the repository's `.venv`.
+pub fn python_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_PYTHON") {
         return PathBuf::from(path);
     }
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../.venv/bin/moto_server"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python"))
 }
+
+/// The server it runs: moto's own, with one fix to its IAM enforcement (see the script).
+const SERVER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/local/moto_server.py");
 
 /// Spawn moto on `port`, telling its Step Functions engine to call `service_port` (the
 /// gateway). The child gets SIGKILL when the spawning thread ends, so a crashed test run
 /// leaves no server behind. Its output goes to `target/moto-<port>.log`.
 pub fn spawn(port: u16, service_port: u16) -> Result<Child, String> {
-    let server = server_path();
-    if !server.exists() {
+    let python = python_path();
+    if !python.exists() {
         return Err(format!(
-            "{} not found: run `scripts/setup.sh` (or set MOTO_SERVER) to install moto",
-            server.display()
+            "{} not found: run `scripts/setup.sh` (or set MOTO_PYTHON) to install moto",
+            python.display()
         ));
     }
     let log_dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target"));
@@ -32,9 +32,9 @@ pub fn spawn(port: u16, service_port: u16) -> Result<Child, String> {
     let log = std::fs::File::create(log_dir.join(format!("moto-{port}.log")))
         .map_err(|e| format!("creating the moto log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let mut command = Command::new(&server);
+    let mut command = Command::new(&python);
     command
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([SERVER_SCRIPT, "-H", "127.0.0.1", "-p", &port.to_string()])
         .env("MOTO_PORT", service_port.to_string())
         .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         .env("AWS_ACCESS_KEY_ID", "testing")
@@ -54,7 +54,7 @@ pub fn spawn(port: u16, service_port: u16) -> Result<Child, String> {
     }
     command
         .spawn()
-        .map_err(|e| format!("starting {}: {e}", server.display()))
+        .map_err(|e| format!("starting moto with {}: {e}", python.display()))
 }
 
 /// Wait until moto answers (it takes a few seconds to import its services).

@@ -6,6 +6,7 @@
 pub use cloudbots_ec2::{ec2_resources, instance};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
+pub use cloudbots_lambda::lambda;
 pub use cloudbots_logging::{cloudtrail, cloudwatch, config};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
@@ -49,6 +50,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/secrets",
         bots: cloudbots_secrets::BOTS,
+    },
+    Area {
+        package_dir: "functions/lambda",
+        bots: cloudbots_lambda::BOTS,
     },
     Area {
         package_dir: "functions/iam",

@@ -125,9 +125,8 @@ async fn ami_set_to_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
     };
     // `Public` is EC2's summary of a launch permission for group all.
     if image.public() != Some(true) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("AMI {image_id} is already private"),
         ));
     }
@@ -180,9 +179,8 @@ async fn delete_key_pair(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         Err(e) => return Err(bot_error(&format!("describing key pair {key}"), e)),
     };
     let Some(pair) = found else {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Key pair {key} does not exist: nothing to delete"),
         ));
     };
@@ -220,9 +218,8 @@ async fn mark_for_stop(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     let resource_id = entity_id(input)?;
     let ec2 = aws_sdk_ec2::Client::new(aws);
     if let Some(mark) = tag_value(&ec2, resource_id, MARKED_FOR_STOP_TAG).await? {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "{resource_id} is already marked for stop at {mark}{}: the mark is kept",
                 readable_epoch(&mark)
@@ -269,9 +266,8 @@ async fn tag_ec2_resource(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcom
     let ec2 = aws_sdk_ec2::Client::new(aws);
     let current = tag_value(&ec2, resource_id, &key).await?;
     if current.as_deref() == Some(value.as_str()) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("{resource_id} already has the tag {key}={value}"),
         ));
     }

@@ -12,11 +12,13 @@
 //! attachment and no other.
 
 use crate::ec2_resources::{put_tag, tag_value};
+pub use crate::quarantine_group::QUARANTINE_GROUP_NAME;
+use crate::quarantine_group::{group_label, group_named, QuarantineGroup};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_ec2::types::{
-    Filter, IamInstanceProfileSpecification, Instance, InstanceStateName, IpPermission,
-    ResourceType, SecurityGroup, Tag, TagSpecification, UserIdGroupPair,
+    Filter, IamInstanceProfileSpecification, Instance, InstanceStateName, ResourceType, Tag,
+    TagSpecification,
 };
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
@@ -100,11 +102,6 @@ pub const TAG_INSTANCE_FROM_VPC: Bot = Bot {
     run: |input, aws| Box::pin(tag_instance_from_vpc(input, aws)),
 };
 
-/// The name of the quarantine security group, as in the original (one per VPC).
-pub const QUARANTINE_GROUP_NAME: &str = "quarantine";
-const QUARANTINE_GROUP_DESCRIPTION: &str =
-    "Quarantine Security Group. No ingress or egress rules should be attached.";
-
 /// The live instance, or None when EC2 says it does not exist.
 async fn describe_instance(
     ec2: &aws_sdk_ec2::Client,
@@ -183,9 +180,8 @@ async fn create_snapshot(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         .collect();
     if missing.is_empty() {
         let ids: Vec<String> = taken.iter().map(|(_, s)| s.clone()).collect();
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "Instance {instance_id} already has this execution's snapshots: {}",
                 ids.join(", ")
@@ -268,9 +264,8 @@ async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     let state = state_of(&instance);
     match state {
         InstanceStateName::Stopped | InstanceStateName::Stopping => {
-            return Ok(BotOutcome::new(
+            return Ok(BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("Instance {instance_id} is already {}", state.as_str()),
             ))
         }
@@ -392,38 +387,6 @@ fn group_labels(instance: &Instance) -> String {
     }
 }
 
-fn group_label(id: &str, name: Option<&str>) -> String {
-    match name {
-        Some(name) => format!("{id} ({name})"),
-        None => id.to_string(),
-    }
-}
-
-/// The security group of this name in the VPC, if there is one.
-async fn group_named(
-    ec2: &aws_sdk_ec2::Client,
-    vpc_id: &str,
-    name: &str,
-) -> Result<Option<SecurityGroup>, BotError> {
-    let out = ec2
-        .describe_security_groups()
-        .filters(Filter::builder().name("group-name").values(name).build())
-        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
-        .send()
-        .await
-        .map_err(|e| {
-            bot_error(
-                &format!("looking up security group {name} in VPC {vpc_id}"),
-                e,
-            )
-        })?;
-    Ok(out
-        .security_groups()
-        .iter()
-        .find(|g| g.group_name() == Some(name))
-        .cloned())
-}
-
 /// Make `group_id` the instance's only security group.
 async fn set_only_group(
     ec2: &aws_sdk_ec2::Client,
@@ -444,101 +407,6 @@ async fn set_only_group(
         })
 }
 
-/// The rules as RevokeSecurityGroup* accepts them back: a group pair by id only (naming a
-/// VPC group by name as well is rejected).
-fn revocable(rules: &[IpPermission]) -> Vec<IpPermission> {
-    rules
-        .iter()
-        .map(|rule| {
-            let pairs = rule
-                .user_id_group_pairs()
-                .iter()
-                .map(|p| {
-                    UserIdGroupPair::builder()
-                        .set_group_id(p.group_id().map(str::to_string))
-                        .set_user_id(p.user_id().map(str::to_string))
-                        .build()
-                })
-                .collect();
-            IpPermission::builder()
-                .set_ip_protocol(rule.ip_protocol().map(str::to_string))
-                .set_from_port(rule.from_port())
-                .set_to_port(rule.to_port())
-                .set_ip_ranges(Some(rule.ip_ranges().to_vec()))
-                .set_ipv6_ranges(Some(rule.ipv6_ranges().to_vec()))
-                .set_prefix_list_ids(Some(rule.prefix_list_ids().to_vec()))
-                .set_user_id_group_pairs(Some(pairs))
-                .build()
-        })
-        .collect()
-}
-
-/// Revoke every rule of the group, inbound and outbound.
-async fn strip_rules(ec2: &aws_sdk_ec2::Client, group: &SecurityGroup) -> Result<(), BotError> {
-    let group_id = group.group_id().unwrap_or_default();
-    if !group.ip_permissions().is_empty() {
-        ec2.revoke_security_group_ingress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(revocable(group.ip_permissions())))
-            .send()
-            .await
-            .map_err(|e| bot_error(&format!("revoking the inbound rules of {group_id}"), e))?;
-    }
-    if !group.ip_permissions_egress().is_empty() {
-        ec2.revoke_security_group_egress()
-            .group_id(group_id)
-            .set_ip_permissions(Some(revocable(group.ip_permissions_egress())))
-            .send()
-            .await
-            .map_err(|e| bot_error(&format!("revoking the outbound rules of {group_id}"), e))?;
-    }
-    Ok(())
-}
-
-fn rule_count(group: &SecurityGroup) -> (usize, usize) {
-    (
-        group.ip_permissions().len(),
-        group.ip_permissions_egress().len(),
-    )
-}
-
-/// Create the VPC's quarantine group and revoke the allow-all egress rule EC2 gives every new
-/// group. A group created meanwhile by another run is used as it is found.
-async fn create_quarantine_group(
-    ec2: &aws_sdk_ec2::Client,
-    vpc_id: &str,
-) -> Result<SecurityGroup, BotError> {
-    match ec2
-        .create_security_group()
-        .group_name(QUARANTINE_GROUP_NAME)
-        .description(QUARANTINE_GROUP_DESCRIPTION)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-    {
-        Ok(_) => {}
-        Err(e) if code(&e) == Some("InvalidGroup.Duplicate") => {}
-        Err(e) => {
-            return Err(bot_error(
-                &format!("creating security group {QUARANTINE_GROUP_NAME} in VPC {vpc_id}"),
-                e,
-            ))
-        }
-    }
-    let group = group_named(ec2, vpc_id, QUARANTINE_GROUP_NAME)
-        .await?
-        .ok_or_else(|| {
-            BotError::new(
-                ErrorName::Transient,
-                format!(
-                    "security group {QUARANTINE_GROUP_NAME} of VPC {vpc_id} is not visible yet"
-                ),
-            )
-        })?;
-    strip_rules(ec2, &group).await?;
-    Ok(group)
-}
-
 async fn quarantine_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
     let instance_id = entity_id(input)?;
@@ -551,26 +419,11 @@ async fn quarantine_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOut
         Ok(vpc_id) => vpc_id,
         Err(outcome) => return Ok(outcome),
     };
-    let existing = group_named(&ec2, vpc_id, QUARANTINE_GROUP_NAME).await?;
-
-    let mut changes = Vec::new();
-    match &existing {
-        None => changes.push(format!(
-            "create security group {QUARANTINE_GROUP_NAME} in VPC {vpc_id}, with no rules"
-        )),
-        Some(group) => {
-            let (inbound, outbound) = rule_count(group);
-            if inbound + outbound > 0 {
-                changes.push(format!(
-                    "revoke the {inbound} inbound and {outbound} outbound rule(s) of security group {}",
-                    group_label(group.group_id().unwrap_or("?"), group.group_name())
-                ));
-            }
-        }
-    }
-    let quarantined = existing
-        .as_ref()
-        .is_some_and(|g| group_ids(&instance) == [g.group_id().unwrap_or_default()]);
+    let quarantine = QuarantineGroup::read(&ec2, vpc_id).await?;
+    let mut changes = quarantine.changes();
+    let quarantined = quarantine
+        .id()
+        .is_some_and(|id| group_ids(&instance) == [id]);
     if !quarantined {
         changes.push(format!(
             "replace the security groups of instance {instance_id}, {}, with {QUARANTINE_GROUP_NAME}",
@@ -578,11 +431,7 @@ async fn quarantine_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOut
         ));
     }
     if changes.is_empty() {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!("Instance {instance_id} is already quarantined in the empty security group {QUARANTINE_GROUP_NAME}"),
-        ));
+        return Ok(BotOutcome::compliant(input, format!("Instance {instance_id} is already quarantined in the empty security group {QUARANTINE_GROUP_NAME}")));
     }
     if dry_run(input) {
         return Ok(BotOutcome::would(
@@ -592,14 +441,8 @@ async fn quarantine_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOut
         ));
     }
 
-    let (group, created) = match existing {
-        Some(group) => {
-            strip_rules(&ec2, &group).await?;
-            (group, false)
-        }
-        None => (create_quarantine_group(&ec2, vpc_id).await?, true),
-    };
-    let group_id = group.group_id().unwrap_or_default();
+    let (group_id, created) = quarantine.make_ready(&ec2).await?;
+    let group_id = group_id.as_str();
     if !quarantined {
         set_only_group(&ec2, instance_id, group_id).await?;
     }
@@ -641,9 +484,8 @@ async fn attach_sg(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
     let group_id = group.group_id().unwrap_or_default();
     let target = group_label(group_id, Some(&group_name));
     if group_ids(&instance) == [group_id] {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Instance {instance_id} is already only in security group {target}"),
         ));
     }
@@ -696,9 +538,8 @@ async fn release_eips(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
         .addresses()
         .to_vec();
     if addresses.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "No Elastic IPs are associated with instance {instance_id}: nothing to release"
             ),
@@ -772,9 +613,8 @@ async fn terminate_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         state,
         InstanceStateName::Terminated | InstanceStateName::ShuttingDown
     ) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Instance {instance_id} is already {}", state.as_str()),
         ));
     }
@@ -860,11 +700,7 @@ async fn attach_instance_role(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
     }
     match associated_profile(&ec2, instance_id).await? {
         Some(current) if current == profile_arn => {
-            return Ok(BotOutcome::new(
-                input,
-                OutcomeStatus::AlreadyCompliant,
-                format!("Instance {instance_id} already has instance profile {profile_arn}"),
-            ))
+            return Ok(BotOutcome::compliant(input, format!("Instance {instance_id} already has instance profile {profile_arn}")))
         }
         Some(current) => {
             return Ok(BotOutcome::new(
@@ -963,9 +799,8 @@ async fn update_instance_role(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
         .iter()
         .any(|p| p.policy_arn() == Some(policy_arn.as_str()))
     {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("IAM role {role} of instance {instance_id} already has policy {policy_arn}"),
         ));
     }
@@ -1078,9 +913,8 @@ pub async fn detach_instance_role_with(
         .iter()
         .any(|p| p.instance_profile_name() == profile)
     {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("IAM role {role} is not in instance profile {profile}"),
         ));
     }
@@ -1103,9 +937,8 @@ pub async fn detach_instance_role_with(
     {
         Ok(_) => {}
         Err(e) if code(&e) == Some("NoSuchEntity") => {
-            return Ok(BotOutcome::new(
+            return Ok(BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("IAM role {role} is not in instance profile {profile}"),
             ))
         }
@@ -1152,9 +985,8 @@ async fn tag_instance_from_vpc(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         .find(|t| t.key() == Some(key.as_str()))
         .map(|t| t.value().unwrap_or_default());
     if current == Some(value.as_str()) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Instance {instance_id} already has the tag {key}={value} of VPC {vpc_id}"),
         ));
     }

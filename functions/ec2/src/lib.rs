@@ -1,9 +1,13 @@
-//! The EC2 bots (instances, AMIs, key pairs, EC2 tags): one Lambda binary per bot under
+//! The EC2 bots (instances, AMIs, key pairs, EC2 tags) and the RDS instance quarantine, which
+//! shares the VPC's quarantine security group with the EC2 one: one Lambda binary per bot under
 //! `src/bin/`, thin mains over this library. An area of its own so that changing one of its
 //! bots relinks its binaries only.
 
 pub mod ec2_resources;
 pub mod instance;
+mod quarantine_group;
+pub mod rds;
 
 /// The bots of this area, one binary each under `src/bin/`.
-pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[instance::BOTS, ec2_resources::BOTS];
+pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
+    &[instance::BOTS, ec2_resources::BOTS, rds::BOTS];

@@ -275,9 +275,8 @@ async fn quarantine(
         ));
     };
     if attached.contains(&policy_arn) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("{who} is already quarantined with {policy_arn}"),
         ));
     }
@@ -358,9 +357,8 @@ async fn disable_console_password(
             ))
         }
         ConsoleAccess::NoPassword => {
-            return Ok(BotOutcome::new(
+            return Ok(BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("IAM user {user} has no console password"),
             ))
         }
@@ -406,9 +404,8 @@ async fn force_password_change(input: &BotInput, aws: &SdkConfig) -> Result<BotO
             ))
         }
         ConsoleAccess::Password(profile) if profile.password_reset_required() => {
-            return Ok(BotOutcome::new(
+            return Ok(BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("IAM user {user} must already set a new password at the next sign-in"),
             ))
         }
@@ -522,9 +519,8 @@ pub async fn deactivate_unused_access_keys_at(
         }
     }
     if unused.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("IAM user {user} has no active access key unused for more than {days} days"),
         ));
     }
@@ -651,11 +647,7 @@ pub async fn revoke_access_key_with(
             ))
         }
         Some(StatusType::Inactive) => {
-            return Ok(BotOutcome::new(
-                input,
-                OutcomeStatus::AlreadyCompliant,
-                format!("Access key {key_id} of IAM user {user} is already inactive"),
-            ))
+            return Ok(BotOutcome::compliant(input, format!("Access key {key_id} of IAM user {user} is already inactive")))
         }
         Some(_) => {}
     }
@@ -692,9 +684,8 @@ pub async fn delete_access_key_with(
         Err(outcome) => return Ok(outcome),
     };
     if status.is_none() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Access key {key_id} of IAM user {user} is already deleted"),
         ));
     }
@@ -763,9 +754,8 @@ async fn turn_on_password_policy(
         .map(|((name, want), have)| format!("set {name} to {want} (was {have})"))
         .collect();
     if changes.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             "The account password policy already has the requested values",
         ));
     }
@@ -817,11 +807,7 @@ async fn generate_credential_report(
         .await
         .map_err(|e| bot_error("generating the credential report", e))?;
     match generated.state() {
-        Some(ReportStateType::Complete) => Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            "The account's credential report is already fresh (state COMPLETE; IAM makes a new one at most every four hours)",
-        )),
+        Some(ReportStateType::Complete) => Ok(BotOutcome::compliant(input, "The account's credential report is already fresh (state COMPLETE; IAM makes a new one at most every four hours)")),
         state => Ok(BotOutcome::new(
             input,
             OutcomeStatus::Remediated,

@@ -204,9 +204,8 @@ async fn attach_policy(
         ));
     };
     if attached.contains(&policy_arn) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("{identity} already has policy {policy_arn} attached"),
         ));
     }
@@ -337,9 +336,8 @@ async fn detach_policy(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
                 "nothing to detach",
             ));
         }
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Policy {policy_arn} is not attached to any group, role or user"),
         ));
     }
@@ -478,9 +476,8 @@ async fn group_delete_inline_policy(
         ));
     };
     if policies.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("IAM group {group} has no inline policies"),
         ));
     }
@@ -543,9 +540,8 @@ async fn user_delete_inline_policies(
         }
     }
     if policies.is_empty() && to_attach.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("{identity} has no inline policies"),
         ));
     }
@@ -634,11 +630,7 @@ async fn delete_default_policy_version(
     let target = started_here.clone().unwrap_or(default.clone());
     let exists = |id: &str| versions.iter().any(|v| v.version_id() == Some(id));
     if !exists(&target) {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!("Version {target} of policy {policy_arn}, its default when this finding was raised, is already deleted"),
-        ));
+        return Ok(BotOutcome::compliant(input, format!("Version {target} of policy {policy_arn}, its default when this finding was raised, is already deleted")));
     }
     let newest_other = versions
         .iter()
@@ -790,9 +782,8 @@ pub async fn user_detach_with(
         ));
     };
     if !groups.iter().any(|g| g.group_name() == group) {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("IAM user {user} is not a member of IAM group {group}"),
         ));
     }
@@ -943,11 +934,7 @@ pub async fn entity_remove_permission_boundary_with(
                 format!("No IAM role or user of account {account_id} has a permissions boundary")
             }
         };
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            message,
-        ));
+        return Ok(BotOutcome::compliant(input, message));
     }
     let changes: Vec<String> = bounded
         .iter()
@@ -1150,11 +1137,7 @@ async fn role_clone_with_non_enumerable_name(
         ),
     };
     if existing.is_some() && missing.inline.is_empty() && missing.attached.is_empty() {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!("IAM role {role} already has a clone with a non-enumerable name: {clone}. Move its users to {clone}, then delete {role}"),
-        ));
+        return Ok(BotOutcome::compliant(input, format!("IAM role {role} already has a clone with a non-enumerable name: {clone}. Move its users to {clone}, then delete {role}")));
     }
 
     let shown = if existing.is_some() {
@@ -1514,9 +1497,8 @@ pub async fn entity_create_and_attach_permission_boundary_with(
         )),
     }
     if changes.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "{identity} is already bounded by {policy_arn} holding the CIEM suggested policy"
             ),

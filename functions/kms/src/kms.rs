@@ -101,9 +101,8 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         .await
         .map_err(|e| bot_error(&format!("reading the rotation status of key {key_id}"), e))?;
     if status.key_rotation_enabled() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Key {key_id} already rotates automatically"),
         ));
     }

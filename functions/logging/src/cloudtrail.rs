@@ -6,18 +6,18 @@
 //! is skipped. What a bot creates on the way (the log bucket, the key, the log group, the
 //! delivery role) is found and reused when it exists, so a step run twice creates nothing twice.
 
-use crate::log_bucket::LogBucket;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::operation::update_trail::builders::UpdateTrailFluentBuilder;
 use aws_sdk_cloudtrail::types::Trail;
 use cloudbots_runtime::aws_error::{bot_error, code, none_if_code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
+use cloudbots_runtime::s3_bucket::{self, LogBucket};
 use cloudbots_runtime::session::in_region;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::{BotError, ErrorName};
-use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::params::{
     CloudtrailEnableParams, CloudtrailExistingKeyParams, CloudtrailSendToCloudwatchParams,
     KmsKeyParam, NoParams, TRAIL_AWS_MANAGED_KEY_REASON,
@@ -75,17 +75,11 @@ async fn read_trail_tag(aws: &SdkConfig, arn: &str, key: &str) -> Result<Option<
         .resource_id_list(arn)
         .send()
         .await;
-    match listed {
-        Ok(out) => Ok(out
-            .resource_tag_list
-            .unwrap_or_default()
-            .into_iter()
-            .flat_map(|resource| resource.tags_list.unwrap_or_default())
-            .find(|tag| tag.key == key)
-            .and_then(|tag| tag.value)),
-        Err(e) if code(&e) == Some(TRAIL_NOT_FOUND) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(arn, key), e)),
-    }
+    tag_in_listing(listed, &[TRAIL_NOT_FOUND], arn, key, |out| {
+        let resources = out.resource_tag_list.unwrap_or_default().into_iter();
+        let tags = resources.flat_map(|resource| resource.tags_list.unwrap_or_default());
+        tags.map(|t| (t.key, t.value))
+    })
 }
 
 const TRAIL_NOT_FOUND: &str = "TrailNotFoundException";
@@ -141,10 +135,6 @@ pub(crate) async fn finding_trail(
     })
 }
 
-fn compliant(input: &BotInput, message: String) -> BotOutcome {
-    BotOutcome::new(input, OutcomeStatus::AlreadyCompliant, message)
-}
-
 /// Change the trail with `configure`; the failures CloudTrail reports for a key, role or log
 /// group it cannot use are named.
 async fn update_trail(
@@ -167,11 +157,6 @@ async fn update_trail(
         )),
         Err(e) => Err(bot_error(change, e)),
     }
-}
-
-/// The bot's changes in dry-run, or the changes made.
-fn done(input: &BotInput, message: String, changes: Vec<String>) -> BotOutcome {
-    BotOutcome::new(input, OutcomeStatus::Remediated, message).with_changes(changes)
 }
 
 // ---- cloudtrail_enable ----
@@ -229,6 +214,7 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
         default_bucket(account),
         account,
         |bucket| delivery_statements(bucket, account, region).into(),
+        s3_bucket::same_sid,
     )
     .await?;
     let mut changes = bucket.changes(
@@ -271,7 +257,7 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
         Err(e) => return Err(bot_error(&format!("creating trail {trail_name}"), e)),
     }
     start_logging(&cloudtrail, &trail_name).await?;
-    let outcome = done(
+    let outcome = BotOutcome::remediated(
         input,
         format!("Trail {trail_name} now logs every region into bucket {bucket_name}"),
         changes,
@@ -313,7 +299,7 @@ async fn enable_existing(
         .unwrap_or(false);
     let every_region = trail.is_multi_region_trail().unwrap_or(false);
     if logging && every_region {
-        return Ok(compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already logs every region"),
         ));
@@ -345,7 +331,7 @@ async fn enable_existing(
     if !logging {
         start_logging(cloudtrail, name).await?;
     }
-    Ok(done(
+    Ok(BotOutcome::remediated(
         input,
         format!("Trail {name} now logs every region"),
         changes,
@@ -365,7 +351,7 @@ async fn enable_log_file_validation(
     };
     let name = trail.name().unwrap_or_default();
     if trail.log_file_validation_enabled().unwrap_or(false) {
-        return Ok(compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already validates its log files"),
         ));
@@ -382,7 +368,7 @@ async fn enable_log_file_validation(
         update.enable_log_file_validation(true)
     })
     .await?;
-    Ok(done(
+    Ok(BotOutcome::remediated(
         input,
         format!("Trail {name} now validates its log files (a signed digest every hour)"),
         vec![change],
@@ -412,7 +398,7 @@ async fn encrypt_with_existing_key(
     .await?
     .customer_managed(TRAIL_AWS_MANAGED_KEY_REASON)?;
     if trail.kms_key_id().is_some_and(|current| key.names(current)) {
-        return Ok(compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!(
                 "Trail {name} already encrypts its log files with KMS key {}",
@@ -435,7 +421,7 @@ async fn encrypt_with_existing_key(
         update.kms_key_id(&key.arn)
     })
     .await?;
-    Ok(done(
+    Ok(BotOutcome::remediated(
         input,
         format!(
             "Trail {name} now encrypts its log files with KMS key {}",
@@ -508,7 +494,7 @@ async fn encrypt_with_new_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
     };
     let name = trail.name().unwrap_or_default();
     if let Some(current) = trail.kms_key_id() {
-        return Ok(compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already encrypts its log files with KMS key {current}"),
         ));
@@ -555,7 +541,7 @@ async fn encrypt_with_new_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
         |update| update.kms_key_id(&key_arn).enable_log_file_validation(true),
     )
     .await?;
-    let outcome = done(
+    let outcome = BotOutcome::remediated(
         input,
         format!("Trail {name} now encrypts its log files with KMS key {key_arn}"),
         changes,
@@ -625,7 +611,7 @@ async fn send_to_cloudwatch(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
     };
     let name = trail.name().unwrap_or_default();
     if let Some(current) = trail.cloud_watch_logs_log_group_arn() {
-        return Ok(compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already sends its events to CloudWatch Logs ({current})"),
         ));
@@ -737,7 +723,7 @@ async fn send_to_cloudwatch(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         },
     )
     .await?;
-    Ok(done(
+    Ok(BotOutcome::remediated(
         input,
         format!("Trail {name} now sends its events to log group {log_group}"),
         changes,

@@ -145,9 +145,8 @@ pub async fn create_metric_filter_with(
         ));
     }
     if changes.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "Log group {group} already has the metric filters and alarms {}, notifying {}",
                 wanted.filters.join(", "),

@@ -5,7 +5,6 @@
 //! of each per region, so an existing recorder or channel is updated in place under its own
 //! name, never duplicated; a recorder already recording everything with a channel is compliant.
 
-use crate::log_bucket::LogBucket;
 use aws_config::SdkConfig;
 use aws_sdk_config::types::{
     ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel,
@@ -14,6 +13,7 @@ use aws_sdk_config::types::{
 use cloudbots_runtime::aws_error::{bot_error, code, none_if_code};
 use cloudbots_runtime::bot::{dry_run, params, Bot};
 use cloudbots_runtime::exclusion::IAM_TAGS;
+use cloudbots_runtime::s3_bucket::{self, LogBucket};
 use cloudbots_runtime::session::in_region;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -128,9 +128,8 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
             group.all_supported() && group.include_global_resource_types() == include_global
         });
     if records_everything && recording && channel.is_some() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Config already records every supported resource of {region}"),
         ));
     }
@@ -168,6 +167,7 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
                 default_bucket(account),
                 account,
                 |bucket| delivery_statements(bucket, account, region),
+                s3_bucket::same_sid,
             )
             .await?,
         ),

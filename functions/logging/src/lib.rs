@@ -5,7 +5,6 @@
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
-mod log_bucket;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =

@@ -7,7 +7,7 @@
 use aws_config::SdkConfig;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
 use cloudbots_runtime::session::in_region;
 use cloudbots_shared::catalogue::TagSource;
@@ -56,21 +56,20 @@ async fn read_topic_tag(aws: &SdkConfig, arn: &str, key: &str) -> Result<Option<
         .resource_arn(arn)
         .send()
         .await;
-    match listed {
-        Ok(out) => Ok(out
-            .tags
+    tag_in_listing(listed, &TOPIC_GONE, arn, key, |out| {
+        out.tags
             .unwrap_or_default()
             .into_iter()
-            .find(|tag| tag.key == key)
-            .map(|tag| tag.value)),
-        Err(e) if topic_missing(code(&e)) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(arn, key), e)),
-    }
+            .map(|t| (t.key, t.value))
+    })
 }
+
+/// The error codes that say an SNS topic does not exist.
+const TOPIC_GONE: [&str; 2] = ["NotFound", "ResourceNotFound"];
 
 /// Whether an SNS error code says the topic does not exist.
 fn topic_missing(code: Option<&str>) -> bool {
-    matches!(code, Some("NotFound" | "ResourceNotFound"))
+    code.is_some_and(|code| TOPIC_GONE.contains(&code))
 }
 
 /// The finding's topic: `arn:<partition>:sns:<region>:<account>:<name>`.
@@ -147,14 +146,6 @@ impl<'a> Topic<'a> {
     }
 }
 
-fn compliant(input: &BotInput, message: String) -> Result<BotOutcome, BotError> {
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::AlreadyCompliant,
-        message,
-    ))
-}
-
 /// Dry-run: what would change; otherwise make the change and report it done.
 async fn change_topic(
     input: &BotInput,
@@ -187,10 +178,10 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
     let arn = &described.arn;
     if let Some(current) = current.get("KmsMasterKeyId").filter(|k| !k.is_empty()) {
         if described.names(current) {
-            return compliant(
+            return Ok(BotOutcome::compliant(
                 input,
                 format!("Topic {name} is already encrypted with KMS key {arn}"),
-            );
+            ));
         }
     }
     let change = format!("encrypt topic {name} with KMS key {arn}");
@@ -248,7 +239,10 @@ async fn set_topic_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
 
     let (policy, changes) = match given {
         Some(given) if given == current => {
-            return compliant(input, format!("Topic {name} already has the given policy"));
+            return Ok(BotOutcome::compliant(
+                input,
+                format!("Topic {name} already has the given policy"),
+            ));
         }
         Some(given) => {
             let change = format!(
@@ -264,10 +258,10 @@ async fn set_topic_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
                 .enumerate()
                 .partition(|(_, statement)| lets_anyone_act(statement));
             if open.is_empty() {
-                return compliant(
+                return Ok(BotOutcome::compliant(
                     input,
                     format!("Topic {name}'s policy lets no one act without a condition"),
-                );
+                ));
             }
             let mut changes: Vec<String> = open
                 .iter()
@@ -312,9 +306,8 @@ async fn topic_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
     let name = topic.name;
     let sns = topic.client(aws);
     let already_gone = || {
-        BotOutcome::new(
+        BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Topic {name} does not exist (any more): nothing to delete"),
         )
     };

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
@@ -49,20 +49,21 @@ async fn read_queue_tag(aws: &SdkConfig, url: &str, key: &str) -> Result<Option<
         .queue_url(url)
         .send()
         .await;
-    match listed {
-        Ok(out) => Ok(out.tags.and_then(|mut tags| tags.remove(key))),
-        Err(e) if queue_missing(code(&e)) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(url, key), e)),
-    }
+    tag_in_listing(listed, &QUEUE_GONE, url, key, |out| {
+        out.tags.unwrap_or_default()
+    })
 }
 
-/// Whether an SQS error code says the queue does not exist (the JSON and the query protocol
+/// The error codes that say an SQS queue does not exist (the JSON and the query protocol
 /// name it differently).
+const QUEUE_GONE: [&str; 2] = [
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+];
+
+/// Whether an SQS error code says the queue does not exist.
 fn queue_missing(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
-    )
+    code.is_some_and(|code| QUEUE_GONE.contains(&code))
 }
 
 /// The finding's queue: its URL, and its name (the URL's last segment).
@@ -103,14 +104,6 @@ fn gone(input: &BotInput, queue: &Queue<'_>) -> BotOutcome {
     BotOutcome::gone(input, &format!("Queue {}", queue.name), "nothing to do")
 }
 
-fn compliant(input: &BotInput, message: String) -> Result<BotOutcome, BotError> {
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::AlreadyCompliant,
-        message,
-    ))
-}
-
 async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
     let wanted = params::<SqsEnforceSseParams>(input)?;
     let queue = queue(input)?;
@@ -138,16 +131,16 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
     let (attribute, value, how) = match &wanted {
         SqsEnforceSseParams::SqsManaged => {
             if let Some(key) = current_key {
-                return compliant(
+                return Ok(BotOutcome::compliant(
                     input,
                     format!("Queue {name} is already encrypted with KMS key {key}"),
-                );
+                ));
             }
             if sqs_managed {
-                return compliant(
+                return Ok(BotOutcome::compliant(
                     input,
                     format!("Queue {name} is already encrypted with SSE-SQS"),
-                );
+                ));
             }
             (
                 QueueAttributeName::SqsManagedSseEnabled,
@@ -158,13 +151,13 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
         SqsEnforceSseParams::Kms(key) => {
             let described = kms_key::describe(aws, key).await?;
             if current_key.is_some_and(|current| described.names(current)) {
-                return compliant(
+                return Ok(BotOutcome::compliant(
                     input,
                     format!(
                         "Queue {name} is already encrypted with KMS key {}",
                         described.arn
                     ),
-                );
+                ));
             }
             (
                 QueueAttributeName::KmsMasterKeyId,
@@ -253,10 +246,10 @@ async fn configure_dlq(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
             .ok()
             .and_then(|p| p.get("deadLetterTargetArn")?.as_str().map(str::to_string))
             .unwrap_or_else(|| policy.clone());
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Queue {name} already has a dead-letter queue ({target})"),
-        );
+        ));
     }
 
     let dlq_name = format!("dlq-for-{name}");

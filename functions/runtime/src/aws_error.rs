@@ -25,6 +25,8 @@ const TRANSIENT_CODES: &[&str] = &[
     "KMSInternalException",
     "ServiceFailure",
     "Unavailable",
+    // Lambda: the function is being updated; the same change succeeds once that is done.
+    "ResourceConflictException",
 ];
 
 const ACCESS_DENIED_CODES: &[&str] = &[

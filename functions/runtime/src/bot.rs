@@ -10,6 +10,7 @@ use aws_config::SdkConfig;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::plan::Mode;
+use cloudbots_shared::region::partition;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
@@ -59,6 +60,31 @@ pub fn entity_field<'a>(input: &'a BotInput, field: &str) -> Result<&'a str, Bot
     required_entity_field(input, value, field)
 }
 
+/// The ARN of the Lambda function the finding names: its entity id when that is an ARN (as
+/// CloudGuard sends it), else built from its name in the step's account and region.
+pub fn lambda_function_arn(input: &BotInput) -> Result<String, BotError> {
+    let id = &input.finding.entity_id;
+    if id.starts_with("arn:") {
+        return Ok(id.clone());
+    }
+    Ok(step_arn(
+        input,
+        "lambda",
+        &format!("function:{}", entity_name(input)?),
+    ))
+}
+
+/// The ARN of a resource of `service` in the step's account and region, e.g.
+/// `step_arn(input, "rds", "db:orders")`.
+pub fn step_arn(input: &BotInput, service: &str, resource: &str) -> String {
+    let region = &input.target.region;
+    format!(
+        "arn:{}:{service}:{region}:{}:{resource}",
+        partition(region),
+        input.target.account_id
+    )
+}
+
 fn required_entity_field<'a>(
     input: &BotInput,
     value: &'a str,
@@ -72,6 +98,23 @@ fn required_entity_field<'a>(
     } else {
         Ok(value)
     }
+}
+
+/// The end of a bot that has decided its `changes`: in dry-run, the outcome `would` lists
+/// them and nothing is done; otherwise `apply` makes them (it is not run in dry-run) and the
+/// outcome says what was `done`.
+pub async fn make_changes(
+    input: &BotInput,
+    changes: Vec<String>,
+    would: String,
+    apply: impl Future<Output = Result<(), BotError>>,
+    done: String,
+) -> Result<BotOutcome, BotError> {
+    if dry_run(input) {
+        return Ok(BotOutcome::would(input, would, changes));
+    }
+    apply.await?;
+    Ok(BotOutcome::remediated(input, done, changes))
 }
 
 /// Whether the step only reports what it would change.

@@ -53,6 +53,17 @@ pub async fn closest_event(
     alert: ChronoTime<Utc>,
     query: &EventQuery<'_>,
 ) -> Result<Option<TrailEvent>, BotError> {
+    Ok(events_near(client, alert, query).await?.into_iter().next())
+}
+
+/// Every matching event in the window, the closest to `alert` first: for bots that pick the
+/// event by what its record says (the function it changed, ...), which CloudTrail cannot
+/// filter on.
+pub async fn events_near(
+    client: &aws_sdk_cloudtrail::Client,
+    alert: ChronoTime<Utc>,
+    query: &EventQuery<'_>,
+) -> Result<Vec<TrailEvent>, BotError> {
     let window = chrono::Duration::from_std(query.window).unwrap_or(chrono::Duration::seconds(30));
     let attribute = LookupAttribute::builder()
         .attribute_key(query.attribute.clone())
@@ -107,9 +118,8 @@ pub async fn closest_event(
             None => break,
         }
     }
-    Ok(events
-        .into_iter()
-        .min_by_key(|e| (e.time - alert).num_milliseconds().abs()))
+    events.sort_by_key(|e| (e.time - alert).num_milliseconds().abs());
+    Ok(events)
 }
 
 #[cfg(test)]

@@ -19,14 +19,19 @@
 //!
 //! [`BotSpec::role_actions`]: cloudbots_shared::catalogue::BotSpec::role_actions
 
-use crate::aws_error::{bot_error, code, none_if_code};
+use crate::aws_error::{bot_error, code};
+use crate::bot::{lambda_function_arn, step_arn};
 use aws_config::SdkConfig;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::NaiveDate;
 use cloudbots_shared::catalogue::{self, TagSource};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::BotInput;
 use cloudbots_shared::plan::exclusion_reason;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -100,7 +105,7 @@ pub async fn live_exclusion(
         ));
     }
     let key = &input.step.exclude_tag_key;
-    let value = (reader.read)(aws, source, resource, key).await?;
+    let value = (reader.read)(aws, source, &resource, key).await?;
     Ok(value.and_then(|value| {
         exclusion_reason(key, &value, &input.step.bot, today)
             .map(|reason| format!("{reason} (read from the live resource just before acting)"))
@@ -109,7 +114,7 @@ pub async fn live_exclusion(
 
 /// The kind and identifier of the resource whose tags the step's bot may read: the bot's
 /// declared entity kind (the one of the finding's entity when the bot takes several).
-fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
+fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
     let sources = catalogue::lookup(&input.step.bot)?.tag_sources();
     let entity = &input.finding.entity;
     let source = match sources.as_slice() {
@@ -131,24 +136,52 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, &str)> {
             .and_then(Value::as_str)
             .unwrap_or(""),
         TagSource::SsmDocument => name,
+        TagSource::LambdaFunction => {
+            return lambda_function_arn(input)
+                .ok()
+                .map(|arn| (source, Cow::Owned(arn)))
+        }
+        TagSource::RdsInstance if !name.is_empty() => {
+            let arn = step_arn(input, "rds", &format!("db:{name}"));
+            return Some((source, Cow::Owned(arn)));
+        }
+        TagSource::RdsInstance => "",
         TagSource::IamPolicy | TagSource::Secret => entity
             .get("arn")
             .and_then(Value::as_str)
             .filter(|arn| !arn.is_empty())
             .unwrap_or(id),
     };
-    (!resource.is_empty()).then_some((source, resource))
+    (!resource.is_empty()).then_some((source, Cow::Borrowed(resource)))
 }
 
-/// What a tag reader was doing, for its error messages.
-pub fn doing(resource: &str, key: &str) -> String {
-    format!("reading the tags of {resource} to check the opt-out tag {key}")
-}
-
-fn find_tag(key: &str, tags: impl IntoIterator<Item = (String, String)>) -> Option<String> {
-    tags.into_iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, value)| value)
+/// The value of tag `key` of `resource` from the answer of a tag-listing call, whichever
+/// service made it: None when the resource has no such tag, or when the call failed with one
+/// of the `gone` error codes (the resource no longer exists, which the bot then reports);
+/// any other error fails the step, naming the resource and the tag.
+pub fn tag_in_listing<T, E, I, V>(
+    listed: Result<T, SdkError<E, HttpResponse>>,
+    gone: &[&str],
+    resource: &str,
+    key: &str,
+    tags: impl FnOnce(T) -> I,
+) -> Result<Option<String>, BotError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    I: IntoIterator<Item = (String, V)>,
+    V: Into<Option<String>>,
+{
+    match listed {
+        Ok(out) => Ok(tags(out)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, value)| value.into())),
+        Err(e) if code(&e).is_some_and(|c| gone.contains(&c)) => Ok(None),
+        Err(e) => Err(bot_error(
+            &format!("reading the tags of {resource} to check the opt-out tag {key}"),
+            e,
+        )),
+    }
 }
 
 async fn read_ec2_tag(
@@ -162,18 +195,16 @@ async fn read_ec2_tag(
             .values(value)
             .build()
     };
-    let tags = aws_sdk_ec2::Client::new(aws)
+    let listed = aws_sdk_ec2::Client::new(aws)
         .describe_tags()
         .filters(filter("resource-id", resource))
         .filters(filter("key", key))
         .send()
-        .await
-        .map_err(|e| bot_error(&doing(resource, key), e))?;
-    let text = |value: Option<&str>| value.unwrap_or_default().to_string();
-    Ok(find_tag(
-        key,
-        tags.tags().iter().map(|t| (text(t.key()), text(t.value()))),
-    ))
+        .await;
+    tag_in_listing(listed, &[], resource, key, |out| {
+        let tags = out.tags.unwrap_or_default().into_iter();
+        tags.map(|t| (t.key.unwrap_or_default(), t.value))
+    })
 }
 
 async fn read_s3_tag(
@@ -181,22 +212,15 @@ async fn read_s3_tag(
     resource: &str,
     key: &str,
 ) -> Result<Option<String>, BotError> {
-    let tagging = aws_sdk_s3::Client::new(aws)
+    let listed = aws_sdk_s3::Client::new(aws)
         .get_bucket_tagging()
         .bucket(resource)
         .send()
         .await;
-    match tagging {
-        Ok(tagging) => Ok(find_tag(
-            key,
-            tagging
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string())),
-        )),
-        Err(e) if matches!(code(&e), Some("NoSuchTagSet" | "NoSuchBucket")) => Ok(None),
-        Err(e) => Err(bot_error(&doing(resource, key), e)),
-    }
+    let gone = ["NoSuchTagSet", "NoSuchBucket"];
+    tag_in_listing(listed, &gone, resource, key, |out| {
+        out.tag_set.into_iter().map(|t| (t.key, t.value))
+    })
 }
 
 async fn read_iam_tag(
@@ -206,26 +230,26 @@ async fn read_iam_tag(
     key: &str,
 ) -> Result<Option<String>, BotError> {
     let iam = aws_sdk_iam::Client::new(aws);
-    let doing = doing(resource, key);
-    let tags = match source {
+    let pairs = |tags: Vec<aws_sdk_iam::types::Tag>| tags.into_iter().map(|t| (t.key, t.value));
+    let gone = ["NoSuchEntity"];
+    match source {
         TagSource::IamRole => {
             let listed = iam.list_role_tags().role_name(resource).send().await;
-            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
+            tag_in_listing(listed, &gone, resource, key, |o| pairs(o.tags))
         }
         TagSource::IamPolicy => {
             let listed = iam.list_policy_tags().policy_arn(resource).send().await;
-            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
+            tag_in_listing(listed, &gone, resource, key, |o| pairs(o.tags))
         }
         TagSource::IamUser => {
             let listed = iam.list_user_tags().user_name(resource).send().await;
-            none_if_code("NoSuchEntity", &doing, listed)?.map(|o| o.tags)
+            tag_in_listing(listed, &gone, resource, key, |o| pairs(o.tags))
         }
         other => {
             let message = format!("IAM tags are not read for a {other:?} resource");
-            return Err(BotError::new(ErrorName::Internal, message));
+            Err(BotError::new(ErrorName::Internal, message))
         }
-    };
-    Ok(tags.and_then(|tags| find_tag(key, tags.into_iter().map(|t| (t.key, t.value)))))
+    }
 }
 
 async fn read_kms_tag(
@@ -238,13 +262,8 @@ async fn read_kms_tag(
         .key_id(resource)
         .send()
         .await;
-    let tags = none_if_code("NotFoundException", &doing(resource, key), listed)?;
-    Ok(tags.and_then(|o| {
-        find_tag(
-            key,
-            o.tags()
-                .iter()
-                .map(|t| (t.tag_key().to_string(), t.tag_value().to_string())),
-        )
-    }))
+    tag_in_listing(listed, &["NotFoundException"], resource, key, |out| {
+        let tags = out.tags.unwrap_or_default().into_iter();
+        tags.map(|t| (t.tag_key, t.tag_value))
+    })
 }

@@ -1,6 +1,9 @@
 //! Buckets the bots write to or edit: a bucket policy read, changed statement by statement and
 //! written back, and the log buckets that services deliver into (S3 server access logs,
-//! CloudTrail, Config), found in the account or created in the finding's region.
+//! CloudTrail, Config, load balancers), found in the account or created in the finding's
+//! region with all public access blocked, and given the policy statements that let the service
+//! write to them, keeping the statements they have. A log bucket's plan is read first and
+//! listed as changes, so dry-run shows exactly what would be created or granted.
 //!
 //! Errors are the step's errors; a bucket that does not exist is `NotFound` (S3's
 //! `NoSuchBucket`), which the S3 bots turn into "the bucket is gone".
@@ -140,4 +143,102 @@ pub async fn create_log_bucket(s3: &Client, bucket: &str, region: &str) -> Resul
         .await
         .map_err(|e| bot_error(&format!("blocking public access to log bucket {bucket}"), e))?;
     Ok(())
+}
+
+/// What the bucket needs before the service can deliver into it.
+pub struct LogBucket {
+    pub name: String,
+    create: bool,
+    policy: BucketPolicy,
+    missing: Vec<Value>,
+}
+
+impl LogBucket {
+    /// Read the bucket the rule `named` (which must exist in the account) or else the
+    /// account's `default` log bucket (created when missing), and its policy. `statements` are
+    /// the ones the service needs; `grants(present, wanted)` says whether a statement the
+    /// policy has already grants a wanted one ([`same_sid`] when the Sid is what counts).
+    pub async fn plan(
+        s3: &Client,
+        named: Option<String>,
+        default: String,
+        account: &str,
+        statements: impl FnOnce(&str) -> Vec<Value>,
+        grants: impl Fn(&Value, &Value) -> bool,
+    ) -> Result<Self, BotError> {
+        let is_named = named.is_some();
+        let name = named.unwrap_or_else(|| default.clone());
+        let create = !exists_in_account(s3, &name, account).await?;
+        if create && is_named {
+            return Err(BotError::invalid_input(format!(
+                "bucket {name} does not exist in account {account}: name an existing bucket, or leave bucket_name out for {default}"
+            )));
+        }
+        let statements = statements(&name);
+        let policy = match create {
+            true => BucketPolicy::empty(),
+            false => BucketPolicy::read(s3, &name)
+                .await?
+                .unwrap_or_else(BucketPolicy::empty),
+        };
+        let present = policy.statements();
+        let missing = statements
+            .into_iter()
+            .filter(|wanted| !present.iter().any(|s| grants(s, wanted)))
+            .collect();
+        Ok(LogBucket {
+            name,
+            create,
+            policy,
+            missing,
+        })
+    }
+
+    /// The changes, in the order [`LogBucket::apply`] makes them; `who` says in words what the
+    /// statements allow.
+    pub fn changes(&self, region: &str, who: &str) -> Vec<String> {
+        let mut changes = Vec::new();
+        if self.create {
+            changes.push(format!(
+                "create bucket {} in {region} with all public access blocked",
+                self.name
+            ));
+        }
+        if !self.missing.is_empty() {
+            let sids: Vec<&str> = self
+                .missing
+                .iter()
+                .filter_map(|s| s["Sid"].as_str())
+                .collect();
+            let noun = match sids.len() {
+                1 => "statement",
+                _ => "statements",
+            };
+            changes.push(format!(
+                "add {noun} {} to the policy of bucket {}: {who}",
+                sids.join(", "),
+                self.name
+            ));
+        }
+        changes
+    }
+
+    /// Create the bucket and grant the statements; whether the bucket was created.
+    pub async fn apply(mut self, s3: &Client, region: &str) -> Result<bool, BotError> {
+        if self.create {
+            create_log_bucket(s3, &self.name, region).await?;
+        }
+        if !self.missing.is_empty() {
+            let mut statements = self.policy.statements();
+            statements.append(&mut self.missing);
+            self.policy.set_statements(statements);
+            self.policy.save(s3, &self.name).await?;
+        }
+        Ok(self.create)
+    }
+}
+
+/// Whether a statement a policy has is the wanted one: the same Sid.
+pub fn same_sid(present: &Value, wanted: &Value) -> bool {
+    present.get("Sid") == wanted.get("Sid")
 }

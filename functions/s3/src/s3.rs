@@ -20,7 +20,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
 use cloudbots_runtime::exclusion;
-use cloudbots_runtime::s3_bucket::{self, delete_policy, BucketPolicy};
+use cloudbots_runtime::s3_bucket::{delete_policy, BucketPolicy, LogBucket};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
@@ -151,15 +151,6 @@ fn finish(input: &BotInput, bucket: &str, result: BucketResult) -> Result<BotOut
         )),
         Err(Halt::Failed(error)) => Err(error),
     }
-}
-
-/// Nothing to change.
-fn compliant(input: &BotInput, message: String) -> BucketResult {
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::AlreadyCompliant,
-        message,
-    ))
 }
 
 /// Dry-run: what would change.
@@ -303,10 +294,10 @@ async fn block_all_public_access_on(input: &BotInput, s3: &Client, bucket: &str)
         .map(|(name, _)| name)
         .collect();
     if off.is_empty() {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Bucket {bucket} already blocks all public access"),
-        );
+        ));
     }
     let changes: Vec<String> = off
         .iter()
@@ -361,10 +352,10 @@ async fn delete_acls(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
 async fn delete_acls_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
     let grants = foreign_grants(s3, bucket).await?;
     if grants.is_empty() {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("Bucket {bucket} grants ACL permissions to its owner only"),
-        );
+        ));
     }
     let changes = grant_changes(bucket, &grants);
     if dry_run(input) {
@@ -406,12 +397,12 @@ async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> B
     let policy = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)?;
     let grants = foreign_grants(s3, bucket).await?;
     if policy.is_none() && grants.is_empty() {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!(
                 "Bucket {bucket} has no bucket policy and grants ACL permissions to its owner only"
             ),
-        );
+        ));
     }
     let mut changes = Vec::new();
     if let Some(policy) = &policy {
@@ -473,10 +464,10 @@ async fn disable_static_website_hosting_on(
     let website = match s3.get_bucket_website().bucket(bucket).send().await {
         Ok(website) => website,
         Err(e) if code(&e) == Some("NoSuchWebsiteConfiguration") => {
-            return compliant(
+            return Ok(BotOutcome::compliant(
                 input,
                 format!("Bucket {bucket} does not host a static website"),
-            )
+            ))
         }
         Err(e) => {
             return Err(halt(
@@ -593,13 +584,13 @@ async fn enable_encryption_on(
             }
         };
         if satisfied {
-            return compliant(
+            return Ok(BotOutcome::compliant(
                 input,
                 format!(
                     "Bucket {bucket} is already encrypted by default with {}",
                     describe_encryption(current_algorithm, current_key.as_deref())
                 ),
-            );
+            ));
         }
     }
     let was = current
@@ -709,14 +700,14 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
         .await
         .map_err(|e| halt(&format!("reading the logging of bucket {bucket}"), e))?;
     if let Some(enabled) = logging.logging_enabled() {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!(
                 "Bucket {bucket} already logs server access into bucket {} (prefix '{}')",
                 enabled.target_bucket(),
                 enabled.target_prefix()
             ),
-        );
+        ));
     }
     if bucket == log_bucket {
         return Ok(BotOutcome::new(
@@ -726,52 +717,39 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
         ));
     }
 
-    let create = !s3_bucket::exists_in_account(s3, &log_bucket, account).await?;
-    let existing_policy = if create {
-        None
-    } else {
-        BucketPolicy::read(s3, &log_bucket).await?
-    };
-    let statement = log_delivery_statement(&bucket_arn(input, &log_bucket), account);
-    let mut policy = existing_policy.unwrap_or_else(BucketPolicy::empty);
-    let mut statements = policy.statements();
-    let grant = !statements
-        .iter()
-        .any(|s| grants_log_delivery(s, &statement));
+    let log_bucket = LogBucket::plan(
+        s3,
+        None,
+        log_bucket,
+        account,
+        |name| vec![log_delivery_statement(&bucket_arn(input, name), account)],
+        grants_log_delivery,
+    )
+    .await?;
     let prefix = format!("{bucket}/");
-
-    let mut changes = Vec::new();
-    if create {
-        changes.push(format!(
-            "create bucket {log_bucket} in {region} with all public access blocked"
-        ));
-    }
-    if grant {
-        changes.push(format!(
-            "add statement S3ServerAccessLogsPolicy to the policy of bucket {log_bucket}: {LOG_DELIVERY_SERVICE} may put the server access logs of account {account}'s buckets"
-        ));
-    }
+    let mut changes = log_bucket.changes(
+        region,
+        &format!(
+            "{LOG_DELIVERY_SERVICE} may put the server access logs of account {account}'s buckets"
+        ),
+    );
     changes.push(format!(
-        "log server access of bucket {bucket} into bucket {log_bucket} under prefix {prefix}"
+        "log server access of bucket {bucket} into bucket {} under prefix {prefix}",
+        log_bucket.name
     ));
+    let log_bucket_name = log_bucket.name.clone();
     if dry_run(input) {
         return would(
             input,
             format!(
-                "Would enable server access logging of bucket {bucket} into bucket {log_bucket}"
+                "Would enable server access logging of bucket {bucket} into bucket {log_bucket_name}"
             ),
             changes,
         );
     }
 
-    if create {
-        s3_bucket::create_log_bucket(s3, &log_bucket, region).await?;
-    }
-    if grant {
-        statements.push(statement);
-        policy.set_statements(statements);
-        policy.save(s3, &log_bucket).await?;
-    }
+    let created = log_bucket.apply(s3, region).await?;
+    let log_bucket = log_bucket_name;
     let target = LoggingEnabled::builder()
         .target_bucket(&log_bucket)
         .target_prefix(&prefix)
@@ -795,7 +773,7 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
         ),
     )
     .with_changes(changes);
-    Ok(if create {
+    Ok(if created {
         outcome.with_artifacts(vec![log_bucket])
     } else {
         outcome
@@ -824,7 +802,10 @@ async fn enable_versioning_on(input: &BotInput, s3: &Client, bucket: &str) -> Bu
         .map_err(|e| halt(&format!("reading the versioning of bucket {bucket}"), e))?;
     let was = match versioning.status() {
         Some(BucketVersioningStatus::Enabled) => {
-            return compliant(input, format!("Bucket {bucket} is already versioned"))
+            return Ok(BotOutcome::compliant(
+                input,
+                format!("Bucket {bucket} is already versioned"),
+            ))
         }
         Some(status) => format!("was {}", status.as_str()),
         None => "never enabled before".to_string(),
@@ -945,7 +926,10 @@ async fn limit_access(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
 
 async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
     let Some(mut policy) = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)? else {
-        return compliant(input, format!("Bucket {bucket} has no bucket policy"));
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Bucket {bucket} has no bucket policy"),
+        ));
     };
     let mut statements = Vec::new();
     let mut changes = Vec::new();
@@ -968,10 +952,10 @@ async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketR
         }
     }
     if changes.is_empty() {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("The policy of bucket {bucket} grants the public none of the limited actions"),
-        );
+        ));
     }
     let emptied = statements.is_empty();
     if emptied {
@@ -1058,10 +1042,10 @@ async fn only_allow_ssl_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
         .iter()
         .any(|s| denies_insecure_transport(s, &arn))
     {
-        return compliant(
+        return Ok(BotOutcome::compliant(
             input,
             format!("The policy of bucket {bucket} already denies requests without SSL"),
-        );
+        ));
     }
     let changes = vec![format!(
         "add statement {SSL_ONLY_SID} to the {} policy of bucket {bucket}: deny s3:* on {arn} and {arn}/* when aws:SecureTransport is false",

@@ -7,7 +7,7 @@
 use aws_config::SdkConfig;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -37,16 +37,12 @@ async fn read_certificate_tag(
         .certificate_arn(arn)
         .send()
         .await;
-    match listed {
-        Ok(out) => Ok(out
-            .tags
+    tag_in_listing(listed, &[NOT_FOUND], arn, key, |out| {
+        out.tags
             .unwrap_or_default()
             .into_iter()
-            .find(|tag| tag.key == key)
-            .and_then(|tag| tag.value)),
-        Err(e) if code(&e) == Some(NOT_FOUND) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(arn, key), e)),
-    }
+            .map(|t| (t.key, t.value))
+    })
 }
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -56,9 +52,8 @@ async fn delete_certificate(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
     let arn = entity_field(input, "certificateArn")?;
     let acm = aws_sdk_acm::Client::new(aws);
     let already_gone = || {
-        BotOutcome::new(
+        BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Certificate {arn} does not exist (any more): nothing to delete"),
         )
     };

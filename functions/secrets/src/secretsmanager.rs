@@ -6,7 +6,7 @@
 use aws_config::SdkConfig;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
@@ -41,16 +41,10 @@ async fn read_secret_tag(
         .secret_id(arn)
         .send()
         .await;
-    match described {
-        Ok(out) => Ok(out
-            .tags
-            .unwrap_or_default()
-            .into_iter()
-            .find(|tag| tag.key.as_deref() == Some(key))
-            .and_then(|tag| tag.value)),
-        Err(e) if code(&e) == Some(NOT_FOUND) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(arn, key), e)),
-    }
+    tag_in_listing(described, &[NOT_FOUND], arn, key, |out| {
+        let tags = out.tags.unwrap_or_default().into_iter();
+        tags.map(|t| (t.key.unwrap_or_default(), t.value))
+    })
 }
 
 async fn enable_encryption(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -84,9 +78,8 @@ async fn enable_encryption(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
         .kms_key_id()
         .is_some_and(|current| key.names(current))
     {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "Secret {name} is already encrypted with KMS key {}",
                 key.arn

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ssm::types::{DocumentPermissionType, ResourceTypeForTagging};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_name, params, Bot};
-use cloudbots_runtime::exclusion::{self, TagReader};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -46,16 +46,13 @@ async fn read_document_tag(
         .resource_id(name)
         .send()
         .await;
-    match listed {
-        Ok(out) => Ok(out
-            .tag_list
+    let gone = [NOT_FOUND, "InvalidResourceId"];
+    tag_in_listing(listed, &gone, name, key, |out| {
+        out.tag_list
             .unwrap_or_default()
             .into_iter()
-            .find(|tag| tag.key == key)
-            .map(|tag| tag.value)),
-        Err(e) if matches!(code(&e), Some(NOT_FOUND | "InvalidResourceId")) => Ok(None),
-        Err(e) => Err(bot_error(&exclusion::doing(name, key), e)),
-    }
+            .map(|t| (t.key, t.value))
+    })
 }
 
 async fn document_set_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -95,9 +92,8 @@ async fn document_set_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
             0 => "with no account".to_string(),
             _ => format!("only with {}", shared_with.join(", ")),
         };
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Document {name} is private: shared {with}"),
         ));
     }

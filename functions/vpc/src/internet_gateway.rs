@@ -88,11 +88,7 @@ async fn igw_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
         .collect();
     if gateways.is_empty() {
         return Ok(if vpc_exists(&ec2, vpc_id).await? {
-            BotOutcome::new(
-                input,
-                OutcomeStatus::AlreadyCompliant,
-                format!("VPC {vpc_id} has no internet gateway"),
-            )
+            BotOutcome::compliant(input, format!("VPC {vpc_id} has no internet gateway"))
         } else {
             BotOutcome::new(
                 input,

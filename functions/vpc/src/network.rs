@@ -113,9 +113,8 @@ async fn vpc_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
     let vpc_id = entity_id(input)?;
     let ec2 = aws_sdk_ec2::Client::new(aws);
     let already_gone = || {
-        BotOutcome::new(
+        BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("VPC {vpc_id} does not exist (any more): nothing to delete"),
         )
     };
@@ -414,9 +413,8 @@ async fn vpc_turn_on_flow_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotO
         .iter()
         .find(|f| logs_as_asked(f, &params))
     {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!(
                 "VPC {vpc_id} already logs {} traffic to {destination} (flow log {})",
                 found.traffic_type().map_or("?", |t| t.as_str()),
@@ -471,9 +469,8 @@ async fn vpc_turn_on_flow_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotO
     let created = match request.send().await {
         Ok(out) => out,
         Err(e) if code(&e) == Some("FlowLogAlreadyExists") => {
-            return Ok(BotOutcome::new(
+            return Ok(BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("VPC {vpc_id} already has a flow log to {destination}"),
             ))
         }
@@ -641,13 +638,9 @@ async fn vpc_isolate(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
             .map(|user| format!("attach IAM policy {policy_arn} to IAM user {user}")),
     );
     if changes.is_empty() {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!(
+        return Ok(BotOutcome::compliant(input, format!(
                 "VPC {vpc_id} is already isolated: DNS off, every subnet on a deny-all network ACL, every IAM user denied by {policy_name}"
-            ),
-        ));
+            )));
     }
     if dry_run(input) {
         return Ok(BotOutcome::would(
@@ -804,9 +797,8 @@ pub async fn acl_delete_with(
         ));
     }
     let Some(acl) = describe_network_acl(ec2, acl_id).await? else {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Network ACL {acl_id} does not exist (any more): nothing to delete"),
         ));
     };
@@ -1059,13 +1051,7 @@ pub async fn acl_revert_modification_with(
     let alert = log_ic_alert(input)?;
     let acl_id = entity_id(input)?;
     let skip = |message: String| Ok(BotOutcome::new(input, OutcomeStatus::Skipped, message));
-    let compliant = |message: String| {
-        Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            message,
-        ))
-    };
+    let compliant = |message: String| Ok(BotOutcome::compliant(input, message));
     let query = EventQuery {
         attribute: LookupAttributeKey::ResourceName,
         value: acl_id,

@@ -286,9 +286,8 @@ async fn sg_rules_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         .flat_map(|(d, perms)| perms.iter().map(|p| render_permission(*d, p)))
         .collect();
     if removed.is_empty() {
-        return Ok(BotOutcome::new(
+        return Ok(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Security group {group_id} has no inbound or outbound rules"),
         ));
     }
@@ -587,9 +586,8 @@ async fn sg_single_rule_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotO
     };
     if remove.is_empty() {
         return Ok(if kept.is_empty() {
-            BotOutcome::new(
+            BotOutcome::compliant(
                 input,
-                OutcomeStatus::AlreadyCompliant,
                 format!("Security group {group_id} has no {wanted}: nothing to remove"),
             )
         } else {
@@ -666,9 +664,8 @@ fn before_revoking(
     removed: &[String],
 ) -> Option<BotOutcome> {
     if removed.is_empty() {
-        return Some(BotOutcome::new(
+        return Some(BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Security group {group_id} has no {wanted}"),
         ));
     }
@@ -966,15 +963,11 @@ async fn sg_modify_scope_by_port(
     }
     let from = params.change_scope_from.as_deref().unwrap_or("any scope");
     if old.is_empty() {
-        return Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::AlreadyCompliant,
-            format!(
+        return Ok(BotOutcome::compliant(input, format!(
                 "Security group {group_id} has no {} rule on port {} open to {from} other than {new_scope}",
                 direction_word(direction),
                 params.port
-            ),
-        ));
+            )));
     }
     let render = |rule: &ScopedRule| render_permission(direction, &rule.permission());
     let changes: Vec<String> = add
@@ -1024,9 +1017,8 @@ async fn sg_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
     let group_id = entity_id(input)?;
     let ec2 = aws_sdk_ec2::Client::new(aws);
     let already_gone = || {
-        BotOutcome::new(
+        BotOutcome::compliant(
             input,
-            OutcomeStatus::AlreadyCompliant,
             format!("Security group {group_id} does not exist (any more): nothing to delete"),
         )
     };

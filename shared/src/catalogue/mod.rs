@@ -16,6 +16,7 @@ mod iam;
 mod iam_policies;
 mod instance;
 mod kms;
+mod lambda;
 mod logging;
 mod messaging;
 mod network;
@@ -171,6 +172,8 @@ pub enum TagSource {
     SsmDocument,
     AcmCertificate,
     Trail,
+    LambdaFunction,
+    RdsInstance,
 }
 
 impl TagSource {
@@ -192,6 +195,8 @@ impl TagSource {
             "SsmDocument" => Some(TagSource::SsmDocument),
             "AcmCertificate" => Some(TagSource::AcmCertificate),
             "CloudTrail" | "Trail" => Some(TagSource::Trail),
+            "Lambda" | "LambdaFunction" => Some(TagSource::LambdaFunction),
+            "RDS" | "RdsInstance" | "DBInstance" => Some(TagSource::RdsInstance),
             _ => None,
         }
     }
@@ -211,6 +216,8 @@ impl TagSource {
             TagSource::SsmDocument => "ssm:ListTagsForResource",
             TagSource::AcmCertificate => "acm:ListTagsForCertificate",
             TagSource::Trail => "cloudtrail:ListTags",
+            TagSource::LambdaFunction => "lambda:ListTags",
+            TagSource::RdsInstance => "rds:ListTagsForResource",
         }
     }
 }
@@ -234,6 +241,7 @@ const AREAS: &[&[BotSpec]] = &[
     messaging::BOTS,
     logging::BOTS,
     secrets::BOTS,
+    lambda::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
 ];

@@ -126,13 +126,7 @@ impl BotParams for TagParams {
                 parts.len()
             )
         })?;
-        check_tag_key(&key)?;
-        if value.chars().count() > 256 {
-            return Err(format!(
-                "a tag value has at most 256 characters, got {}",
-                value.chars().count()
-            ));
-        }
+        check_tag(&key, &value)?;
         Ok(TagParams { key, value })
     }
 }
@@ -160,7 +154,19 @@ fn quoted_words(text: &str) -> Result<Vec<String>, String> {
     Ok(parts)
 }
 
-/// EC2's rules for a tag key.
+/// The rules EC2, Lambda and most services share for a tag.
+pub(super) fn check_tag(key: &str, value: &str) -> Result<(), String> {
+    check_tag_key(key)?;
+    if value.chars().count() > 256 {
+        return Err(format!(
+            "a tag value has at most 256 characters, got {}",
+            value.chars().count()
+        ));
+    }
+    Ok(())
+}
+
+/// The rules for a tag key.
 fn check_tag_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("the tag key is empty".to_string());

@@ -44,6 +44,8 @@ pub use secrets::{
     SecretsManagerEnableEncryptionParams, SsmDocumentSetPrivateParams,
     SECRET_AWS_MANAGED_KEY_REASON,
 };
+mod lambda;
+pub use lambda::LambdaTagParams;
 mod messaging;
 pub use messaging::{
     SnsEnforceSseParams, SnsSetTopicPrivateParams, SqsEnforceSseParams, SNS_AWS_MANAGED_KEY_REASON,

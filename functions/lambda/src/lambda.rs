@@ -1,0 +1,637 @@
+//! The Lambda function bots: detach blanket permissions from the function's role, detach
+//! layers of other accounts, disable it, turn on active tracing, tag it.
+//!
+//! Each bot reads the live function first (its configuration, concurrency or tags): the
+//! finding's copy may be hours old, and a function already as wanted is already compliant. A
+//! function is named by the ARN built from the finding ([`lambda_function_arn`]), so the bots
+//! act in the finding's account and region whatever the function running them.
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudtrail::types::LookupAttributeKey;
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::types::{TracingConfig, TracingMode};
+use cloudbots_runtime::aws_error::{bot_error, none_if_code};
+use cloudbots_runtime::bot::{lambda_function_arn, make_changes, params, Bot};
+use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_shared::catalogue::TagSource;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::params::{LambdaTagParams, NoParams};
+use cloudbots_shared::policy::{decode_policy_document, statement_label, statements, strings};
+use serde_json::Value;
+
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[
+    DETACH_BLANKET_PERMISSIONS,
+    DETACH_EXTERNAL_LAYER,
+    DISABLE,
+    ENABLE_ACTIVE_TRACING,
+    TAG,
+];
+
+pub const DETACH_BLANKET_PERMISSIONS: Bot = Bot {
+    name: "lambda_detach_blanket_permissions",
+    tags: LAMBDA_TAGS,
+    run: |input, aws| Box::pin(detach_blanket_permissions(input, aws)),
+};
+
+pub const DETACH_EXTERNAL_LAYER: Bot = Bot {
+    name: "lambda_detach_external_layer",
+    tags: LAMBDA_TAGS,
+    run: |input, aws| {
+        Box::pin(async move {
+            let cloudtrail = aws_sdk_cloudtrail::Client::new(aws);
+            let lambda = aws_sdk_lambda::Client::new(aws);
+            detach_external_layer_with(input, &cloudtrail, &lambda).await
+        })
+    },
+};
+
+pub const DISABLE: Bot = Bot {
+    name: "lambda_disable",
+    tags: LAMBDA_TAGS,
+    run: |input, aws| Box::pin(disable(input, aws)),
+};
+
+pub const ENABLE_ACTIVE_TRACING: Bot = Bot {
+    name: "lambda_enable_active_tracing",
+    tags: LAMBDA_TAGS,
+    run: |input, aws| {
+        Box::pin(async move {
+            enable_active_tracing_with(input, &aws_sdk_lambda::Client::new(aws)).await
+        })
+    },
+};
+
+pub const TAG: Bot = Bot {
+    name: "lambda_tag",
+    tags: LAMBDA_TAGS,
+    run: |input, aws| Box::pin(tag(input, aws)),
+};
+
+/// Lambda functions, by ARN.
+pub const LAMBDA_TAGS: TagReader =
+    TagReader::new(&[TagSource::LambdaFunction], |aws, _, arn, key| {
+        Box::pin(read_function_tag(aws, arn, key))
+    });
+
+/// The error code Lambda gives for a function that does not exist.
+const NOT_FOUND: &str = "ResourceNotFoundException";
+
+async fn read_function_tag(
+    aws: &SdkConfig,
+    arn: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let listed = aws_sdk_lambda::Client::new(aws)
+        .list_tags()
+        .resource(arn)
+        .send()
+        .await;
+    tag_in_listing(listed, &[NOT_FOUND], arn, key, |out| {
+        out.tags.unwrap_or_default()
+    })
+}
+
+/// The finding's function: its ARN (what the API is given) and its name (what people read).
+struct Function {
+    arn: String,
+    name: String,
+}
+
+impl Function {
+    fn of(input: &BotInput) -> Result<Function, BotError> {
+        let arn = lambda_function_arn(input)?;
+        let name = function_name(&arn).to_string();
+        Ok(Function { arn, name })
+    }
+
+    /// Skipped: the function is gone.
+    fn gone(&self, input: &BotInput) -> BotOutcome {
+        BotOutcome::gone(input, &format!("Function {}", self.name), "nothing to do")
+    }
+
+    /// The live configuration; None when the function no longer exists.
+    async fn configuration(
+        &self,
+        lambda: &aws_sdk_lambda::Client,
+    ) -> Result<Option<GetFunctionConfigurationOutput>, BotError> {
+        let read = lambda
+            .get_function_configuration()
+            .function_name(&self.arn)
+            .send()
+            .await;
+        none_if_code(
+            NOT_FOUND,
+            &format!("reading the configuration of function {}", self.name),
+            read,
+        )
+    }
+}
+
+/// The function name in a function ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`)
+/// or a bare name.
+fn function_name(function: &str) -> &str {
+    match function.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => function,
+    }
+}
+
+// ---- lambda_detach_blanket_permissions ----
+
+/// A managed policy attached to the role that allows some action on every resource.
+struct BlanketPolicy {
+    name: String,
+    arn: String,
+    /// The statements that do, labelled.
+    statements: Vec<String>,
+}
+
+async fn detach_blanket_permissions(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let function = Function::of(input)?;
+    let lambda = aws_sdk_lambda::Client::new(aws);
+    let Some(configuration) = function.configuration(&lambda).await? else {
+        return Ok(function.gone(input));
+    };
+    let Some(role) = configuration.role().and_then(|arn| arn.rsplit('/').next()) else {
+        return Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!(
+                "Function {} has no execution role: nothing to detach",
+                function.name
+            ),
+        ));
+    };
+    let iam = aws_sdk_iam::Client::new(aws);
+    let Some(blanket) = blanket_policies(&iam, role).await? else {
+        return Ok(BotOutcome::gone(
+            input,
+            &format!("Role {role} of function {}", function.name),
+            "nothing to detach",
+        ));
+    };
+    if blanket.is_empty() {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!(
+                "Role {role} of function {} has no attached policy that allows actions on all resources",
+                function.name
+            ),
+        ));
+    }
+    let changes: Vec<String> = blanket
+        .iter()
+        .map(|policy| {
+            format!(
+                "detach policy {} ({}) from role {role}: {} allow actions on all resources",
+                policy.name,
+                policy.arn,
+                policy.statements.join(", ")
+            )
+        })
+        .collect();
+    let names = blanket
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detach = async {
+        for policy in &blanket {
+            let detached = iam
+                .detach_role_policy()
+                .role_name(role)
+                .policy_arn(&policy.arn)
+                .send()
+                .await;
+            // Detached by someone else in the meantime: the goal is reached all the same.
+            none_if_code(
+                "NoSuchEntity",
+                &format!("detaching policy {} from role {role}", policy.name),
+                detached,
+            )?;
+        }
+        Ok(())
+    };
+    make_changes(
+        input,
+        changes,
+        format!("Would detach {names} from role {role} of function {}", function.name),
+        detach,
+        format!(
+            "Detached {names} from role {role} of function {} (to undo, attach them to the role again)",
+            function.name
+        ),
+    )
+    .await
+}
+
+/// The role's attached managed policies whose default version allows an action on `*`; None
+/// when the role no longer exists.
+async fn blanket_policies(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<Option<Vec<BlanketPolicy>>, BotError> {
+    let mut attached = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .set_marker(marker.take())
+            .send()
+            .await;
+        let doing = format!("listing the policies attached to role {role}");
+        let Some(page) = none_if_code("NoSuchEntity", &doing, page)? else {
+            return Ok(None);
+        };
+        attached.extend(page.attached_policies.unwrap_or_default());
+        match page.marker {
+            Some(next) if page.is_truncated => marker = Some(next),
+            _ => break,
+        }
+    }
+    let mut blanket = Vec::new();
+    for policy in attached {
+        let (Some(arn), Some(name)) = (policy.policy_arn, policy.policy_name) else {
+            continue;
+        };
+        let document = default_version_document(iam, &arn).await?;
+        let statements: Vec<String> = statements(&document)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, statement)| allows_on_every_resource(statement))
+            .map(|(index, statement)| statement_label(statement, index))
+            .collect();
+        if !statements.is_empty() {
+            blanket.push(BlanketPolicy {
+                name,
+                arn,
+                statements,
+            });
+        }
+    }
+    Ok(Some(blanket))
+}
+
+/// The document of a managed policy's default version.
+async fn default_version_document(iam: &aws_sdk_iam::Client, arn: &str) -> Result<Value, BotError> {
+    let policy = iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("reading policy {arn}"), e))?;
+    let version = policy
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .unwrap_or("v1");
+    let document = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(version)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("reading version {version} of policy {arn}"), e))?;
+    let text = document
+        .policy_version()
+        .and_then(|v| v.document())
+        .unwrap_or("{}");
+    serde_json::from_str(&decode_policy_document(text)).map_err(|e| {
+        BotError::invalid_input(format!(
+            "version {version} of policy {arn} is not a JSON policy document: {e}"
+        ))
+    })
+}
+
+/// An `Allow` statement whose resources include `*` itself (not merely a pattern with a
+/// wildcard, such as `arn:aws:s3:::logs/*`).
+fn allows_on_every_resource(statement: &Value) -> bool {
+    statement.get("Effect").and_then(Value::as_str) == Some("Allow")
+        && strings(statement.get("Resource")).contains(&"*")
+}
+
+// ---- lambda_detach_external_layer ----
+
+/// The CloudTrail name of the call that changes a function's layers.
+const UPDATE_EVENT: &str = "UpdateFunctionConfiguration20150331v2";
+
+/// Detach the layers of another account that the finding's UpdateFunctionConfiguration
+/// event attached to the function.
+pub async fn detach_external_layer_with(
+    input: &BotInput,
+    cloudtrail: &aws_sdk_cloudtrail::Client,
+    lambda: &aws_sdk_lambda::Client,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let function = Function::of(input)?;
+    let skipped = |reason: String| Ok(BotOutcome::new(input, OutcomeStatus::Skipped, reason));
+    let Some(time) = input.finding.event_time.as_deref() else {
+        return Err(BotError::invalid_input(format!(
+            "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {UPDATE_EVENT} event",
+            input.step.bot
+        )));
+    };
+    let query = EventQuery {
+        attribute: LookupAttributeKey::EventName,
+        value: UPDATE_EVENT,
+        resource_name: None,
+        window: DEFAULT_WINDOW,
+    };
+    let events = events_near(cloudtrail, alert_time(time)?, &query).await?;
+    let Some(event) = events.iter().find(|event| {
+        let changed = event.record["requestParameters"]["functionName"].as_str();
+        changed.map(function_name) == Some(function.name.as_str())
+    }) else {
+        return skipped(format!(
+            "No {UPDATE_EVENT} event of function {} in CloudTrail within {} s of {time}: nothing to detach",
+            function.name,
+            DEFAULT_WINDOW.as_secs()
+        ));
+    };
+    let account = input.target.account_id.as_str();
+    let external: Vec<&str> = strings(Some(&event.record["requestParameters"]["layers"]))
+        .into_iter()
+        .filter(|layer| layer_account(layer) != Some(account))
+        .map(unversioned_layer)
+        .collect();
+    if external.is_empty() {
+        return skipped(format!(
+            "The {UPDATE_EVENT} event of function {} at {} attached no layer of another account: nothing to detach",
+            function.name,
+            event.time.to_rfc3339()
+        ));
+    }
+
+    let Some(configuration) = function.configuration(lambda).await? else {
+        return Ok(function.gone(input));
+    };
+    let layers: Vec<&str> = configuration
+        .layers()
+        .iter()
+        .filter_map(|layer| layer.arn())
+        .collect();
+    let (detached, kept): (Vec<&str>, Vec<&str>) = layers
+        .iter()
+        .partition(|layer| external.contains(&unversioned_layer(layer)));
+    if detached.is_empty() {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!(
+                "Function {} no longer has the layer(s) of another account {} attached",
+                function.name,
+                external.join(", ")
+            ),
+        ));
+    }
+    let keeping = match kept.is_empty() {
+        true => "no other layer".to_string(),
+        false => format!("keeping {} in that order", kept.join(", ")),
+    };
+    let change = format!(
+        "detach layer(s) {} from function {}, {keeping}",
+        detached.join(", "),
+        function.name
+    );
+    let update = lambda
+        .update_function_configuration()
+        .function_name(&function.arn)
+        .set_layers(Some(kept.iter().map(|l| l.to_string()).collect()))
+        .send();
+    let update = async {
+        update.await.map(drop).map_err(|e| {
+            bot_error(
+                &format!("updating the layers of function {}", function.name),
+                e,
+            )
+        })
+    };
+    make_changes(
+        input,
+        vec![change.clone()],
+        format!("Would {change}"),
+        update,
+        format!(
+            "Detached layer(s) {} of another account from function {} (to undo, set its layers back to {})",
+            detached.join(", "),
+            function.name,
+            layers.join(", ")
+        ),
+    )
+    .await
+}
+
+/// The account that owns a layer version (`arn:aws:lambda:<region>:<account>:layer:<name>:<version>`).
+fn layer_account(layer: &str) -> Option<&str> {
+    layer.split(':').nth(4)
+}
+
+/// A layer's ARN without its version: the same layer whichever version is attached.
+fn unversioned_layer(layer: &str) -> &str {
+    match layer.match_indices(':').nth(6) {
+        Some((at, _)) => &layer[..at],
+        None => layer,
+    }
+}
+
+// ---- lambda_disable ----
+
+async fn disable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let function = Function::of(input)?;
+    let lambda = aws_sdk_lambda::Client::new(aws);
+    let read = lambda
+        .get_function_concurrency()
+        .function_name(&function.arn)
+        .send()
+        .await;
+    let doing = format!(
+        "reading the reserved concurrency of function {}",
+        function.name
+    );
+    let Some(concurrency) = none_if_code(NOT_FOUND, &doing, read)? else {
+        return Ok(function.gone(input));
+    };
+    let previous = concurrency.reserved_concurrent_executions();
+    if previous == Some(0) {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!(
+                "Function {} is already disabled: reserved concurrency 0",
+                function.name
+            ),
+        ));
+    }
+    let (was, undo) = match previous {
+        None => (
+            "no reserved concurrency".to_string(),
+            "delete its reserved concurrency".to_string(),
+        ),
+        Some(n) => (
+            format!("reserved concurrency {n}"),
+            format!("set its reserved concurrency back to {n}"),
+        ),
+    };
+    let change = format!(
+        "set the reserved concurrency of function {} to 0 (was {was})",
+        function.name
+    );
+    let put = lambda
+        .put_function_concurrency()
+        .function_name(&function.arn)
+        .reserved_concurrent_executions(0)
+        .send();
+    let put = async {
+        put.await
+            .map(drop)
+            .map_err(|e| bot_error(&format!("disabling function {}", function.name), e))
+    };
+    make_changes(
+        input,
+        vec![change],
+        format!("Would disable function {}", function.name),
+        put,
+        format!(
+            "Function {} disabled: reserved concurrency 0, was {was} (to undo, {undo})",
+            function.name
+        ),
+    )
+    .await
+}
+
+// ---- lambda_enable_active_tracing ----
+
+/// Turn on active tracing of the finding's function.
+pub async fn enable_active_tracing_with(
+    input: &BotInput,
+    lambda: &aws_sdk_lambda::Client,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let function = Function::of(input)?;
+    let Some(configuration) = function.configuration(lambda).await? else {
+        return Ok(function.gone(input));
+    };
+    let mode = configuration.tracing_config().and_then(|t| t.mode());
+    if mode == Some(&TracingMode::Active) {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Function {} already traces actively", function.name),
+        ));
+    }
+    let was = mode.map_or("PassThrough", TracingMode::as_str);
+    let change = format!(
+        "set the tracing mode of function {} to Active (was {was})",
+        function.name
+    );
+    let update = lambda
+        .update_function_configuration()
+        .function_name(&function.arn)
+        .tracing_config(TracingConfig::builder().mode(TracingMode::Active).build())
+        .send();
+    let update = async {
+        update.await.map(drop).map_err(|e| {
+            bot_error(
+                &format!("turning on active tracing of function {}", function.name),
+                e,
+            )
+        })
+    };
+    make_changes(
+        input,
+        vec![change],
+        format!("Would turn on active tracing of function {}", function.name),
+        update,
+        format!(
+            "Function {} now traces actively (was {was}); its role needs X-Ray write permission (AWSXRayDaemonWriteAccess) for the traces to arrive",
+            function.name
+        ),
+    )
+    .await
+}
+
+// ---- lambda_tag ----
+
+async fn tag(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
+    let LambdaTagParams { key, value } = params(input)?;
+    let function = Function::of(input)?;
+    let lambda = aws_sdk_lambda::Client::new(aws);
+    let listed = lambda.list_tags().resource(&function.arn).send().await;
+    let doing = format!("reading the tags of function {}", function.name);
+    let Some(tags) = none_if_code(NOT_FOUND, &doing, listed)? else {
+        return Ok(function.gone(input));
+    };
+    let current = tags.tags().and_then(|tags| tags.get(&key));
+    if current == Some(&value) {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Function {} is already tagged {key}={value}", function.name),
+        ));
+    }
+    let change = match current {
+        None => format!("tag function {} with {key}={value}", function.name),
+        Some(old) => format!(
+            "tag function {} with {key}={value} (was {key}={old})",
+            function.name
+        ),
+    };
+    let tag = lambda
+        .tag_resource()
+        .resource(&function.arn)
+        .tags(&key, &value)
+        .send();
+    let tag = async {
+        tag.await
+            .map(drop)
+            .map_err(|e| bot_error(&format!("tagging function {}", function.name), e))
+    };
+    make_changes(
+        input,
+        vec![change.clone()],
+        format!("Would {change}"),
+        tag,
+        format!("Function {} tagged {key}={value}", function.name),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn function_names_come_from_arns_with_or_without_qualifier() {
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:billing";
+        assert_eq!(function_name(arn), "billing");
+        assert_eq!(function_name(&format!("{arn}:prod")), "billing");
+        assert_eq!(function_name("billing"), "billing");
+    }
+
+    #[test]
+    fn a_layer_is_known_by_its_account_and_its_unversioned_arn() {
+        let layer = "arn:aws:lambda:us-east-1:999999999999:layer:miner:3";
+        assert_eq!(layer_account(layer), Some("999999999999"));
+        assert_eq!(
+            unversioned_layer(layer),
+            "arn:aws:lambda:us-east-1:999999999999:layer:miner"
+        );
+    }
+
+    #[test]
+    fn only_allow_statements_on_the_bare_wildcard_are_blanket() {
+        let allow_all =
+            json!({"Effect": "Allow", "Action": "logs:*", "Resource": ["arn:aws:logs:*:*:*", "*"]});
+        let pattern =
+            json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"});
+        let deny = json!({"Effect": "Deny", "Action": "*", "Resource": "*"});
+        assert!(allows_on_every_resource(&allow_all));
+        assert!(!allows_on_every_resource(&pattern));
+        assert!(!allows_on_every_resource(&deny));
+    }
+}
