@@ -3,7 +3,8 @@
 //! A bot is added to its area's `BOTS` (and given a binary in that package's `src/bin/`); a new
 //! area package is added to [`AREAS`].
 
-pub use cloudbots_ec2::{ec2_resources, instance};
+pub use cloudbots_containers::{ecr, ecs};
+pub use cloudbots_ec2::{ec2_resources, instance, rds};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
 pub use cloudbots_lambda::lambda;
@@ -54,6 +55,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/lambda",
         bots: cloudbots_lambda::BOTS,
+    },
+    Area {
+        package_dir: "functions/containers",
+        bots: cloudbots_containers::BOTS,
     },
     Area {
         package_dir: "functions/iam",

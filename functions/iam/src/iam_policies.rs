@@ -10,7 +10,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_iam::Client as Iam;
 use cloudbots_runtime::aws_error::bot_error;
-use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
+use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, make_changes, params, Bot};
 use cloudbots_runtime::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion;
 use cloudbots_shared::error::{BotError, ErrorName};
@@ -28,6 +28,7 @@ pub const BOTS: &[Bot] = &[
     USER_ATTACH_POLICY,
     DETACH_POLICY,
     GROUP_DELETE_INLINE_POLICY,
+    ECS_SERVICE_ROLE_DETACH_INLINE_POLICY,
     USER_DELETE_INLINE_POLICIES,
     DELETE_DEFAULT_POLICY_VERSION,
     USER_DETACH,
@@ -52,6 +53,12 @@ pub const DETACH_POLICY: Bot = Bot {
     name: "iam_detach_policy",
     tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(detach_policy(input, aws)),
+};
+
+pub const ECS_SERVICE_ROLE_DETACH_INLINE_POLICY: Bot = Bot {
+    name: "ecs_service_role_detach_inline_policy",
+    tags: exclusion::IAM_TAGS,
+    run: |input, aws| Box::pin(ecs_service_role_detach_inline_policy(input, aws)),
 };
 
 pub const GROUP_DELETE_INLINE_POLICY: Bot = Bot {
@@ -464,46 +471,73 @@ async fn group_delete_inline_policy(
     aws: &SdkConfig,
 ) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
-    let group = entity_name(input)?;
-    let iam = Iam::new(aws);
-    let owner = Principal::Group;
+    delete_inline_policies_of(input, aws, Principal::Group, entity_name(input)?).await
+}
 
-    let Some(policies) = inline_policy_names(&iam, owner, group).await? else {
+/// The role of the finding's ECS service (`role.name` of the entity).
+async fn ecs_service_role_detach_inline_policy(
+    input: &BotInput,
+    aws: &SdkConfig,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let role = input
+        .finding
+        .entity
+        .get("role")
+        .and_then(|role| role.get("name"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|role| !role.is_empty())
+        .ok_or_else(|| {
+            BotError::invalid_input(format!(
+                "the finding's ECS service entity has no role.name for {} to act on",
+                input.step.bot
+            ))
+        })?;
+    delete_inline_policies_of(input, aws, Principal::Role, role).await
+}
+
+/// Delete every live inline policy of the group or role `name`.
+async fn delete_inline_policies_of(
+    input: &BotInput,
+    aws: &SdkConfig,
+    owner: Principal,
+    name: &str,
+) -> Result<BotOutcome, BotError> {
+    let iam = Iam::new(aws);
+    let identity = format!("{} {name}", owner.label());
+    let Some(policies) = inline_policy_names(&iam, owner, name).await? else {
         return Ok(BotOutcome::gone(
             input,
-            &format!("IAM group {group}"),
+            &identity,
             "no inline policy to delete",
         ));
     };
     if policies.is_empty() {
         return Ok(BotOutcome::compliant(
             input,
-            format!("IAM group {group} has no inline policies"),
+            format!("{identity} has no inline policies"),
         ));
     }
-    let changes = inline_deletions(owner, group, &policies);
-    if dry_run(input) {
-        return Ok(BotOutcome::would(
-            input,
-            format!(
-                "Would delete {} inline policies of IAM group {group}",
-                policies.len()
-            ),
-            changes,
-        ));
-    }
-    for policy in &policies {
-        delete_inline_policy(&iam, owner, group, policy).await?;
-    }
-    Ok(BotOutcome::new(
+    let delete = async {
+        for policy in &policies {
+            delete_inline_policy(&iam, owner, name, policy).await?;
+        }
+        Ok(())
+    };
+    make_changes(
         input,
-        OutcomeStatus::Remediated,
+        inline_deletions(owner, name, &policies),
         format!(
-            "Deleted the inline policies of IAM group {group}: {}",
+            "Would delete {} inline policies of {identity}",
+            policies.len()
+        ),
+        delete,
+        format!(
+            "Deleted the inline policies of {identity}: {}",
             policies.join(", ")
         ),
     )
-    .with_changes(changes))
+    .await
 }
 
 async fn user_delete_inline_policies(

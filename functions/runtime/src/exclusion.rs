@@ -83,6 +83,13 @@ pub const KMS_TAGS: TagReader = TagReader {
     read: |aws, _, resource, key| Box::pin(read_kms_tag(aws, resource, key)),
 };
 
+/// For bots whose entity has no tag of its own to re-read (the catalogue gives its kind no tag
+/// source): the live check never calls it.
+pub const NO_TAGS: TagReader = TagReader {
+    sources: &[],
+    read: |_, _, _, _| Box::pin(async { Ok(None) }),
+};
+
 /// Why the step must not act, read with `reader` from the live resource's opt-out tag as on
 /// `today`; None when it may (no tag, not listed, expired, resource gone — the bot then
 /// reports that).
@@ -128,7 +135,13 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
     let resource: &str = match source {
         TagSource::Ec2 | TagSource::Kms | TagSource::Trail => id,
         TagSource::S3Bucket => Some(id).filter(|id| !id.is_empty()).unwrap_or(name),
-        TagSource::IamUser | TagSource::IamRole => name,
+        TagSource::IamUser => name,
+        // An ECS service's bots act on its role (`role.name`).
+        TagSource::IamRole => entity
+            .get("role")
+            .and_then(|role| role.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or(name),
         TagSource::SqsQueue => entity.get("queueUrl").and_then(Value::as_str).unwrap_or(""),
         TagSource::SnsTopic => entity.get("topicArn").and_then(Value::as_str).unwrap_or(""),
         TagSource::AcmCertificate => entity
@@ -146,6 +159,12 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
             return Some((source, Cow::Owned(arn)));
         }
         TagSource::RdsInstance => "",
+        TagSource::EcrRepository if id.starts_with("arn:") => id,
+        TagSource::EcrRepository if !name.is_empty() => {
+            let arn = step_arn(input, "ecr", &format!("repository/{name}"));
+            return Some((source, Cow::Owned(arn)));
+        }
+        TagSource::EcrRepository => "",
         TagSource::IamPolicy | TagSource::Secret => entity
             .get("arn")
             .and_then(Value::as_str)

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::LazyLock;
 
+mod containers;
 mod ec2_resources;
 mod iam;
 mod iam_policies;
@@ -174,6 +175,7 @@ pub enum TagSource {
     Trail,
     LambdaFunction,
     RdsInstance,
+    EcrRepository,
 }
 
 impl TagSource {
@@ -186,7 +188,8 @@ impl TagSource {
             | "NetworkInterface" | "any EC2 resource" => Some(TagSource::Ec2),
             "S3Bucket" => Some(TagSource::S3Bucket),
             "IamUser" => Some(TagSource::IamUser),
-            "IamRole" => Some(TagSource::IamRole),
+            // An ECS service's bots change its role: the role's tags are read.
+            "IamRole" | "EcsService" => Some(TagSource::IamRole),
             "IamPolicy" => Some(TagSource::IamPolicy),
             "KMS" | "KmsKey" => Some(TagSource::Kms),
             "Sqs" | "SqsQueue" => Some(TagSource::SqsQueue),
@@ -197,6 +200,7 @@ impl TagSource {
             "CloudTrail" | "Trail" => Some(TagSource::Trail),
             "Lambda" | "LambdaFunction" => Some(TagSource::LambdaFunction),
             "RDS" | "RdsInstance" | "DBInstance" => Some(TagSource::RdsInstance),
+            "EcrRepository" | "ECRRepository" => Some(TagSource::EcrRepository),
             _ => None,
         }
     }
@@ -218,6 +222,7 @@ impl TagSource {
             TagSource::Trail => "cloudtrail:ListTags",
             TagSource::LambdaFunction => "lambda:ListTags",
             TagSource::RdsInstance => "rds:ListTagsForResource",
+            TagSource::EcrRepository => "ecr:ListTagsForResource",
         }
     }
 }
@@ -242,6 +247,7 @@ const AREAS: &[&[BotSpec]] = &[
     logging::BOTS,
     secrets::BOTS,
     lambda::BOTS,
+    containers::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
 ];
