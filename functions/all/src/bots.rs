@@ -4,11 +4,12 @@
 //! area package is added to [`AREAS`].
 
 pub use cloudbots_containers::{ecr, ecs};
+pub use cloudbots_domains::route53domains;
 pub use cloudbots_ec2::{ec2_resources, instance, rds};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
 pub use cloudbots_lambda::lambda;
-pub use cloudbots_logging::{cloudtrail, cloudwatch, config};
+pub use cloudbots_logging::{cloudtrail, cloudwatch, config, load_balancer};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;
@@ -59,6 +60,10 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/containers",
         bots: cloudbots_containers::BOTS,
+    },
+    Area {
+        package_dir: "functions/domains",
+        bots: cloudbots_domains::BOTS,
     },
     Area {
         package_dir: "functions/iam",

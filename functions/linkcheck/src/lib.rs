@@ -19,12 +19,17 @@ use std::path::PathBuf;
 /// The service every function links: the runtime's and the credential chain's STS.
 const RUNTIME_SERVICES: &[&str] = &["aws_sdk_sts"];
 
-/// The SDK crate of an IAM action's service prefix (`logs:PutMetricFilter` → CloudWatch Logs).
-fn sdk_crate(service_prefix: &str) -> String {
+/// The SDK crates of an IAM action's service prefix (`logs:PutMetricFilter` → CloudWatch
+/// Logs; `elasticloadbalancing:` → the classic and the v2 load balancer APIs, which share it).
+fn sdk_crates_of(service_prefix: &str) -> Vec<String> {
     match service_prefix {
-        "logs" => "aws_sdk_cloudwatchlogs".to_string(),
-        "states" => "aws_sdk_sfn".to_string(),
-        other => format!("aws_sdk_{}", other.replace('-', "")),
+        "logs" => vec!["aws_sdk_cloudwatchlogs".to_string()],
+        "states" => vec!["aws_sdk_sfn".to_string()],
+        "elasticloadbalancing" => vec![
+            "aws_sdk_elasticloadbalancing".to_string(),
+            "aws_sdk_elasticloadbalancingv2".to_string(),
+        ],
+        other => vec![format!("aws_sdk_{}", other.replace('-', ""))],
     }
 }
 
@@ -144,7 +149,7 @@ pub fn assert_bots_link_only_their_services(package_dir: &str) {
             .role_actions()
             .iter()
             .filter_map(|action| action.split_once(':'))
-            .map(|(service, _)| sdk_crate(service))
+            .flat_map(|(service, _)| sdk_crates_of(service))
             .filter(|service| !RUNTIME_SERVICES.contains(&service.as_str()))
             .collect();
         let linked = linked_services(name);

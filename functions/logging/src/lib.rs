@@ -1,11 +1,16 @@
-//! The CloudTrail, CloudWatch and Config bots: one Lambda binary per bot under `src/bin/`,
+//! The CloudTrail, CloudWatch, Config and load balancer logging bots: one Lambda binary per bot under `src/bin/`,
 //! thin mains over this library. An area of its own so that changing one of its bots relinks
 //! its binaries only.
 
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod config;
+pub mod load_balancer;
 
 /// The bots of this area, one binary each under `src/bin/`.
-pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
-    &[cloudtrail::BOTS, cloudwatch::BOTS, config::BOTS];
+pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[
+    cloudtrail::BOTS,
+    cloudwatch::BOTS,
+    config::BOTS,
+    load_balancer::BOTS,
+];

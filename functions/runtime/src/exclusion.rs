@@ -148,7 +148,10 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
             .get("certificateArn")
             .and_then(Value::as_str)
             .unwrap_or(""),
-        TagSource::SsmDocument => name,
+        TagSource::SsmDocument | TagSource::Route53Domain => name,
+        // Application load balancers by ARN, classic ones by name.
+        TagSource::LoadBalancer if id.starts_with("arn:") => id,
+        TagSource::LoadBalancer => name,
         TagSource::LambdaFunction => {
             return lambda_function_arn(input)
                 .ok()

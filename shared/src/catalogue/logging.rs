@@ -1,4 +1,4 @@
-//! CloudTrail, CloudWatch and Config bots: the account's audit logging.
+//! CloudTrail, CloudWatch, Config and load balancer logging bots: the account's audit logging.
 
 use super::{parse_as, BotSpec, ParamSpec, Phase};
 use crate::params::{
@@ -198,5 +198,26 @@ pub const BOTS: &[BotSpec] = &[
         example: "AUTO: config_enable include_global_resource_types_region=us-east-1",
         differences: "The region's recorder and delivery channel are read first and updated in place under their own names (Config allows one of each), never duplicated; an existing recorder keeps its role; a region already recording everything with a channel is already compliant. The role gets the current managed policy AWS_ConfigRole (the original attached the retired AWSConfigRole policy). The default bucket is created in the finding's region (the original: us-west-1) with all public access blocked, and its policy lets Config deliver only this account's history; a named bucket must exist in the account.",
         parse: parse_as::<ConfigEnableParams>,
+    },
+    BotSpec {
+        name: "load_balancer_enable_access_logs",
+        summary: "Log every request of the classic or application load balancer into the account's load balancer log bucket of its region (created with all public access blocked when missing).",
+        phase: Phase::Modify,
+        guard: false,
+        entity_type: "ELB or ApplicationLoadBalancer",
+        changes_instance: false,
+        iam_actions: &[
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "s3:CreateBucket",
+            "s3:GetBucketPolicy",
+            "s3:ListBucket",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
+        ],
+        params: &[],
+        example: "AUTO: load_balancer_enable_access_logs",
+        differences: "One log bucket per account and region, <account>-elb-access-logs-<region>, found or created with all public access blocked (the original created a public-by-default bucket per load balancer with a random suffix, so every run made a new one); its policy keeps the statements it has and gains one for the region's ELB account, from a tested table, or for the service principal logdelivery.elasticloadbalancing.amazonaws.com in regions without one. A load balancer that already logs is already compliant, whichever bucket it logs into; one that no longer exists is skipped.",
+        parse: parse_as::<NoParams>,
     },
 ];

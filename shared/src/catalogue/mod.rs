@@ -12,6 +12,7 @@ use serde_json::Value;
 use std::sync::LazyLock;
 
 mod containers;
+mod domains;
 mod ec2_resources;
 mod iam;
 mod iam_policies;
@@ -176,6 +177,8 @@ pub enum TagSource {
     LambdaFunction,
     RdsInstance,
     EcrRepository,
+    Route53Domain,
+    LoadBalancer,
 }
 
 impl TagSource {
@@ -201,6 +204,8 @@ impl TagSource {
             "Lambda" | "LambdaFunction" => Some(TagSource::LambdaFunction),
             "RDS" | "RdsInstance" | "DBInstance" => Some(TagSource::RdsInstance),
             "EcrRepository" | "ECRRepository" => Some(TagSource::EcrRepository),
+            "Route53Domain" => Some(TagSource::Route53Domain),
+            "ELB" | "ApplicationLoadBalancer" => Some(TagSource::LoadBalancer),
             _ => None,
         }
     }
@@ -223,6 +228,8 @@ impl TagSource {
             TagSource::LambdaFunction => "lambda:ListTags",
             TagSource::RdsInstance => "rds:ListTagsForResource",
             TagSource::EcrRepository => "ecr:ListTagsForResource",
+            TagSource::Route53Domain => "route53domains:ListTagsForDomain",
+            TagSource::LoadBalancer => "elasticloadbalancing:DescribeTags",
         }
     }
 }
@@ -248,6 +255,7 @@ const AREAS: &[&[BotSpec]] = &[
     secrets::BOTS,
     lambda::BOTS,
     containers::BOTS,
+    domains::BOTS,
     iam::BOTS,
     iam_policies::BOTS,
 ];

@@ -1,0 +1,197 @@
+//! `route53domain_enable_auto_renew` and `route53domain_enable_transfer_lock`: keep a
+//! registered domain from lapsing or being transferred away.
+//!
+//! Route 53 Domains is served from us-east-1 only, whatever the finding's region. The domain
+//! is read first (GetDomainDetail): a domain already renewing automatically, or already
+//! locked, is already compliant; a domain not registered in the account is skipped with what
+//! the service said.
+
+use aws_config::SdkConfig;
+use aws_sdk_route53domains::error::ProvideErrorMetadata;
+use aws_sdk_route53domains::operation::get_domain_detail::GetDomainDetailOutput;
+use cloudbots_runtime::aws_error::{bot_error, code};
+use cloudbots_runtime::bot::{dry_run, entity_name, make_changes, params, Bot};
+use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::session::in_region;
+use cloudbots_shared::catalogue::TagSource;
+use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::params::NoParams;
+
+/// The bots of this module.
+pub const BOTS: &[Bot] = &[ENABLE_AUTO_RENEW, ENABLE_TRANSFER_LOCK];
+
+pub const ENABLE_AUTO_RENEW: Bot = Bot {
+    name: "route53domain_enable_auto_renew",
+    tags: DOMAIN_TAGS,
+    run: |input, aws| Box::pin(async move { enable_auto_renew_with(input, &client(aws)).await }),
+};
+
+pub const ENABLE_TRANSFER_LOCK: Bot = Bot {
+    name: "route53domain_enable_transfer_lock",
+    tags: DOMAIN_TAGS,
+    run: |input, aws| Box::pin(async move { enable_transfer_lock_with(input, &client(aws)).await }),
+};
+
+/// Registered domains, by name.
+pub const DOMAIN_TAGS: TagReader =
+    TagReader::new(&[TagSource::Route53Domain], |aws, _, name, key| {
+        Box::pin(read_domain_tag(aws, name, key))
+    });
+
+/// The only region Route 53 Domains answers in.
+pub const DOMAINS_REGION: &str = "us-east-1";
+
+/// The status that says a domain cannot be transferred.
+pub const TRANSFER_LOCKED: &str = "clientTransferProhibited";
+
+/// Route 53 Domains answers `InvalidInput` for a domain that is not in the account.
+const NOT_IN_ACCOUNT: &str = "InvalidInput";
+
+fn client(aws: &SdkConfig) -> aws_sdk_route53domains::Client {
+    aws_sdk_route53domains::Client::new(&in_region(aws, DOMAINS_REGION))
+}
+
+async fn read_domain_tag(
+    aws: &SdkConfig,
+    name: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    read_domain_tag_with(&client(aws), name, key).await
+}
+
+/// The value of the domain's tag `key`; None when it has none or is not in the account.
+pub async fn read_domain_tag_with(
+    domains: &aws_sdk_route53domains::Client,
+    name: &str,
+    key: &str,
+) -> Result<Option<String>, BotError> {
+    let listed = domains
+        .list_tags_for_domain()
+        .domain_name(name)
+        .send()
+        .await;
+    tag_in_listing(listed, &[NOT_IN_ACCOUNT], name, key, |out| {
+        let tags = out.tag_list.unwrap_or_default().into_iter();
+        tags.map(|t| (t.key.unwrap_or_default(), t.value))
+    })
+}
+
+/// The domain's details; `Err(outcome)` is the skip for a domain not in the account.
+async fn domain_detail(
+    input: &BotInput,
+    domains: &aws_sdk_route53domains::Client,
+    name: &str,
+) -> Result<Result<GetDomainDetailOutput, BotOutcome>, BotError> {
+    match domains.get_domain_detail().domain_name(name).send().await {
+        Ok(detail) => Ok(Ok(detail)),
+        Err(e) if code(&e) == Some(NOT_IN_ACCOUNT) => {
+            let said = e.as_service_error().and_then(|s| s.message()).unwrap_or("");
+            Ok(Err(BotOutcome::new(
+                input,
+                OutcomeStatus::Skipped,
+                format!(
+                    "Domain {name} is not registered in account {} ({}): nothing to do",
+                    input.target.account_id,
+                    said.split_whitespace().collect::<Vec<_>>().join(" ")
+                ),
+            )))
+        }
+        Err(e) => Err(bot_error(&format!("reading domain {name}"), e)),
+    }
+}
+
+/// Turn on automatic renewal of the finding's domain.
+pub async fn enable_auto_renew_with(
+    input: &BotInput,
+    domains: &aws_sdk_route53domains::Client,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let name = entity_name(input)?;
+    let detail = match domain_detail(input, domains, name).await? {
+        Ok(detail) => detail,
+        Err(skipped) => return Ok(skipped),
+    };
+    if detail.auto_renew() == Some(true) {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Domain {name} already renews automatically"),
+        ));
+    }
+    let expires = detail
+        .expiration_date()
+        .map(|d| format!(" (it expires {d})"))
+        .unwrap_or_default();
+    let enable = async {
+        domains
+            .enable_domain_auto_renew()
+            .domain_name(name)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| bot_error(&format!("turning on automatic renewal of domain {name}"), e))
+    };
+    make_changes(
+        input,
+        vec![format!("turn on automatic renewal of domain {name}")],
+        format!("Would turn on automatic renewal of domain {name}{expires}"),
+        enable,
+        format!("Domain {name} now renews automatically{expires}"),
+    )
+    .await
+}
+
+/// Lock the finding's domain against transfer.
+pub async fn enable_transfer_lock_with(
+    input: &BotInput,
+    domains: &aws_sdk_route53domains::Client,
+) -> Result<BotOutcome, BotError> {
+    params::<NoParams>(input)?;
+    let name = entity_name(input)?;
+    let detail = match domain_detail(input, domains, name).await? {
+        Ok(detail) => detail,
+        Err(skipped) => return Ok(skipped),
+    };
+    if detail.status_list().iter().any(|s| s == TRANSFER_LOCKED) {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Domain {name} is already locked against transfer"),
+        ));
+    }
+    let change = format!("lock domain {name} against transfer ({TRANSFER_LOCKED})");
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would lock domain {name} against transfer"),
+            vec![change],
+        ));
+    }
+    match domains
+        .enable_domain_transfer_lock()
+        .domain_name(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(BotOutcome::remediated(
+            input,
+            format!(
+                "Domain {name} locked against transfer (operation {})",
+                out.operation_id().unwrap_or("?")
+            ),
+            vec![change],
+        )),
+        // Some top-level domains have no transfer lock.
+        Err(e) if matches!(code(&e), Some("TLDRulesViolation" | "UnsupportedTLD")) => {
+            let said = e.as_service_error().and_then(|s| s.message()).unwrap_or("");
+            Ok(BotOutcome::new(
+                input,
+                OutcomeStatus::Skipped,
+                format!("Domain {name} cannot be locked against transfer: {said}"),
+            ))
+        }
+        Err(e) => Err(bot_error(
+            &format!("locking domain {name} against transfer"),
+            e,
+        )),
+    }
+}
