@@ -123,3 +123,32 @@ pub async fn new_kms_key(alias_prefix: &str) -> (String, String) {
         .expect("create_alias");
     (arn, alias)
 }
+
+/// A new VPC `10.<octet>.0.0/16` with a subnet in each of us-east-1a and us-east-1b (what a
+/// DB subnet group or an application load balancer needs): the VPC's id and the subnets' ids.
+pub async fn vpc_with_two_subnets(octet: u8) -> (String, Vec<String>) {
+    let ec2 = aws_sdk_ec2::Client::new(&crate::aws().await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{octet}.0.0/16"))
+        .send()
+        .await
+        .expect("create_vpc")
+        .vpc
+        .unwrap()
+        .vpc_id
+        .unwrap();
+    let mut subnets = Vec::new();
+    for (third, zone) in [(1, "us-east-1a"), (2, "us-east-1b")] {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.{octet}.{third}.0/24"))
+            .availability_zone(zone)
+            .send()
+            .await
+            .expect("create_subnet");
+        subnets.push(subnet.subnet.unwrap().subnet_id.unwrap());
+    }
+    (vpc, subnets)
+}

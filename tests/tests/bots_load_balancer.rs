@@ -5,6 +5,7 @@
 use aws_sdk_elasticloadbalancing::types::Listener;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::vpc_with_two_subnets;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -37,32 +38,7 @@ async fn new_classic_load_balancer() -> String {
 
 /// A new application load balancer in a new VPC: its ARN.
 async fn new_application_load_balancer() -> String {
-    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.30.0.0/16")
-        .send()
-        .await
-        .expect("create_vpc")
-        .vpc
-        .unwrap()
-        .vpc_id
-        .unwrap();
-    let mut subnets = Vec::new();
-    for (cidr, zone) in [
-        ("10.30.1.0/24", "us-east-1a"),
-        ("10.30.2.0/24", "us-east-1b"),
-    ] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .send()
-            .await
-            .expect("create_subnet");
-        subnets.push(subnet.subnet.unwrap().subnet_id.unwrap());
-    }
+    let (_, subnets) = vpc_with_two_subnets(30).await;
     aws_sdk_elasticloadbalancingv2::Client::new(&aws().await)
         .create_load_balancer()
         .name(unique_name("cloudbots-alb"))

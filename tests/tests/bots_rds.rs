@@ -5,6 +5,7 @@
 use aws_sdk_ec2::types::Filter;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::resources::vpc_with_two_subnets;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -19,32 +20,7 @@ async fn rds() -> aws_sdk_rds::Client {
 /// A new VPC with two subnets, a DB subnet group over them and a security group: the VPC's
 /// id, the subnet group's name and the security group's id.
 async fn new_network() -> (String, String, String) {
-    let ec2 = ec2().await;
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.20.0.0/16")
-        .send()
-        .await
-        .expect("create_vpc")
-        .vpc
-        .unwrap()
-        .vpc_id
-        .unwrap();
-    let mut subnets = Vec::new();
-    for (cidr, zone) in [
-        ("10.20.1.0/24", "us-east-1a"),
-        ("10.20.2.0/24", "us-east-1b"),
-    ] {
-        let subnet = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(zone)
-            .send()
-            .await
-            .expect("create_subnet");
-        subnets.push(subnet.subnet.unwrap().subnet_id.unwrap());
-    }
+    let (vpc, subnets) = vpc_with_two_subnets(20).await;
     let subnet_group = unique_name("cloudbots-db-subnets");
     rds()
         .await
@@ -55,7 +31,8 @@ async fn new_network() -> (String, String, String) {
         .send()
         .await
         .expect("create_db_subnet_group");
-    let group = ec2
+    let group = ec2()
+        .await
         .create_security_group()
         .group_name(unique_name("cloudbots-db"))
         .description("database access")

@@ -9,7 +9,7 @@ pub use cloudbots_ec2::{ec2_resources, instance, rds};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
 pub use cloudbots_lambda::lambda;
-pub use cloudbots_logging::{cloudtrail, cloudwatch, config, load_balancer};
+pub use cloudbots_logging::{cloudtrail, cloudwatch, config, load_balancer, network_firewall};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;

@@ -133,7 +133,7 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
     };
     let (id, name) = (&input.finding.entity_id, &input.finding.entity_name);
     let resource: &str = match source {
-        TagSource::Ec2 | TagSource::Kms | TagSource::Trail => id,
+        TagSource::Ec2 | TagSource::Kms | TagSource::Trail | TagSource::NetworkFirewall => id,
         TagSource::S3Bucket => Some(id).filter(|id| !id.is_empty()).unwrap_or(name),
         TagSource::IamUser => name,
         // An ECS service's bots act on its role (`role.name`).

@@ -1,9 +1,10 @@
-//! CloudTrail, CloudWatch, Config and load balancer logging bots: the account's audit logging.
+//! CloudTrail, CloudWatch, Config, load balancer and Network Firewall logging bots: the
+//! account's audit and traffic logging.
 
 use super::{parse_as, BotSpec, ParamSpec, Phase};
 use crate::params::{
     CloudtrailEnableParams, CloudtrailExistingKeyParams, CloudtrailSendToCloudwatchParams,
-    ConfigEnableParams, MetricFilterParams, NoParams,
+    ConfigEnableParams, MetricFilterParams, NetworkFirewallLoggingParams, NoParams,
 };
 
 /// The logging bots of the catalogue.
@@ -219,5 +220,53 @@ pub const BOTS: &[BotSpec] = &[
         example: "AUTO: load_balancer_enable_access_logs",
         differences: "One log bucket per account and region, <account>-elb-access-logs-<region>, found or created with all public access blocked (the original created a public-by-default bucket per load balancer with a random suffix, so every run made a new one); its policy keeps the statements it has and gains one for the region's ELB account, from a tested table, or for the service principal logdelivery.elasticloadbalancing.amazonaws.com in regions without one. A load balancer that already logs is already compliant, whichever bucket it logs into; one that no longer exists is skipped.",
         parse: parse_as::<NoParams>,
+    },
+    BotSpec {
+        name: "network_firewall_enable_logging",
+        summary: "Send the Network Firewall's flow or alert logs to an S3 bucket, a CloudWatch Logs group or a Kinesis Data Firehose stream (with create, the account's bucket or log group for the log type).",
+        phase: Phase::Modify,
+        guard: false,
+        entity_type: "NetworkFirewall",
+        changes_instance: false,
+        iam_actions: &[
+            "firehose:TagDeliveryStream",
+            "iam:CreateServiceLinkedRole",
+            "logs:CreateLogDelivery",
+            "logs:CreateLogGroup",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            "network-firewall:DescribeLoggingConfiguration",
+            "network-firewall:UpdateLoggingConfiguration",
+            "s3:CreateBucket",
+            "s3:GetBucketPolicy",
+            "s3:ListBucket",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketPublicAccessBlock",
+        ],
+        params: &[
+            ParamSpec {
+                name: "LoggingType",
+                description: "FLOW or ALERT",
+                required: true,
+            },
+            ParamSpec {
+                name: "LogDestinationType",
+                description: "S3, CloudWatchLogs or KinesisDataFirehose (case-sensitive)",
+                required: true,
+            },
+            ParamSpec {
+                name: "LogDestination",
+                description: "`bucket[/prefix]`, a log group or a delivery stream; `create` for the account's bucket or log group (not for Firehose)",
+                required: true,
+            },
+        ],
+        example: "AUTO: network_firewall_enable_logging FLOW S3 create",
+        differences: "Reads the firewall's logging first: the same log type already going to the same place is already compliant, and the other log type's destination is kept (the original replaced the whole configuration with one destination); a destination of another type for the same log type is removed first, as the service requires. Exactly three parameters and create for Firehose are checked when the rule is planned. A created bucket has all public access blocked and the log delivery service's statements; a firewall that no longer exists is skipped.",
+        parse: parse_as::<NetworkFirewallLoggingParams>,
     },
 ];

@@ -179,6 +179,7 @@ pub enum TagSource {
     EcrRepository,
     Route53Domain,
     LoadBalancer,
+    NetworkFirewall,
 }
 
 impl TagSource {
@@ -206,6 +207,7 @@ impl TagSource {
             "EcrRepository" | "ECRRepository" => Some(TagSource::EcrRepository),
             "Route53Domain" => Some(TagSource::Route53Domain),
             "ELB" | "ApplicationLoadBalancer" => Some(TagSource::LoadBalancer),
+            "NetworkFirewall" => Some(TagSource::NetworkFirewall),
             _ => None,
         }
     }
@@ -230,6 +232,7 @@ impl TagSource {
             TagSource::EcrRepository => "ecr:ListTagsForResource",
             TagSource::Route53Domain => "route53domains:ListTagsForDomain",
             TagSource::LoadBalancer => "elasticloadbalancing:DescribeTags",
+            TagSource::NetworkFirewall => "network-firewall:DescribeFirewall",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Parameters of the CloudTrail, CloudWatch and Config bots.
+//! Parameters of the CloudTrail, CloudWatch, Config and Network Firewall bots.
 
 use super::kms_key::{parse_kms_key_id, refuse_aws_managed_alias};
 use super::{keyed_or_positional, BotParams};
@@ -443,5 +443,133 @@ mod tests {
         );
         assert!(error("secops@example.com VpcChange")
             .starts_with("unknown metric filter 'VpcChange' (known: UnauthorizedApiCalls, "));
+    }
+}
+
+/// What `network_firewall_enable_logging` logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirewallLogType {
+    #[serde(rename = "FLOW")]
+    Flow,
+    #[serde(rename = "ALERT")]
+    Alert,
+}
+
+/// Where `network_firewall_enable_logging` sends the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FirewallLogDestinationType {
+    S3,
+    CloudWatchLogs,
+    KinesisDataFirehose,
+}
+
+/// `network_firewall_enable_logging <FLOW|ALERT> <S3|CloudWatchLogs|KinesisDataFirehose>
+/// <destination|create>`: exactly three parameters, the types case-sensitive as in the
+/// original. The destination is `bucket[/prefix]`, a log group or a delivery stream; `create`
+/// makes the account's bucket or log group for the log type (not a delivery stream).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkFirewallLoggingParams {
+    pub log_type: FirewallLogType,
+    pub destination_type: FirewallLogDestinationType,
+    /// None for `create`.
+    pub destination: Option<String>,
+}
+
+impl BotParams for NetworkFirewallLoggingParams {
+    fn parse(tokens: &[String]) -> Result<Self, String> {
+        const USAGE: &str =
+            "<FLOW|ALERT> <S3|CloudWatchLogs|KinesisDataFirehose> <destination|create>";
+        let [log_type, destination_type, destination] = tokens else {
+            return Err(format!(
+                "takes exactly three parameters ({USAGE}), got {}",
+                tokens.len()
+            ));
+        };
+        let log_type = match log_type.as_str() {
+            "FLOW" => FirewallLogType::Flow,
+            "ALERT" => FirewallLogType::Alert,
+            other => return Err(format!("log type '{other}' is not FLOW or ALERT")),
+        };
+        let destination_type = match destination_type.as_str() {
+            "S3" => FirewallLogDestinationType::S3,
+            "CloudWatchLogs" => FirewallLogDestinationType::CloudWatchLogs,
+            "KinesisDataFirehose" => FirewallLogDestinationType::KinesisDataFirehose,
+            other => {
+                return Err(format!(
+                    "log destination type '{other}' is not S3, CloudWatchLogs or KinesisDataFirehose (case-sensitive)"
+                ))
+            }
+        };
+        let destination = match destination.as_str() {
+            "create" if destination_type == FirewallLogDestinationType::KinesisDataFirehose => {
+                return Err(
+                    "'create' makes a bucket or a log group, not a Kinesis Data Firehose delivery stream: name an existing stream".to_string(),
+                )
+            }
+            "create" => None,
+            "" => return Err(format!("the log destination is empty ({USAGE})")),
+            named => Some(named.to_string()),
+        };
+        if let Some(bucket) = destination
+            .as_deref()
+            .filter(|_| destination_type == FirewallLogDestinationType::S3)
+        {
+            if bucket.starts_with('/') {
+                return Err(format!(
+                    "S3 destination '{bucket}' has no bucket name (bucket[/prefix])"
+                ));
+            }
+        }
+        Ok(NetworkFirewallLoggingParams {
+            log_type,
+            destination_type,
+            destination,
+        })
+    }
+}
+
+#[cfg(test)]
+mod firewall_tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<NetworkFirewallLoggingParams, String> {
+        let tokens: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+        NetworkFirewallLoggingParams::parse(&tokens)
+    }
+
+    #[test]
+    fn three_case_sensitive_parameters_with_create_or_a_destination() {
+        assert_eq!(
+            parse("FLOW S3 logs/firewall"),
+            Ok(NetworkFirewallLoggingParams {
+                log_type: FirewallLogType::Flow,
+                destination_type: FirewallLogDestinationType::S3,
+                destination: Some("logs/firewall".into()),
+            })
+        );
+        assert_eq!(
+            parse("ALERT CloudWatchLogs create").unwrap().destination,
+            None
+        );
+        assert_eq!(
+            parse("FLOW S3"),
+            Err("takes exactly three parameters (<FLOW|ALERT> <S3|CloudWatchLogs|KinesisDataFirehose> <destination|create>), got 2".into())
+        );
+        assert_eq!(
+            parse("flow S3 create"),
+            Err("log type 'flow' is not FLOW or ALERT".into())
+        );
+        assert_eq!(
+            parse("FLOW s3 create"),
+            Err("log destination type 's3' is not S3, CloudWatchLogs or KinesisDataFirehose (case-sensitive)".into())
+        );
+    }
+
+    #[test]
+    fn create_is_refused_for_firehose() {
+        assert_eq!(
+            parse("FLOW KinesisDataFirehose create"),
+            Err("'create' makes a bucket or a log group, not a Kinesis Data Firehose delivery stream: name an existing stream".into())
+        );
     }
 }

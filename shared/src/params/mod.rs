@@ -36,7 +36,8 @@ pub use kms_key::KmsKeyParam;
 mod logging;
 pub use logging::{
     CisFilter, CloudtrailEnableParams, CloudtrailExistingKeyParams,
-    CloudtrailSendToCloudwatchParams, ConfigEnableParams, MetricFilterParams, CIS_FILTERS,
+    CloudtrailSendToCloudwatchParams, ConfigEnableParams, FirewallLogDestinationType,
+    FirewallLogType, MetricFilterParams, NetworkFirewallLoggingParams, CIS_FILTERS,
     TRAIL_AWS_MANAGED_KEY_REASON,
 };
 mod secrets;
