@@ -21,7 +21,7 @@ pub const BOTS: &[BotSpec] = &[
         ],
         params: &[],
         example: "AUTO: lambda_detach_blanket_permissions",
-        differences: "Decides from the live function and role, not the finding's copy (the original trusted `executionRole.combinedPolicies` from the finding, however old): the role is the one the function has now, and each attached policy's default version is read. Inline policies cannot be detached and are named in the outcome instead. A role with no such policy is already compliant; a function that no longer exists is skipped.",
+        differences: "Decides from the live function and role, not the finding's copy (the original trusted `executionRole.combinedPolicies` from the finding, however old): the role is the one the function has now, and each attached policy's default version is read. Inline policies are left as they are (they cannot be detached). A role with no such policy is already compliant; a function that no longer exists is skipped.",
         parse: parse_as::<NoParams>,
     },
     BotSpec {
