@@ -5,7 +5,7 @@
 #
 # PROFILE is one of the variants docs/performance.md compares (each is the release profile of
 # Cargo.toml with these settings overridden through CARGO_PROFILE_RELEASE_*):
-#   release    the profile Cargo.toml sets (what the deploy build uses; today the same as abort)
+#   release    the profile Cargo.toml sets (what the deploy build uses: abort with 16 codegen units)
 #   thin-lto   opt-level "s", thin LTO, 4 codegen units (the former profile)
 #   no-lto     opt-level "s", no LTO, 16 codegen units
 #   abort      opt-level "s", no LTO, 4 codegen units, panic = "abort"
