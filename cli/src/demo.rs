@@ -1,18 +1,23 @@
-//! The demo: a fresh local stack, real CloudGuard and GuardDuty findings (the fixtures, with
-//! their resource ids pointed at resources created in moto), each sent through the intake and
-//! run by the real state machine — then the proof: the executions, the audit records, the
-//! output messages, and the resources' state read back from AWS.
+//! The demo: a fresh local stack, real CloudGuard, GuardDuty and Security Hub (ASFF and OCSF)
+//! findings (the fixtures, with their resource ids pointed at resources created in moto), each
+//! sent through the intake and run by the real state machine — then the proof: the executions,
+//! the audit records, the output messages, the resources' state read back from AWS, and how
+//! each Security Hub finding was marked.
 
 use crate::local::deploy::{deploy, DeployOptions};
 use crate::local::{LocalStack, LOCAL_ACCOUNT};
 use crate::run::{print_sent, send, LocalTarget, Sent};
 use aws_sdk_ec2::types::{InstanceStateName, IpPermission, IpRange};
 use cloudbots_functions::intake::Disposition;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::PlannerConfig;
 use serde_json::{json, Value};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
+const SECURITYHUB_MAPPING: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../infra/securityhub-actions.json"
+);
 
 fn fixture(path: &str) -> Result<Value, String> {
     let full = format!("{FIXTURES}/{path}");
@@ -169,6 +174,76 @@ async fn ingress_rules(ec2: &aws_sdk_ec2::Client, id: &str) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// Rules for people: `none`, or the rules separated by commas.
+fn rules_words(rules: &[String]) -> String {
+    if rules.is_empty() {
+        "none".to_string()
+    } else {
+        rules.join(", ")
+    }
+}
+
+/// A bucket's public access block for people.
+fn block_words(flags: Option<[Option<bool>; 4]>) -> String {
+    let Some(flags) = flags else {
+        return "no public access block".to_string();
+    };
+    if flags == [Some(true); 4] {
+        return "all four blocks on".to_string();
+    }
+    [
+        "block public ACLs",
+        "ignore public ACLs",
+        "block public policy",
+        "restrict public buckets",
+    ]
+    .iter()
+    .zip(flags)
+    .map(|(name, on)| format!("{name} {}", if on == Some(true) { "on" } else { "off" }))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+async fn public_access_block(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<[Option<bool>; 4]> {
+    let out = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()?;
+    let c = out.public_access_block_configuration()?;
+    Some([
+        c.block_public_acls(),
+        c.ignore_public_acls(),
+        c.block_public_policy(),
+        c.restrict_public_buckets(),
+    ])
+}
+
+/// How the report marked the Security Hub finding `id`: the call and what it set.
+fn marking_of(stack: &LocalStack, id: &str) -> Option<String> {
+    let update = stack
+        .gateway()
+        .securityhub_updates()
+        .into_iter()
+        .rev()
+        .find(|u| u.request.to_string().contains(id))?;
+    let request = &update.request;
+    let status = request
+        .pointer("/Workflow/Status")
+        .map(|s| s.as_str().unwrap_or_default().to_string())
+        .or_else(|| request.get("StatusId").map(|s| format!("status {s}")))?;
+    let note = request
+        .pointer("/Note/Text")
+        .or_else(|| request.get("Comment"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some(format!(
+        "{} set {status}, note \"{note}\"",
+        update.operation
+    ))
+}
+
 fn status_of(sent: &Sent) -> String {
     sent.executions
         .iter()
@@ -189,9 +264,11 @@ pub async fn run() -> Result<(), String> {
         home_account: Some(LOCAL_ACCOUNT.to_string()),
         ..Default::default()
     };
-    let intake = target
-        .intake(planner, GuardDutyActions::from_json(gd_mapping)?)
-        .await;
+    // The deployment's Security Hub mapping: the one shipped in infra/.
+    let securityhub_mapping = std::fs::read_to_string(SECURITYHUB_MAPPING)
+        .map_err(|e| format!("reading {SECURITYHUB_MAPPING}: {e}"))?;
+    let mappings = Mappings::guardduty(gd_mapping)?.with_securityhub(&securityhub_mapping)?;
+    let intake = target.intake(planner, mappings).await;
     let mut checks = Vec::new();
 
     // 1. CloudGuard instance finding: the planner adds a snapshot before the stop.
@@ -246,11 +323,14 @@ pub async fn run() -> Result<(), String> {
     let sent = send(&target, &intake, &sns_event("demo-sg-1", &finding)).await?;
     print_sent(&sent);
     let rules = ingress_rules(&west2, &group).await;
-    println!("AWS now: group {group} inbound rules: {rules:?}");
+    println!(
+        "AWS now: group {group} inbound rules: {}",
+        rules_words(&rules)
+    );
     checks.push(Check {
         case: "security group: all rules removed",
         ok: status_of(&sent) == "SUCCEEDED" && rules.is_empty(),
-        detail: format!("{group} inbound {rules:?}"),
+        detail: format!("{group} inbound rules: {}", rules_words(&rules)),
     });
 
     // 4. One port cut out of an open range.
@@ -263,12 +343,15 @@ pub async fn run() -> Result<(), String> {
     print_sent(&sent);
     let mut rules = ingress_rules(&west2, &group).await;
     rules.sort();
-    println!("AWS now: group {group} inbound rules: {rules:?}");
+    println!(
+        "AWS now: group {group} inbound rules: {}",
+        rules_words(&rules)
+    );
     checks.push(Check {
         case: "security group: port 22 cut out of 0-1024",
         ok: status_of(&sent) == "SUCCEEDED"
             && rules == ["tcp 0-21 from 0.0.0.0/0", "tcp 23-1024 from 0.0.0.0/0"],
-        detail: format!("{group} inbound {rules:?}"),
+        detail: format!("{group} inbound rules: {}", rules_words(&rules)),
     });
 
     // 5. An S3 bucket finding (global region → us-east-1).
@@ -295,28 +378,15 @@ pub async fn run() -> Result<(), String> {
     finding["account"]["id"] = json!(LOCAL_ACCOUNT);
     let sent = send(&target, &intake, &sns_event("demo-s3-1", &finding)).await?;
     print_sent(&sent);
-    let block = s3
-        .get_public_access_block()
-        .bucket(&bucket)
-        .send()
-        .await
-        .ok();
-    let flags = block
-        .as_ref()
-        .and_then(|b| b.public_access_block_configuration())
-        .map(|c| {
-            [
-                c.block_public_acls(),
-                c.ignore_public_acls(),
-                c.block_public_policy(),
-                c.restrict_public_buckets(),
-            ]
-        });
-    println!("AWS now: bucket {bucket} public access block (acls, ignore acls, policy, restrict): {flags:?}");
+    let flags = public_access_block(&s3, &bucket).await;
+    println!(
+        "AWS now: bucket {bucket} public access: {}",
+        block_words(flags)
+    );
     checks.push(Check {
         case: "bucket: public access blocked",
         ok: status_of(&sent) == "SUCCEEDED" && flags == Some([Some(true); 4]),
-        detail: format!("{bucket} {flags:?}"),
+        detail: format!("{bucket}: {}", block_words(flags)),
     });
 
     // 6. GuardDuty port probe, mapped by the deployment's GD_ACTIONS.
@@ -355,7 +425,10 @@ pub async fn run() -> Result<(), String> {
     let sent = send(&target, &intake, &sns_event("demo-bad-1", &finding)).await?;
     print_sent(&sent);
     let rules = ingress_rules(&west2, &group).await;
-    println!("AWS now: group {group} inbound rules: {rules:?} (untouched)");
+    println!(
+        "AWS now: group {group} inbound rules: {} (untouched)",
+        rules_words(&rules)
+    );
     let rejected = sent.executions.first().map(|e| {
         e.records
             .iter()
@@ -366,8 +439,123 @@ pub async fn run() -> Result<(), String> {
         case: "bad input: rejected, audited, nothing touched",
         ok: rejected == Some(2) && rules.len() == 1,
         detail: format!(
-            "{rejected:?} rejected entries audited; execution {}",
+            "{} rejected entries audited; execution {}",
+            rejected.map_or("no".to_string(), |n| n.to_string()),
             status_of(&sent)
+        ),
+    });
+
+    // 8. A Security Hub control finding (ASFF), mapped by the shipped mapping.
+    banner("Security Hub (ASFF): control S3.8 failed, mapped to AUTO: s3_block_all_public_access");
+    let bucket = "demo-securityhub-assets";
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "creating bucket: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        })?;
+    let mut event =
+        fixture("securityhub/asff_s3.8_bucket-public-access-block_failed_consolidated.json")?;
+    event["account"] = json!(LOCAL_ACCOUNT);
+    let finding = &mut event["detail"]["findings"][0];
+    finding["AwsAccountId"] = json!(LOCAL_ACCOUNT);
+    finding["Resources"][0]["Id"] = json!(format!("arn:aws:s3:::{bucket}"));
+    let finding_id = finding["Id"].as_str().unwrap_or_default().to_string();
+    let sent = send(&target, &intake, &event).await?;
+    print_sent(&sent);
+    let flags = public_access_block(&s3, bucket).await;
+    let marked = marking_of(&stack, &finding_id);
+    println!(
+        "AWS now: bucket {bucket} public access: {}\nSecurity Hub: {}",
+        block_words(flags),
+        marked.as_deref().unwrap_or("not marked")
+    );
+    checks.push(Check {
+        case: "Security Hub ASFF: bucket blocked, finding resolved",
+        ok: status_of(&sent) == "SUCCEEDED"
+            && flags == Some([Some(true); 4])
+            && marked
+                .as_deref()
+                .is_some_and(|m| m.contains("set RESOLVED")),
+        detail: format!("{bucket}: {}", block_words(flags)),
+    });
+
+    // 9. A Security Hub v2 control finding (OCSF).
+    banner("Security Hub (OCSF): control SQS.1 failed, mapped to AUTO: sqs_enforce_sse");
+    let sqs = aws_sdk_sqs::Client::new(
+        &crate::local::local_sdk_config(target.moto_port, "us-east-1").await,
+    );
+    let queue = "demo-securityhub-jobs";
+    let url = sqs
+        .create_queue()
+        .queue_name(queue)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::SqsManagedSseEnabled,
+            "false",
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "creating queue: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(e)
+            )
+        })?
+        .queue_url()
+        .unwrap_or_default()
+        .to_string();
+    let mut event = fixture("securityhub/ocsf_sqs.1_queue-encryption_failed.json")?;
+    event["account"] = json!(LOCAL_ACCOUNT);
+    event["region"] = json!("us-east-1");
+    let finding = &mut event["detail"]["findings"][0];
+    finding["cloud"]["account"]["uid"] = json!(LOCAL_ACCOUNT);
+    finding["cloud"]["region"] = json!("us-east-1");
+    finding["resources"][0]["uid"] = json!(url);
+    finding["resources"][0]["uid_alt"] =
+        json!(format!("arn:aws:sqs:us-east-1:{LOCAL_ACCOUNT}:{queue}"));
+    finding["resources"][0]["region"] = json!("us-east-1");
+    let finding_id = finding["finding_info"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let sent = send(&target, &intake, &event).await?;
+    print_sent(&sent);
+    let encrypted = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::SqsManagedSseEnabled)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| {
+            o.attributes()?
+                .get(&aws_sdk_sqs::types::QueueAttributeName::SqsManagedSseEnabled)
+                .cloned()
+        });
+    let marked = marking_of(&stack, &finding_id);
+    println!(
+        "AWS now: queue {queue} encrypted at rest (SSE-SQS): {}\nSecurity Hub: {}",
+        if encrypted.as_deref() == Some("true") {
+            "yes"
+        } else {
+            "no"
+        },
+        marked.as_deref().unwrap_or("not marked")
+    );
+    checks.push(Check {
+        case: "Security Hub OCSF: queue encrypted, finding resolved",
+        ok: status_of(&sent) == "SUCCEEDED"
+            && encrypted.as_deref() == Some("true")
+            && marked
+                .as_deref()
+                .is_some_and(|m| m.contains("set status 4")),
+        detail: format!(
+            "{queue} encrypted: {}",
+            encrypted.as_deref().unwrap_or("unknown")
         ),
     });
 

@@ -4,9 +4,9 @@
 use clap::{Parser, Subcommand};
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT};
-use cloudbots_cli::planning::{catalogue_json, catalogue_text, plan_event, plan_json, plan_text};
+use cloudbots_cli::planning::{catalogue_json, catalogue_text, plan_event, plan_text, plans_json};
 use cloudbots_cli::run::{print_sent, send, LocalTarget};
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::output::OutputType;
 use cloudbots_shared::plan::PlannerConfig;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,10 @@ enum Command {
         /// GuardDuty finding type → `AUTO:` mapping (default: $GD_ACTIONS).
         #[arg(long)]
         guardduty_actions: Option<PathBuf>,
+        /// Security Hub control id → `AUTO:` mapping, e.g. infra/securityhub-actions.json
+        /// (default: $SECURITYHUB_ACTIONS).
+        #[arg(long)]
+        securityhub_actions: Option<PathBuf>,
     },
     /// The bot catalogue: names, params, phase and IAM actions.
     Bots {
@@ -63,6 +67,8 @@ enum Command {
         file: PathBuf,
         #[arg(long)]
         guardduty_actions: Option<PathBuf>,
+        #[arg(long)]
+        securityhub_actions: Option<PathBuf>,
     },
     /// The demo: real findings remediated on a fresh local stack, with the proof.
     Demo,
@@ -88,14 +94,15 @@ struct StateFile {
     target: LocalTarget,
 }
 
-fn guardduty_actions(file: Option<&Path>) -> Result<GuardDutyActions, String> {
-    let text = match file {
-        Some(path) => {
-            std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?
-        }
-        None => std::env::var("GD_ACTIONS").unwrap_or_default(),
+/// The deployment's mappings: each from its file when given, else from its variable
+/// (`GD_ACTIONS`, `SECURITYHUB_ACTIONS`).
+fn mappings(guardduty: Option<&Path>, securityhub: Option<&Path>) -> Result<Mappings, String> {
+    let text = |file: Option<&Path>, var: &str| match file {
+        Some(path) => read(path),
+        None => Ok(std::env::var(var).unwrap_or_default()),
     };
-    GuardDutyActions::from_json(&text)
+    Mappings::guardduty(&text(guardduty, "GD_ACTIONS")?)?
+        .with_securityhub(&text(securityhub, "SECURITYHUB_ACTIONS")?)
 }
 
 fn read(path: &Path) -> Result<String, String> {
@@ -108,20 +115,17 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             file,
             json,
             account,
-            guardduty_actions: gd,
+            guardduty_actions,
+            securityhub_actions,
         } => {
             let mut planner = PlannerConfig::from_vars(|n| std::env::var(n).ok())?;
             if account.is_some() {
                 planner.home_account = account;
             }
-            let plans = plan_event(&read(&file)?, &planner, &guardduty_actions(gd.as_deref())?)?;
+            let mappings = mappings(guardduty_actions.as_deref(), securityhub_actions.as_deref())?;
+            let plans = plan_event(&read(&file)?, &planner, &mappings)?;
             if json {
-                let values: Vec<_> = plans.iter().map(plan_json).collect();
-                let value = if values.len() == 1 {
-                    values[0].clone()
-                } else {
-                    serde_json::Value::Array(values)
-                };
+                let value = plans_json(&plans);
                 println!("{}", serde_json::to_string_pretty(&value).expect("json"));
             } else {
                 plans.iter().for_each(|p| print!("{}", plan_text(p)));
@@ -199,7 +203,8 @@ async fn main_result(cli: Cli) -> Result<(), String> {
         }
         Command::Run {
             file,
-            guardduty_actions: gd,
+            guardduty_actions,
+            securityhub_actions,
         } => {
             let event: serde_json::Value = serde_json::from_str(&read(&file)?)
                 .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
@@ -207,7 +212,7 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             planner
                 .home_account
                 .get_or_insert_with(|| LOCAL_ACCOUNT.to_string());
-            let gd = guardduty_actions(gd.as_deref())?;
+            let mappings = mappings(guardduty_actions.as_deref(), securityhub_actions.as_deref())?;
             let running = read(Path::new(STATE_FILE))
                 .ok()
                 .and_then(|t| serde_json::from_str::<StateFile>(&t).ok());
@@ -222,7 +227,7 @@ async fn main_result(cli: Cli) -> Result<(), String> {
                     )
                 }
             };
-            let intake = target.intake(planner, gd).await;
+            let intake = target.intake(planner, mappings).await;
             let sent = send(&target, &intake, &event).await?;
             print_sent(&sent);
             if let Some(stack) = ephemeral {

@@ -1,8 +1,8 @@
 //! `cloudbots plan` and `cloudbots bots`: the planner and the catalogue, offline.
 
 use cloudbots_shared::catalogue::{BotSpec, Phase, CATALOGUE};
-use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::read_event_text;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
 use serde_json::{json, Value};
 
@@ -10,9 +10,9 @@ use serde_json::{json, Value};
 pub fn plan_event(
     text: &str,
     planner: &PlannerConfig,
-    guardduty: &GuardDutyActions,
+    mappings: &Mappings,
 ) -> Result<Vec<Plan>, String> {
-    let received = read_event_text(text, guardduty)?;
+    let received = read_event_text(text, mappings)?;
     received
         .into_iter()
         .map(|r| {
@@ -36,6 +36,29 @@ pub fn plan_json(plan: &Plan) -> Value {
         "rejected": plan.rejected.iter().map(|r| json!({"entry": r.entry, "reason": r.reason})).collect::<Vec<_>>(),
         "skipped": plan.skipped,
     })
+}
+
+/// The `--json` output of `plan`: always one object — the plan of a single finding, or
+/// `{"plans": [...]}` when the event carries several.
+pub fn plans_json(plans: &[Plan]) -> Value {
+    match plans {
+        [one] => plan_json(one),
+        many => json!({"plans": many.iter().map(plan_json).collect::<Vec<_>>()}),
+    }
+}
+
+/// The longest entry `plan` prints as written; longer ones (a CIEM policy, a pasted
+/// document) are cut with `…`.
+const SHOWN_ENTRY_CHARS: usize = 100;
+
+fn shortened(entry: &str) -> String {
+    if entry.chars().count() <= SHOWN_ENTRY_CHARS {
+        entry.to_string()
+    } else {
+        let mut cut: String = entry.chars().take(SHOWN_ENTRY_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
 }
 
 /// A plan for people.
@@ -62,15 +85,19 @@ pub fn plan_text(plan: &Plan) -> String {
             s.bot,
             s.phase.as_str(),
             if s.guard { " guard" } else { "      " },
-            if s.raw_params.is_empty() {
+            shortened(&if s.raw_params.is_empty() {
                 format!("({})", s.entry)
             } else {
                 s.raw_params.join(" ")
-            }
+            })
         ));
     }
     for r in &plan.rejected {
-        out.push_str(&format!("  rejected: {}: {}\n", r.entry, r.reason));
+        out.push_str(&format!(
+            "  rejected: {}: {}\n",
+            shortened(&r.entry),
+            r.reason
+        ));
     }
     if plan.steps.is_empty() && plan.rejected.is_empty() && plan.skipped.is_none() {
         out.push_str("  nothing to run\n");

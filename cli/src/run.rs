@@ -10,7 +10,7 @@ use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_shared::audit::AuditRecord;
 use cloudbots_shared::budget::Limits;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::PlannerConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -45,14 +45,14 @@ impl LocalTarget {
     }
 
     /// The intake of this deployment, in-process.
-    pub async fn intake(&self, planner: PlannerConfig, guardduty: GuardDutyActions) -> Intake {
+    pub async fn intake(&self, planner: PlannerConfig, mappings: Mappings) -> Intake {
         let config = self.config().await;
         Intake {
             sfn: aws_sdk_sfn::Client::new(&config),
             audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &self.audit_table),
             state_machine_arn: self.state_machine_arn.clone(),
             planner,
-            guardduty,
+            mappings,
             limits: Limits::default(),
         }
     }

@@ -154,7 +154,7 @@ fn header(out: &mut String) {
 AWSTemplateFormatVersion: \"2010-09-09\"
 Transform: AWS::Serverless-2016-10-31
 Description: >-
-  cloudbots: automatic remediation of CloudGuard and GuardDuty findings. An intake function
+  cloudbots: automatic remediation of CloudGuard, GuardDuty and Security Hub findings. An intake function
   plans each finding and starts one Step Functions execution, which runs one function per bot,
   in order, and records every step in the audit table; a report function publishes the result.
 
@@ -247,6 +247,10 @@ fn parameters(out: &mut String) {
     Type: String
     Default: \"\"
     Description: GuardDuty finding types and the bots to run for them, as the original's GD_ACTIONS JSON.
+  SecurityHubActions:
+    Type: String
+    Default: \"\"
+    Description: Security Hub control ids and the bots to run for them, as JSON ({\"S3.8\": \"AUTO: s3_block_all_public_access\"}); infra/securityhub-actions.json is a mapping to start from. Empty remediates no control finding.
   DataCenter:
     Type: String
     Default: USA
@@ -584,7 +588,7 @@ fn intake(out: &mut String) {
             id: "IntakeFunction",
             binary: "intake",
             description:
-                "Plans each CloudGuard or GuardDuty finding and starts its remediation execution.",
+                "Plans each CloudGuard, GuardDuty or Security Hub finding and starts its remediation execution.",
             role_id: "IntakeRole",
             log_group_id: "IntakeLogGroup",
         },
@@ -602,6 +606,7 @@ fn intake(out: &mut String) {
           MODE: !Ref Mode
           BOT_MODES: !Ref BotModes
           GD_ACTIONS: !Ref GuardDutyActions
+          SECURITYHUB_ACTIONS: !Ref SecurityHubActions
           ALLOWED_ACCOUNTS: !Ref AllowedAccounts
           DENIED_ACCOUNTS: !Ref DeniedAccounts
           BUDGET_PER_WINDOW: !Ref RemediationBudget
@@ -625,6 +630,36 @@ fn intake(out: &mut String) {
             Pattern:
               source: [\"aws.guardduty\"]
               detail-type: [\"GuardDuty Finding\"]
+        SecurityHubFindings:
+          Type: EventBridgeRule
+          Properties:
+            Pattern:
+              source: [\"aws.securityhub\"]
+              detail-type: [\"Security Hub Findings - Imported\", \"Findings Imported V2\"]
+              detail:
+                findings:
+                  $or:
+                    - ProductArn: [{suffix: \"::product/aws/securityhub\"}]
+                      Compliance:
+                        Status: [\"FAILED\"]
+                      RecordState: [\"ACTIVE\"]
+                      Workflow:
+                        Status: [\"NEW\", \"NOTIFIED\"]
+                    - ProductArn: [{suffix: \"::product/aws/guardduty\"}]
+                      RecordState: [\"ACTIVE\"]
+                      Workflow:
+                        Status: [\"NEW\", \"NOTIFIED\"]
+                    - metadata:
+                        product:
+                          uid: [{suffix: \"::productv2/aws/securityhub\"}]
+                      class_uid: [2003]
+                      compliance:
+                        status: [\"Fail\"]
+                      status_id: [1, 2]
+                    - metadata:
+                        product:
+                          uid: [{suffix: \"::productv2/aws/guardduty\"}]
+                      status_id: [1, 2]
 
 ",
     );
@@ -694,7 +729,7 @@ fn report(out: &mut String) {
         &RoleSpec {
             id: "ReportRole",
             path: None,
-            description: "Runs the report function: reads the audit records, publishes the output.",
+            description: "Runs the report function: reads the audit records, publishes the output, marks Security Hub findings.",
             trust: Trust::Lambda,
             policy_name: "report",
             statements: vec![
@@ -712,6 +747,13 @@ fn report(out: &mut String) {
                     "ReadAudit",
                     vec!["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:Query"],
                     vec!["!GetAtt AuditTable.Arn".into()],
+                ),
+                // BatchUpdateFindings and BatchUpdateFindingsV2 both need this one action;
+                // findings have no resource ARN to scope it to.
+                Statement::new(
+                    "MarkSecurityHubFindings",
+                    vec!["securityhub:BatchUpdateFindings"],
+                    vec![quoted("*")],
                 ),
             ],
             assumes_member_role: false,

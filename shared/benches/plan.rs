@@ -1,8 +1,8 @@
 //! Intake parse + plan time per finding, for the fixture events (what the intake does before
 //! it calls StartExecution). Prints one line per event: `cargo bench -p cloudbots-shared`.
 
-use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::read_event_text;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{plan, PlannerConfig};
 use std::hint::black_box;
 use std::time::Instant;
@@ -14,10 +14,9 @@ fn sns_wrapped(finding: &str) -> String {
 }
 
 fn main() {
-    let gd = GuardDutyActions::from_json(
-        r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#,
-    )
-    .unwrap();
+    let gd =
+        Mappings::guardduty(r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#)
+            .unwrap();
     let config = PlannerConfig {
         home_account: Some("621958466464".into()),
         ..Default::default()

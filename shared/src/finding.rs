@@ -1,8 +1,8 @@
 //! The normalised finding: what the planner and the bots know about the alert, whatever
 //! service sent it.
 //!
-//! CloudGuard's "JSON - Full entity" message is read here; GuardDuty events are turned into
-//! the same shape in [`crate::guardduty`]. The entity stays opaque JSON, passed untouched to
+//! CloudGuard's "JSON - Full entity" message is read here; GuardDuty and Security Hub events
+//! are turned into the same shape in [`crate::guardduty`] and [`crate::securityhub`]. The entity stays opaque JSON, passed untouched to
 //! the bots, which each pick the fields they need. The CloudGuard feedback key is kept apart
 //! from everything that is serialised, so it never reaches an execution input, a log line or
 //! an output message.
@@ -19,6 +19,9 @@ use std::fmt;
 pub enum Source {
     CloudGuard,
     GuardDuty,
+    /// A Security Hub control finding (GuardDuty findings relayed by Security Hub keep
+    /// [`Source::GuardDuty`]: they are the same finding as the direct one).
+    SecurityHub,
 }
 
 /// The rule the entity violated.
@@ -72,9 +75,10 @@ pub struct Finding {
     pub account_id: String,
     /// The region code (normalised), or the raw value when it is not a region.
     pub region: String,
-    /// Why the region could not be normalised; every entry is then rejected with it.
+    /// Why no entry of this finding can run (its region is not a region, its resource type is
+    /// not supported): every entry is then rejected with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region_error: Option<String>,
+    pub refusal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     pub status: String,
@@ -108,6 +112,10 @@ pub struct Finding {
     /// delivery as a duplicate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub received: Option<String>,
+    /// The Security Hub finding this one came through: the report marks it when the
+    /// execution ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub securityhub: Option<crate::securityhub::SecurityHubRecord>,
 }
 
 /// Hex SHA-256 of the parts, separated so that ("ab","c") and ("a","bc") differ.
@@ -127,6 +135,17 @@ pub fn as_text(value: Option<&Value>) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A point in time as milliseconds since the epoch: an RFC 3339 text (`2024-01-12T07:45:57.163Z`)
+/// or a number of milliseconds (`1758273447903`). The same instant written either way is equal.
+pub fn instant_millis(text: &str) -> Option<i64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// An AWS account id: twelve digits.
@@ -185,7 +204,16 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
     if !entity.is_object() {
         return Err("missing entity (an object)".to_string());
     }
-    let status = as_text(obj.get("status")).ok_or("missing status")?;
+    let status = match obj.get("status") {
+        None | Some(Value::Null) => return Err("missing status".to_string()),
+        Some(Value::String(status)) => status.clone(),
+        Some(other) => {
+            return Err(format!(
+                "status must be a string (\"Failed\" or \"Passed\"), got {}",
+                crate::intake_event::excerpt(&other.to_string())
+            ))
+        }
+    };
     let remediation_actions = match obj.get("remediationActions") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items.clone(),
@@ -193,11 +221,10 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
     };
     let entity_id = as_text(entity.get("id")).unwrap_or_default();
     let entity_name = as_text(entity.get("name")).unwrap_or_default();
-    let (region, region_error) =
-        match region::normalise(entity.get("region").and_then(Value::as_str)) {
-            Ok(code) => (code, None),
-            Err(e) => (as_text(entity.get("region")).unwrap_or_default(), Some(e)),
-        };
+    let (region, refusal) = match region::normalise(entity.get("region").and_then(Value::as_str)) {
+        Ok(code) => (code, None),
+        Err(e) => (as_text(entity.get("region")).unwrap_or_default(), Some(e)),
+    };
     let text = |key: &str| as_text(obj.get(key)).filter(|s| !s.is_empty());
     let finding_key = text("findingKey");
     let report_time = text("reportTime");
@@ -235,7 +262,7 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
         finding_key,
         account_id,
         region,
-        region_error,
+        refusal,
         vendor: text("vendor")
             .or_else(|| as_text(obj.get("account").and_then(|a| a.get("vendor")))),
         status,
@@ -255,6 +282,7 @@ pub fn from_cloudguard(message: &Value) -> Result<Finding, String> {
         feedback,
         skip_reason: None,
         received: None,
+        securityhub: None,
     })
 }
 
@@ -333,6 +361,14 @@ mod tests {
             (
                 json!({"account": {"id": "123456789012"}, "rule": {"name": "r"}, "entity": {}}),
                 "missing status",
+            ),
+            (
+                json!({"account": {"id": "123456789012"}, "rule": {"name": "r"}, "entity": {}, "status": 1}),
+                "status must be a string (\"Failed\" or \"Passed\"), got 1",
+            ),
+            (
+                json!({"account": {"id": "123456789012"}, "rule": {"name": "r"}, "entity": {}, "status": ["Failed"]}),
+                "status must be a string (\"Failed\" or \"Passed\"), got [\"Failed\"]",
             ),
         ];
         for (msg, reason) in cases {

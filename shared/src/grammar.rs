@@ -2,10 +2,11 @@
 //!
 //! Compliance tags are split on `|`; an entry is a trimmed tag that *starts* with `AUTO:`
 //! (case-sensitive), split on single spaces: token 1 is the bot, the rest its parameters.
-//! Then come the `remediationActions` entries (`"<bot> <params...>"`), in order. A JSON entry
-//! carrying `SuggestedRole` (CloudGuard CIEM) is not a bot: its `SuggestedPolicy` becomes
-//! context for the entries after it — passed beside the params, never appended to them, which
-//! is what broke every bot that counted its params in the original (§1.2).
+//! Then come the `remediationActions` entries (`"<bot> <params...>"`), in order. A JSON object
+//! entry is CloudGuard CIEM context, never a bot (`RedundantPermissions`, `SuggestedRole`):
+//! a `SuggestedRole`'s policy becomes context for the entries after it — passed beside the
+//! params, never appended to them, which is what broke every bot that counted its params in
+//! the original (§1.2).
 //!
 //! Where the original silently skipped or crashed (`AUTO:c`, `AUTO:  x`), we return a
 //! malformed entry with a reason, so it lands in the audit trail instead of vanishing.
@@ -23,8 +24,6 @@ pub enum EntryOrigin {
     RemediationAction,
     /// Added by the planner (the automatic snapshot before an instance change).
     Planner,
-    /// A GuardDuty finding type mapped to an `AUTO:` line by the deployment.
-    GuardDutyMapping,
 }
 
 /// Context an entry carries beside its params (CIEM suggestions).
@@ -95,8 +94,8 @@ pub fn entries(compliance_tags: Option<&str>, remediation_actions: &[Value]) -> 
         if let Ok(Value::Object(ciem)) = serde_json::from_str::<Value>(text) {
             if let Some(policy) = ciem.get("SuggestedRole") {
                 context.suggested_policy = Some(policy.clone());
-                continue;
             }
+            continue; // context, not a bot
         }
         let tokens: Vec<&str> = text.split(' ').collect();
         out.push(action_or_malformed(
@@ -196,6 +195,7 @@ mod tests {
     fn tags_come_before_remediation_actions_and_ciem_context_is_out_of_band() {
         let actions_json = vec![
             json!("ec2_stop_instance"),
+            json!(r#"{"RedundantPermissions": ["s3:DeleteBucket", "iam:PassRole"]}"#),
             json!(r#"{"SuggestedRole": {"Version": "2012-10-17"}}"#),
             json!("iam_entity_create_and_attach_permission_boundary dryRun"),
         ];
@@ -211,6 +211,7 @@ mod tests {
         assert_eq!(bots[0].1, EntryOrigin::ComplianceTag);
         assert_eq!(bots[1].0, "ec2_stop_instance");
         assert_eq!(bots[1].1, EntryOrigin::RemediationAction);
+        assert_eq!(bots.len(), 3, "CIEM context entries are not bots: {bots:?}");
         assert_eq!(bots[2].2, vec!["dryRun".to_string()], "policy not appended");
         let ParsedEntry::Action(ciem) = &parsed[2] else {
             unreachable!()

@@ -1,44 +1,20 @@
 //! GuardDuty findings (EventBridge `detail-type: GuardDuty Finding`), mapped to bots by the
-//! deployment's finding-type → `AUTO:` table in the original's `GD_ACTIONS` shape:
-//! `{"Backdoor:EC2/XORDDOS": "AUTO: ec2_stop_instance", ...}`.
+//! deployment's finding-type → `AUTO:` table ([`crate::mapping`]).
 //!
 //! A re-published finding (same id, same `updatedAt` and count) has the same fingerprint, so
-//! it starts no second execution; a genuinely updated finding gets a new one.
+//! it starts no second execution; a genuinely updated finding gets a new one. The same finding
+//! arriving through Security Hub ([`crate::securityhub`]) gets the same fingerprint and entity
+//! from [`generation_fingerprint`] and [`instance_entity`], so the two doors start one execution.
 
 use crate::finding::{as_text, check_account_id, fingerprint, Finding, Rule, Source};
+use crate::mapping::Mappings;
 use crate::region;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// The instance id GuardDuty's "Generate sample findings" uses.
 pub const SAMPLE_INSTANCE_ID: &str = "i-99999999";
 /// The access key id of GuardDuty sample findings.
 pub const SAMPLE_ACCESS_KEY_ID: &str = "GeneratedFindingAccessKeyId";
-
-/// The finding-type → `AUTO:` line table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuardDutyActions(BTreeMap<String, String>);
-
-impl GuardDutyActions {
-    /// Read the original's `GD_ACTIONS` JSON (an object of strings). Empty text means no mapping.
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        if text.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        let map: BTreeMap<String, String> = serde_json::from_str(text).map_err(|e| {
-            format!("GuardDuty actions must be a JSON object of finding type to \"AUTO: ...\" strings: {e}")
-        })?;
-        Ok(GuardDutyActions(map))
-    }
-
-    /// The `AUTO:` line for a finding type; entries without `AUTO:` are ignored, as in the original.
-    pub fn action_for(&self, finding_type: &str) -> Option<&str> {
-        self.0
-            .get(finding_type)
-            .map(String::as_str)
-            .filter(|a| a.contains("AUTO:"))
-    }
-}
 
 /// Whether an event is a GuardDuty finding delivered by EventBridge.
 pub fn is_guardduty_event(event: &Value) -> bool {
@@ -47,7 +23,7 @@ pub fn is_guardduty_event(event: &Value) -> bool {
 }
 
 /// Turn a GuardDuty EventBridge event into a finding planned with the mapped `AUTO:` line.
-pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Finding, String> {
+pub fn from_eventbridge(event: &Value, mappings: &Mappings) -> Result<Finding, String> {
     let detail = event
         .get("detail")
         .filter(|d| d.is_object())
@@ -67,8 +43,7 @@ pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Fin
     let resource = detail.get("resource").cloned().unwrap_or(Value::Null);
     let resource_type = text(&resource, "resourceType").unwrap_or_default();
 
-    let mut skip_reason = None;
-    let (entity_id, entity_name, entity) = match resource_type.as_str() {
+    let (entity_id, entity_name, entity, mut skip_reason) = match resource_type.as_str() {
         "Instance" => {
             let details = resource
                 .get("instanceDetails")
@@ -88,16 +63,9 @@ pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Fin
                 .pointer("/networkInterfaces/0/vpcId")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if instance_id == SAMPLE_INSTANCE_ID {
-                skip_reason = Some(format!(
-                    "GuardDuty sample finding (instance {SAMPLE_INSTANCE_ID}): nothing to remediate"
-                ));
-            }
-            let entity = json!({
-                "id": instance_id, "name": name, "type": "Instance", "region": region,
-                "vpc": {"id": vpc_id}, "guardDutyResource": resource,
-            });
-            (instance_id, name, entity)
+            let entity = instance_entity(&instance_id, &name, vpc_id, &region, resource);
+            let skip = sample_skip(&instance_id);
+            (instance_id, name, entity, skip)
         }
         "AccessKey" => {
             let details = resource
@@ -106,43 +74,35 @@ pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Fin
                 .unwrap_or(Value::Null);
             let key_id = text(&details, "accessKeyId").unwrap_or_default();
             let user = text(&details, "userName").unwrap_or_default();
-            if key_id == SAMPLE_ACCESS_KEY_ID {
-                skip_reason = Some(format!(
-                    "GuardDuty sample finding (access key {SAMPLE_ACCESS_KEY_ID}): nothing to remediate"
-                ));
-            }
-            let entity = json!({
-                "id": key_id, "name": user, "type": "IamUser", "region": region,
-                "guardDutyResource": resource,
-            });
-            (key_id, user, entity)
+            let entity = access_key_entity(&key_id, &user, &region, resource);
+            let skip = sample_skip(&key_id);
+            (key_id, user, entity, skip)
         }
-        other => {
-            skip_reason = Some(format!(
+        other => (
+            String::new(),
+            String::new(),
+            json!({"guardDutyResource": resource}),
+            Some(format!(
                 "GuardDuty resource type '{other}' is not supported (Instance and AccessKey are)"
-            ));
-            (
-                String::new(),
-                String::new(),
-                json!({"guardDutyResource": resource}),
-            )
-        }
+            )),
+        ),
     };
-    let action = actions.action_for(&finding_type).map(str::to_string);
+    let action = mappings
+        .guardduty
+        .action_for(&finding_type)
+        .map(str::to_string);
     if action.is_none() && skip_reason.is_none() {
-        skip_reason = Some(format!(
-            "no bots are defined for GuardDuty finding type {finding_type}"
-        ));
+        skip_reason = Some(unmapped(&finding_type));
     }
     let updated_at = text(detail, "updatedAt").unwrap_or_default();
     let count = as_text(detail.pointer("/service/count")).unwrap_or_default();
     Ok(Finding {
         source: Source::GuardDuty,
-        fingerprint: fingerprint(&["guardduty", &account_id, &id, &updated_at, &count]),
+        fingerprint: generation_fingerprint(&account_id, &id, &updated_at, &count),
         finding_key: Some(id),
         account_id,
         region,
-        region_error,
+        refusal: region_error,
         vendor: Some("AWS".to_string()),
         status: "Failed".to_string(),
         report_time: text(detail, "createdAt"),
@@ -163,6 +123,57 @@ pub fn from_eventbridge(event: &Value, actions: &GuardDutyActions) -> Result<Fin
         feedback_key: None,
         skip_reason,
         received: None,
+        securityhub: None,
+    })
+}
+
+/// The identity of a GuardDuty finding generation, whichever door it came through: the
+/// account, the finding's own id (not its ARN), the time of its last update (to the
+/// millisecond, however it is written) and its occurrence count.
+pub fn generation_fingerprint(account_id: &str, id: &str, updated_at: &str, count: &str) -> String {
+    let updated = crate::finding::instant_millis(updated_at)
+        .map(|ms| ms.to_string())
+        .unwrap_or_else(|| updated_at.to_string());
+    fingerprint(&["guardduty", account_id, id, &updated, count])
+}
+
+/// Why a GuardDuty finding with no mapping is not acted on.
+pub fn unmapped(finding_type: &str) -> String {
+    format!("no bots are defined for GuardDuty finding type {finding_type}")
+}
+
+/// Why a GuardDuty sample finding (about a made-up instance or key) is not acted on.
+pub fn sample_skip(resource_id: &str) -> Option<String> {
+    match resource_id {
+        SAMPLE_INSTANCE_ID => Some(format!(
+            "GuardDuty sample finding (instance {SAMPLE_INSTANCE_ID}): nothing to remediate"
+        )),
+        SAMPLE_ACCESS_KEY_ID => Some(format!(
+            "GuardDuty sample finding (access key {SAMPLE_ACCESS_KEY_ID}): nothing to remediate"
+        )),
+        _ => None,
+    }
+}
+
+/// The entity of an instance in a threat finding, as the instance bots read it.
+pub fn instance_entity(
+    instance_id: &str,
+    name: &str,
+    vpc_id: &str,
+    region: &str,
+    resource: Value,
+) -> Value {
+    json!({
+        "id": instance_id, "name": name, "type": "Instance", "region": region,
+        "vpc": {"id": vpc_id}, "guardDutyResource": resource,
+    })
+}
+
+/// The entity of the user whose access key a threat finding names.
+pub fn access_key_entity(key_id: &str, user: &str, region: &str, resource: Value) -> Value {
+    json!({
+        "id": key_id, "name": user, "type": "IamUser", "region": region,
+        "guardDutyResource": resource,
     })
 }
 
@@ -182,11 +193,9 @@ mod tests {
         serde_json::from_str(&fixture("recon_portprobe_eventbridge.json")).unwrap()
     }
 
-    fn mapping() -> GuardDutyActions {
-        GuardDutyActions::from_json(
-            r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#,
-        )
-        .unwrap()
+    fn mapping() -> Mappings {
+        Mappings::guardduty(r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#)
+            .unwrap()
     }
 
     #[test]
@@ -210,7 +219,7 @@ mod tests {
     #[test]
     fn unmapped_types_and_samples_are_skipped_with_a_reason() {
         let event = portprobe();
-        let all_empty = GuardDutyActions::from_json(&fixture("gd_actions_all_types.json")).unwrap();
+        let all_empty = Mappings::guardduty(&fixture("gd_actions_all_types.json")).unwrap();
         assert_eq!(
             from_eventbridge(&event, &all_empty)
                 .unwrap()
@@ -252,13 +261,13 @@ mod tests {
 
     #[test]
     fn the_original_example_mapping_reads() {
-        let actions = GuardDutyActions::from_json(&fixture("gd_actions_example.json")).unwrap();
+        let actions = Mappings::guardduty(&fixture("gd_actions_example.json")).unwrap();
         assert_eq!(
-            actions.action_for("Backdoor:EC2/XORDDOS"),
+            actions.guardduty.action_for("Backdoor:EC2/XORDDOS"),
             Some("AUTO: ec2_stop_instance")
         );
-        assert_eq!(actions.action_for("Recon:EC2/Portscan"), None);
-        assert!(GuardDutyActions::from_json("[1]")
+        assert_eq!(actions.guardduty.action_for("Recon:EC2/Portscan"), None);
+        assert!(Mappings::guardduty("[1]")
             .unwrap_err()
             .starts_with("GuardDuty actions must be"));
     }

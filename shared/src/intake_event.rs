@@ -1,12 +1,15 @@
 //! What the intake receives, unwrapped into findings: an SNS event (every record, not just the
-//! first), an EventBridge GuardDuty event, or a raw CloudGuard finding (CLI, tests, direct
-//! invocation). Each SNS record is read on its own, so one bad record does not hide the others.
+//! first), an EventBridge GuardDuty or Security Hub event (every finding it carries), or a raw
+//! CloudGuard finding (CLI, tests, direct invocation). Each SNS record and each Security Hub
+//! finding is read on its own, so one bad one does not hide the others.
 //!
 //! A message that cannot be read keeps a short excerpt for the audit trail, bounded and with
 //! every secret-looking value masked, so hostile input can be diagnosed without being stored.
 
 use crate::finding::{self, Finding};
-use crate::guardduty::{self, GuardDutyActions};
+use crate::guardduty;
+use crate::mapping::Mappings;
+use crate::securityhub;
 use serde_json::Value;
 
 /// One message of the event, read.
@@ -39,37 +42,69 @@ impl Received {
 }
 
 /// Read every finding an intake event carries. Fails only when the event is not JSON at all.
-pub fn read_event_text(text: &str, actions: &GuardDutyActions) -> Result<Vec<Received>, String> {
+pub fn read_event_text(text: &str, mappings: &Mappings) -> Result<Vec<Received>, String> {
     let event: Value =
         serde_json::from_str(text).map_err(|e| format!("the event is not valid JSON: {e}"))?;
-    Ok(read_event(&event, actions))
+    Ok(read_event(&event, mappings))
 }
 
 /// Read every finding of an already-parsed intake event.
-pub fn read_event(event: &Value, actions: &GuardDutyActions) -> Vec<Received> {
+pub fn read_event(event: &Value, mappings: &Mappings) -> Vec<Received> {
     match event.get("Records").and_then(Value::as_array) {
+        Some(records) if records.is_empty() => vec![Received::new(
+            "sns".to_string(),
+            Err("an SNS event with no records: there is no finding to read".to_string()),
+            || event.to_string(),
+        )],
         Some(records) => records
             .iter()
-            .map(|r| read_sns_record(r, actions))
+            .map(|r| read_sns_record(r, mappings))
             .collect(),
+        None if securityhub::is_securityhub_event(event) => {
+            let delivery = eventbridge_delivery(event);
+            let findings = securityhub::from_eventbridge(event, mappings);
+            let several = findings.len() > 1;
+            findings
+                .into_iter()
+                .enumerate()
+                .map(|(n, finding)| {
+                    let delivery = if several {
+                        format!("{delivery}#{n}")
+                    } else {
+                        delivery.clone()
+                    };
+                    let message = || {
+                        event
+                            .pointer(&format!("/detail/findings/{n}"))
+                            .unwrap_or(event)
+                            .to_string()
+                    };
+                    Received::new(delivery, finding, message)
+                })
+                .collect()
+        }
         None => vec![Received::new(
             delivery_of(event),
-            read_message(event, actions),
+            read_message(event, mappings),
             || event.to_string(),
         )],
     }
 }
 
+fn eventbridge_delivery(event: &Value) -> String {
+    let id = event.get("id").and_then(Value::as_str).unwrap_or("");
+    format!("eventbridge:{id}")
+}
+
 fn delivery_of(message: &Value) -> String {
     if guardduty::is_guardduty_event(message) {
-        let id = message.get("id").and_then(Value::as_str).unwrap_or("");
-        format!("eventbridge:{id}")
+        eventbridge_delivery(message)
     } else {
         "direct".to_string()
     }
 }
 
-fn read_sns_record(record: &Value, actions: &GuardDutyActions) -> Received {
+fn read_sns_record(record: &Value, mappings: &Mappings) -> Received {
     let Some(sns) = record.get("Sns") else {
         return Received::new(
             "record".to_string(),
@@ -84,8 +119,8 @@ fn read_sns_record(record: &Value, actions: &GuardDutyActions) -> Received {
     let finding = match sns.get("Message") {
         Some(Value::String(text)) => serde_json::from_str::<Value>(text)
             .map_err(|e| format!("the SNS message is not valid JSON: {e}"))
-            .and_then(|message| read_message(&message, actions)),
-        Some(message @ Value::Object(_)) => read_message(message, actions),
+            .and_then(|message| read_message(&message, mappings)),
+        Some(message @ Value::Object(_)) => read_message(message, mappings),
         _ => Err("the SNS record has no Message".to_string()),
     };
     Received::new(delivery, finding, || match sns.get("Message") {
@@ -94,17 +129,27 @@ fn read_sns_record(record: &Value, actions: &GuardDutyActions) -> Received {
     })
 }
 
-/// One message: a GuardDuty EventBridge event or a CloudGuard finding.
-pub fn read_message(message: &Value, actions: &GuardDutyActions) -> Result<Finding, String> {
+/// One message: a GuardDuty EventBridge event, a Security Hub event of one finding, or a
+/// CloudGuard finding.
+pub fn read_message(message: &Value, mappings: &Mappings) -> Result<Finding, String> {
     if guardduty::is_guardduty_event(message) {
-        return guardduty::from_eventbridge(message, actions);
+        return guardduty::from_eventbridge(message, mappings);
+    }
+    if securityhub::is_securityhub_event(message) {
+        let mut findings = securityhub::from_eventbridge(message, mappings);
+        return match findings.len() {
+            1 => findings.remove(0),
+            n => Err(format!(
+                "a Security Hub event of {n} findings inside an SNS message: send it to the intake directly"
+            )),
+        };
     }
     let looks_like_cloudguard = ["rule", "entity", "account"]
         .iter()
         .any(|k| message.get(k).is_some());
     if !looks_like_cloudguard {
         return Err(
-            "not a finding: expected a CloudGuard finding (rule, entity, account), a GuardDuty EventBridge event or an SNS event carrying one"
+            "not a finding: expected a CloudGuard finding (rule, entity, account), a GuardDuty or Security Hub EventBridge event, or an SNS event carrying one"
                 .to_string(),
         );
     }
@@ -235,7 +280,7 @@ mod tests {
             {"EventSource": "aws:sns", "Sns": {"MessageId": "m-2", "Message": finding}},
             {"EventSource": "aws:sns", "Sns": {"MessageId": "m-3", "Message": "{not json"}},
         ]});
-        let received = read_event(&event, &GuardDutyActions::default());
+        let received = read_event(&event, &Mappings::default());
         assert_eq!(received.len(), 3);
         assert_eq!(received[0].delivery, "sns:m-1");
         assert_eq!(
@@ -255,18 +300,59 @@ mod tests {
 
     #[test]
     fn raw_findings_and_garbage() {
-        let received = read_event(&instance_finding(), &GuardDutyActions::default());
+        let received = read_event(&instance_finding(), &Mappings::default());
         assert_eq!(received[0].delivery, "direct");
         assert!(received[0].finding.is_ok());
-        let junk = read_event(&json!({"hello": "world"}), &GuardDutyActions::default());
+        let junk = read_event(&json!({"hello": "world"}), &Mappings::default());
         assert!(junk[0]
             .finding
             .as_ref()
             .unwrap_err()
             .starts_with("not a finding"));
-        assert!(read_event_text("][", &GuardDutyActions::default())
+        assert!(read_event_text("][", &Mappings::default())
             .unwrap_err()
             .starts_with("the event is not valid JSON"));
+    }
+
+    #[test]
+    fn an_sns_event_without_records_is_refused() {
+        let received = read_event(&serde_json::json!({"Records": []}), &Mappings::default());
+        assert_eq!(received.len(), 1);
+        assert_eq!(
+            received[0].finding.as_ref().unwrap_err(),
+            "an SNS event with no records: there is no finding to read"
+        );
+    }
+
+    #[test]
+    fn every_security_hub_finding_of_an_event_is_one_delivery() {
+        let path = format!(
+            "{}/../tests/fixtures/securityhub/ocsf_sqs.1_queue-encryption_failed.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut event: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let received = read_event(&event, &Mappings::default());
+        assert_eq!(received.len(), 1);
+        assert_eq!(
+            received[0].delivery,
+            format!("eventbridge:{}", event["id"].as_str().unwrap())
+        );
+        let copy = event["detail"]["findings"][0].clone();
+        event["detail"]["findings"]
+            .as_array_mut()
+            .unwrap()
+            .push(copy);
+        let received = read_event(&event, &Mappings::default());
+        assert_eq!(received.len(), 2);
+        assert!(received[1].delivery.ends_with("#1"));
+        // Through SNS, one finding per message.
+        let sns = serde_json::json!({"Records": [{"Sns": {"MessageId": "m-1", "Message": event.to_string()}}]});
+        assert!(read_event(&sns, &Mappings::default())[0]
+            .finding
+            .as_ref()
+            .unwrap_err()
+            .starts_with("a Security Hub event of 2 findings inside an SNS message"));
     }
 
     #[test]
@@ -294,7 +380,7 @@ mod tests {
             {"Sns": {"MessageId": "m-1", "Message": instance_finding().to_string()}},
             {"Sns": {"MessageId": "m-2", "Message": "{\"apiKey\": \"s3cr3t\"}"}},
         ]});
-        let received = read_event(&event, &GuardDutyActions::default());
+        let received = read_event(&event, &Mappings::default());
         assert_eq!(received[0].excerpt, "");
         assert_eq!(received[1].excerpt, "{\"apiKey\": \"<redacted>\"}");
     }

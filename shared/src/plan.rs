@@ -316,15 +316,18 @@ pub fn execution_name(finding: &Finding) -> String {
     let prefix = match finding.source {
         Source::CloudGuard => "cg",
         Source::GuardDuty => "gd",
+        Source::SecurityHub => "sh",
     };
-    let slug: String = finding
-        .entity_id
+    // The resource's id, or its name when the id is empty or an ARN (which reads worse).
+    let shown = if finding.entity_id.is_empty()
+        || (finding.entity_id.starts_with("arn:") && !finding.entity_name.is_empty())
+    {
+        &finding.entity_name
+    } else {
+        &finding.entity_id
+    };
+    let slug: String = shown
         .chars()
-        .chain(if finding.entity_id.is_empty() {
-            finding.entity_name.chars()
-        } else {
-            "".chars()
-        })
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -399,7 +402,7 @@ pub fn plan_on(finding: &Finding, config: &PlannerConfig, today: NaiveDate) -> P
 
     let finding_wide_refusal = account_list_refusal(&finding.account_id, config)
         .or_else(|| account_refusal(finding, config, &mut plan.target))
-        .or_else(|| finding.region_error.clone());
+        .or_else(|| finding.refusal.clone());
     let exclusion_tag = tag_value(&finding.entity, &config.exclude_tag_key);
     let excluded = |bot: &str| {
         let value = exclusion_tag.as_deref()?;

@@ -1,4 +1,5 @@
-//! Fuzzing the intake's reading of hostile input: SNS, EventBridge and raw CloudGuard events,
+//! Fuzzing the intake's reading of hostile input: SNS, EventBridge (GuardDuty, Security Hub
+//! ASFF and OCSF) and raw CloudGuard events,
 //! the `AUTO:` grammar, every bot's parameter parser and the planner, with structure-aware
 //! generators (real events with mutated fields, random JSON in any field, tag strings full of
 //! quotes, shell characters, unicode and control characters, broken JSON text).
@@ -12,8 +13,8 @@
 use cloudbots_shared::catalogue::CATALOGUE;
 use cloudbots_shared::finding::Finding;
 use cloudbots_shared::grammar::entries;
-use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::{excerpt, read_event, read_event_text};
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::output::{build, render, OutputType};
 use cloudbots_shared::plan::{plan, AccountMode, Mode, Plan, PlannerConfig};
 use cloudbots_shared::region;
@@ -48,14 +49,33 @@ fn seeds() -> Vec<Value> {
     .map(|name| fixture(&format!("cloudguard/{name}")))
     .collect();
     seeds.push(fixture("guardduty/recon_portprobe_eventbridge.json"));
+    let securityhub = format!(
+        "{}/../tests/fixtures/securityhub",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&securityhub)
+        .expect(&securityhub)
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "the Security Hub fixtures: {names:?}");
+    seeds.extend(
+        names
+            .iter()
+            .map(|name| fixture(&format!("securityhub/{name}"))),
+    );
     seeds
 }
 
-fn guardduty_actions() -> GuardDutyActions {
-    GuardDutyActions::from_json(
+fn guardduty_actions() -> Mappings {
+    Mappings::guardduty(
         r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance",
-            "UnauthorizedAccess:IAMUser/MaliciousIPCaller": "AUTO: iam_quarantine_user"}"#,
+            "UnauthorizedAccess:IAMUser/MaliciousIPCaller": "AUTO: iam_quarantine_user",
+            "UnauthorizedAccess:EC2/SSHBruteForce": "AUTO: ec2_stop_instance",
+            "Execution:Runtime/NewBinaryExecuted": "AUTO: ec2_quarantine_instance"}"#,
     )
+    .and_then(|m| m.with_securityhub(include_str!("../../infra/securityhub-actions.json")))
     .expect("a valid mapping")
 }
 
@@ -456,7 +476,7 @@ fn auto_grammar_and_bot_params_never_panic() {
                 let _ = bot.parse_params(&params);
             }
             let _ = region::normalise(Some(&tags));
-            let _ = GuardDutyActions::from_json(&tags);
+            let _ = Mappings::guardduty(&tags);
             prop_assert!(started.elapsed() < CASE_BUDGET);
             Ok(())
         },

@@ -5,7 +5,7 @@ use crate::stack;
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_cli::run::{send, LocalTarget, Sent};
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::output::OutputType;
 use cloudbots_shared::plan::PlannerConfig;
 use serde_json::{json, Value};
@@ -53,10 +53,10 @@ pub fn local_planner() -> PlannerConfig {
 pub async fn send_with(
     target: &LocalTarget,
     planner: PlannerConfig,
-    guardduty: GuardDutyActions,
+    mappings: Mappings,
     event: &Value,
 ) -> Sent {
-    let intake = target.intake(planner, guardduty).await;
+    let intake = target.intake(planner, mappings).await;
     send(target, &intake, event)
         .await
         .expect("the intake accepts the event")
@@ -67,7 +67,7 @@ pub async fn send_event(event: &Value) -> Sent {
     send_with(
         json_deployment().await,
         local_planner(),
-        GuardDutyActions::default(),
+        Mappings::default(),
         event,
     )
     .await

@@ -13,7 +13,7 @@ use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_functions::lambda::json_logs;
 use cloudbots_shared::audit::{AuditRecord, AuditStatus};
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_tests::e2e::{json_deployment, local_planner};
 use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
 use cloudbots_tests::security_groups::{inbound, open_ssh_group};
@@ -128,6 +128,19 @@ fn guardduty(id: &str, change: impl FnOnce(&mut Value)) -> (Value, String) {
     (event, format!("eventbridge:{id}"))
 }
 
+/// A Security Hub event of the fixture `name`, in the local account, changed by `change`.
+fn securityhub(id: &str, name: &str, change: impl FnOnce(&mut Value)) -> (Value, String) {
+    let path = format!("{}/fixtures/securityhub/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    event["id"] = json!(id);
+    event["region"] = json!(LOCAL_REGION);
+    change(&mut event);
+    (event, format!("eventbridge:{id}"))
+}
+
+const ASFF_S3_8: &str = "asff_s3.8_bucket-public-access-block_failed_consolidated.json";
+const OCSF_SQS_1: &str = "ocsf_sqs.1_queue-encryption_failed.json";
+
 /// `[[[...]]]` nested `depth` levels, as text (building it as a `Value` would recurse).
 fn nested(depth: usize) -> String {
     format!("{}{}", "[".repeat(depth), "]".repeat(depth))
@@ -143,7 +156,7 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             outcome,
         })
     };
-    let not_a_finding = "not a finding: expected a CloudGuard finding (rule, entity, account), a GuardDuty EventBridge event or an SNS event carrying one";
+    let not_a_finding = "not a finding: expected a CloudGuard finding (rule, entity, account), a GuardDuty or Security Hub EventBridge event, or an SNS event carrying one";
     let finding = |name: &str, tags: &str| instance_finding(name, t, tags);
     let with = |name: &str, change: &dyn Fn(&mut Value)| {
         let mut f = instance_finding(name, t, "AUTO: ec2_stop_instance");
@@ -375,6 +388,75 @@ fn catalogue(t: &Targets) -> Vec<Case> {
             e["detail"]["accountId"] = json!("93664305429x");
         }),
         refused("account id must be 12 digits, got '93664305429x'"),
+    );
+
+    // Security Hub events, ASFF and OCSF.
+    add(
+        "securityhub-asff-without-account",
+        securityhub("sh-no-account", ASFF_S3_8, |e| {
+            e["detail"]["findings"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("AwsAccountId");
+        }),
+        refused("ASFF finding without AwsAccountId"),
+    );
+    add(
+        "securityhub-ocsf-short-account",
+        securityhub("sh-short-account", OCSF_SQS_1, |e| {
+            e["detail"]["findings"][0]["cloud"]["account"]["uid"] = json!("4444")
+        }),
+        refused("account id must be 12 digits, got '4444'"),
+    );
+    add(
+        "securityhub-ocsf-without-resources",
+        securityhub("sh-no-resources", OCSF_SQS_1, |e| {
+            e["detail"]["findings"][0]["resources"] = json!([])
+        }),
+        refused("OCSF finding without resources (a list of resources)"),
+    );
+    add(
+        "securityhub-findings-not-a-list",
+        securityhub("sh-findings-object", ASFF_S3_8, |e| {
+            e["detail"]["findings"] = json!({"Id": "x"})
+        }),
+        refused(
+            "Security Hub Findings - Imported event without detail.findings (a list of findings)",
+        ),
+    );
+    add(
+        "securityhub-custom-action",
+        securityhub("sh-custom-action", ASFF_S3_8, |e| {
+            e["detail-type"] = json!("Security Hub Findings - Custom Action")
+        }),
+        refused("Security Hub event 'Security Hub Findings - Custom Action' is not read: cloudbots acts on imported findings (Security Hub Findings - Imported, Findings Imported V2)"),
+    );
+    add(
+        "securityhub-unsupported-resource-type",
+        securityhub("sh-dynamodb", ASFF_S3_8, |e| {
+            let f = &mut e["detail"]["findings"][0];
+            f["AwsAccountId"] = json!(LOCAL_ACCOUNT);
+            f["Resources"][0]["Type"] = json!("AwsDynamoDbTable");
+            f["Resources"][0]["Id"] = json!("arn:aws:dynamodb:us-east-1:123456789012:table/orders");
+            f["Resources"][0]["Region"] = json!(LOCAL_REGION);
+        }),
+        Outcome::Rejected(vec![Reason::Around(
+            "resource type 'AwsDynamoDbTable' is not supported by the Security Hub intake (supported: AwsEc2SecurityGroup, ",
+            ", AwsAccount)",
+        )]),
+    );
+    add(
+        "sns-event-without-records",
+        (json!({"Records": []}), "sns".to_string()),
+        refused("an SNS event with no records: there is no finding to read"),
+    );
+    add(
+        "status-not-a-string",
+        sns(
+            "status-not-a-string",
+            &with("status-not-a-string", &|f| f["status"] = json!(1)),
+        ),
+        refused("status must be a string (\"Failed\" or \"Passed\"), got 1"),
     );
 
     // A feedback endpoint that would make us post elsewhere (SSRF).
@@ -637,11 +719,11 @@ async fn every_bad_input_gets_its_exact_error_in_the_audit_trail_and_changes_not
     let group = open_ssh_group(&ec2, "bad-inputs-open-ssh").await;
     let rules_before = inbound(&ec2, &group).await;
     let targets = Targets { instance, group };
-    let guardduty = GuardDutyActions::from_json(
-        r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#,
-    )
-    .unwrap();
-    let intake = Arc::new(target.intake(local_planner(), guardduty).await);
+    let mappings =
+        Mappings::guardduty(r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#)
+            .and_then(|m| m.with_securityhub(r#"{"S3.8": "AUTO: s3_block_all_public_access"}"#))
+            .unwrap();
+    let intake = Arc::new(target.intake(local_planner(), mappings).await);
     let audit = audit_store(target).await;
 
     let cases = catalogue(&targets);
@@ -866,9 +948,7 @@ async fn no_secret_reaches_logs_execution_input_audit_records_or_output() {
     let intake = Intake {
         sfn: aws_sdk_sfn::Client::new(&config),
         audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &target.audit_table),
-        ..target
-            .intake(local_planner(), GuardDutyActions::default())
-            .await
+        ..target.intake(local_planner(), Mappings::default()).await
     };
     let targets = Targets {
         instance: instance.clone(),

@@ -10,7 +10,7 @@ use cloudbots_cli::run::{send, ExecutionView, LocalTarget, Sent};
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::budget::Limits;
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{Mode, PlannerConfig};
 use cloudbots_tests::e2e::{invoked, local_planner};
 use cloudbots_tests::resources::{instance_state, running_instance};
@@ -32,9 +32,7 @@ async fn deployment(name: &str) -> LocalTarget {
 
 /// Send `event` through the intake of `target` with these limits; wait for every execution.
 async fn send_limited(target: &LocalTarget, limits: Limits, event: &Value) -> Sent {
-    let mut intake = target
-        .intake(local_planner(), GuardDutyActions::default())
-        .await;
+    let mut intake = target.intake(local_planner(), Mappings::default()).await;
     intake.limits = limits;
     send(target, &intake, event)
         .await
@@ -352,7 +350,7 @@ async fn dry_run_steps_and_snapshots_spend_no_budget() {
                 mode: Mode::DryRun,
                 ..local_planner()
             },
-            GuardDutyActions::default(),
+            Mappings::default(),
         )
         .await;
     intake.limits = limits;

@@ -9,7 +9,7 @@ use cloudbots_cli::run::ExecutionView;
 use cloudbots_functions::intake::Disposition;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_tests::e2e::{
     instance_finding, invoked, json_deployment, local_planner, send_event, send_with, sns_event,
     text_deployment,
@@ -306,7 +306,7 @@ async fn output_message_is_the_compatible_text() {
     let sent = send_with(
         target,
         local_planner(),
-        GuardDutyActions::default(),
+        Mappings::default(),
         &instance_finding(&id, "AUTO: ec2_stop_instance"),
     )
     .await;
@@ -334,10 +334,9 @@ async fn guardduty_finding_is_mapped_and_remediated() {
     event["detail"]["resource"]["instanceDetails"]["instanceId"] = json!(id);
     event["detail"]["accountId"] = json!(LOCAL_ACCOUNT);
     event["detail"]["region"] = json!("us-east-1");
-    let mapping = GuardDutyActions::from_json(
-        r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#,
-    )
-    .unwrap();
+    let mapping =
+        Mappings::guardduty(r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#)
+            .unwrap();
     let sent = send_with(
         json_deployment().await,
         local_planner(),

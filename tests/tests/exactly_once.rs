@@ -9,7 +9,7 @@ use cloudbots_cli::local::{local_sdk_config, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_cli::run::{view_execution, ExecutionView, Sent};
 use cloudbots_functions::intake::Disposition;
 use cloudbots_shared::audit::AuditStatus;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, send_with, sns_event};
 use cloudbots_tests::resources::{instance_state, running_instance};
 use cloudbots_tests::{aws, stack};
@@ -46,10 +46,9 @@ fn guardduty_event(instance_id: &str, eventbridge_id: &str) -> Value {
 }
 
 async fn send_guardduty(event: &Value) -> Sent {
-    let actions = GuardDutyActions::from_json(
-        r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#,
-    )
-    .unwrap();
+    let actions =
+        Mappings::guardduty(r#"{"Recon:EC2/PortProbeUnprotectedPort": "AUTO: ec2_stop_instance"}"#)
+            .unwrap();
     send_with(json_deployment().await, local_planner(), actions, event).await
 }
 
@@ -175,9 +174,7 @@ async fn deliveries_racing_each_other_start_one_execution() {
     let ec2 = aws_sdk_ec2::Client::new(&aws().await);
     let id = running_instance(&ec2).await;
     let target = json_deployment().await;
-    let intake = target
-        .intake(local_planner(), GuardDutyActions::default())
-        .await;
+    let intake = target.intake(local_planner(), Mappings::default()).await;
     let (a, b) = (
         sns_event("race-a", &instance_finding(&id)),
         sns_event("race-b", &instance_finding(&id)),
@@ -247,4 +244,50 @@ async fn guardduty_republishing_a_finding_runs_once_and_an_update_runs_again() {
         .find(|r| r.bot == "ec2_stop_instance")
         .expect("a stop record");
     assert_eq!(stop.status, AuditStatus::AlreadyCompliant, "{stop:?}");
+}
+
+/// The Security Hub (ASFF) event relaying the GuardDuty finding of `direct`, as an
+/// administrator's bus receives it.
+fn relayed_through_security_hub(direct: &Value) -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/securityhub/asff_guardduty_ec2-ssh-bruteforce.json"
+    );
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let detail = &direct["detail"];
+    let instance = detail["resource"]["instanceDetails"]["instanceId"]
+        .as_str()
+        .unwrap();
+    event["region"] = json!(LOCAL_REGION);
+    let finding = &mut event["detail"]["findings"][0];
+    finding["Id"] = json!(format!(
+        "arn:aws:guardduty:{LOCAL_REGION}:{LOCAL_ACCOUNT}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/{}",
+        detail["id"].as_str().unwrap()
+    ));
+    finding["AwsAccountId"] = json!(LOCAL_ACCOUNT);
+    finding["Types"] = json!(["TTPs/Discovery/Recon:EC2-PortProbeUnprotectedPort"]);
+    finding["UpdatedAt"] = detail["updatedAt"].clone();
+    finding["ProductFields"]["aws/guardduty/service/count"] =
+        json!(detail["service"]["count"].to_string());
+    finding["Resources"][0]["Id"] = json!(format!(
+        "arn:aws:ec2:{LOCAL_REGION}:{LOCAL_ACCOUNT}:instance/{instance}"
+    ));
+    finding["Resources"][0]["Region"] = json!(LOCAL_REGION);
+    event
+}
+
+#[tokio::test]
+async fn the_same_guardduty_finding_directly_and_through_security_hub_runs_once() {
+    let ec2 = aws_sdk_ec2::Client::new(&aws().await);
+    let id = running_instance(&ec2).await;
+    let direct = guardduty_event(&id, "eb-direct");
+    let first = send_guardduty(&direct).await;
+    let view = started(&first);
+    assert_eq!(view.status, "SUCCEEDED", "{view:?}");
+    let name = view.name.clone();
+
+    let mut relayed = relayed_through_security_hub(&direct);
+    relayed["id"] = json!("eb-securityhub");
+    assert_duplicate_of(&send_guardduty(&relayed).await, &name);
+    assert_once(&name, &["eventbridge:eb-securityhub"]).await;
 }

@@ -25,7 +25,7 @@ use cloudbots_functions::lambda::{aws_config_loader, run_step, AWS_MAX_ATTEMPTS}
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::{BotError, ErrorName};
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, sns_event};
@@ -358,9 +358,7 @@ async fn an_intake_that_cannot_start_its_execution_fails_the_delivery_and_its_re
         ),
     );
 
-    let mut broken = target
-        .intake(local_planner(), GuardDutyActions::default())
-        .await;
+    let mut broken = target.intake(local_planner(), Mappings::default()).await;
     broken.state_machine_arn = format!("{}-missing", target.state_machine_arn);
     let error = broken
         .handle(&event)
@@ -376,9 +374,7 @@ async fn an_intake_that_cannot_start_its_execution_fails_the_delivery_and_its_re
         InstanceStateName::Running
     );
 
-    let intake = target
-        .intake(local_planner(), GuardDutyActions::default())
-        .await;
+    let intake = target.intake(local_planner(), Mappings::default()).await;
     let first = intake.handle(&event).await.expect("the retry is accepted");
     assert!(
         matches!(first.as_slice(), [Disposition::Started { .. }]),

@@ -2,7 +2,9 @@
 //! intake and the real state machine of a hub deployment in multi-account mode, and the bot
 //! remediates the member account's resource through the member role, assumed with the
 //! deployment's external id in a session named after the execution. The same finding is
-//! refused in single-account mode and for an account outside the allowed list.
+//! refused in single-account mode and for an account outside the allowed list. A Security Hub
+//! finding of the member account, received on the hub's (administrator's) bus, is remediated
+//! in the member account too, and marked from the hub.
 //!
 //! moto serves every account: credentials from STS AssumeRole of a role in account X act in
 //! X. The stack is not IAM-enforced here (moto's Step Functions engine cannot sign as an IAM
@@ -17,7 +19,7 @@ use cloudbots_cli::run::{ExecutionView, LocalTarget, Sent};
 use cloudbots_cli::template::BOT_ROLE_PATH;
 use cloudbots_functions::session::{session_name, Sessions};
 use cloudbots_shared::audit::AuditStatus;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{AccountMode, PlannerConfig, Target, DEFAULT_CROSS_ACCOUNT_ROLE};
 use cloudbots_tests::e2e::{invoked, send_with, sns_event};
 use cloudbots_tests::security_groups::{allow_inbound, live_rules, rule};
@@ -160,7 +162,7 @@ async fn send(planner: PlannerConfig, message_id: &str, event: &Value) -> Sent {
     send_with(
         hub().await,
         planner,
-        GuardDutyActions::default(),
+        Mappings::default(),
         &sns_event(message_id, event),
     )
     .await
@@ -243,7 +245,9 @@ async fn a_member_account_finding_is_remediated_there_through_the_member_role() 
     let sessions: Vec<_> = assumed_roles()
         .await
         .into_iter()
-        .filter(|(_, role, _, _)| *role == member_role_arn())
+        .filter(|(_, role, session, _)| {
+            *role == member_role_arn() && *session == session_name(&view.name)
+        })
         .collect();
     assert_eq!(
         sessions,
@@ -329,4 +333,74 @@ async fn a_member_account_outside_the_allowed_list_is_refused() {
             .any(|(_, _, session, _)| *session == session_name(&view.name)),
         "the member role was not assumed"
     );
+}
+
+#[tokio::test]
+async fn a_member_accounts_security_hub_finding_on_the_administrators_bus_is_remediated_there() {
+    let member = member().await;
+    let member_group = open_group(member).await;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/securityhub/ocsf_ec2.19_sg-high-risk-ports_failed.json"
+    );
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The administrator (hub) account's bus, in the hub's region, carries the member's finding.
+    event["account"] = json!(LOCAL_ACCOUNT);
+    event["region"] = json!(LOCAL_REGION);
+    let finding = &mut event["detail"]["findings"][0];
+    let finding_id = format!(
+        "arn:aws:securityhub:{LOCAL_REGION}:{MEMBER}:security-control/EC2.19/finding/{member_group}"
+    );
+    finding["finding_info"]["uid"] = json!(finding_id);
+    finding["cloud"]["account"]["uid"] = json!(MEMBER);
+    finding["cloud"]["region"] = json!(LOCAL_REGION);
+    finding["resources"][0]["uid"] = json!(member_group);
+    finding["resources"][0]["uid_alt"] = json!(format!(
+        "arn:aws:ec2:{LOCAL_REGION}:{MEMBER}:security-group/{member_group}"
+    ));
+    finding["resources"][0]["region"] = json!(LOCAL_REGION);
+    let mapping = Mappings::default()
+        .with_securityhub(&json!({"EC2.19": LINE}).to_string())
+        .unwrap();
+
+    let sent = send_with(
+        hub().await,
+        hub_planner(AccountMode::Multi),
+        mapping,
+        &event,
+    )
+    .await;
+    let view = only_execution(&sent);
+    assert_eq!(view.status, "SUCCEEDED", "{:?}", view.error);
+    assert_eq!(invoked(&view.name), ["sg_single_rule_delete", "report"]);
+    assert_eq!(
+        inbound(member, &member_group).await,
+        BTreeSet::new(),
+        "the member account's open rule is removed"
+    );
+    let sessions: Vec<_> = assumed_roles()
+        .await
+        .into_iter()
+        .filter(|(_, _, session, _)| *session == session_name(&view.name))
+        .map(|(account, role, _, _)| (account, role))
+        .collect();
+    assert_eq!(sessions, [(MEMBER.to_string(), member_role_arn())]);
+
+    let updates: Vec<_> = stack()
+        .gateway()
+        .securityhub_updates()
+        .into_iter()
+        .filter(|u| u.request.to_string().contains(&finding_id))
+        .collect();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].operation, "BatchUpdateFindingsV2");
+    assert_eq!(
+        updates[0].region, LOCAL_REGION,
+        "marked where it was received"
+    );
+    assert_eq!(
+        updates[0].request["FindingIdentifiers"][0]["CloudAccountUid"],
+        MEMBER
+    );
+    assert_eq!(updates[0].request["StatusId"], 4);
 }

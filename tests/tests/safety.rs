@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::{InstanceStateName, Tag};
 use cloudbots_shared::audit::AuditStatus;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::e2e::{
     instance_finding, invoked, json_deployment, local_planner, send_event, send_with, sns_event,
@@ -24,7 +24,7 @@ async fn a_bot_overridden_to_dry_run_reports_its_change_while_an_enforced_bot_ac
     let sent = send_with(
         json_deployment().await,
         planner,
-        GuardDutyActions::default(),
+        Mappings::default(),
         &sns_event(
             "m-bot-mode",
             &instance_finding(&id, "AUTO: ec2_create_snapshot|AUTO: ec2_stop_instance"),

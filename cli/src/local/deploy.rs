@@ -159,6 +159,10 @@ pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deplo
             output_topic_arn: output_topic_arn.clone(),
             output_type: options.output_type,
             http: reqwest::Client::new(),
+            // Through the gateway, which answers the finding updates moto lacks.
+            securityhub: aws_sdk_securityhub::Client::new(
+                &super::local_sdk_config(stack.gateway_port, LOCAL_REGION).await,
+            ),
         },
     );
 

@@ -6,6 +6,10 @@
 //! Unhandled`, body `{"errorType", "errorMessage"}` with our stable error name, so the state
 //! machine's `Retry` and `Catch` see exactly what they would see on AWS. It also receives the
 //! output topic's notifications (an HTTP subscription), so a run can show the output message.
+//!
+//! Security Hub's `BatchUpdateFindings` and `BatchUpdateFindingsV2`, which moto lacks, are the
+//! only AWS calls answered here rather than by moto: each request is kept, so a run shows how
+//! its finding was marked, and a test can refuse them as Security Hub would.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -37,6 +41,23 @@ pub struct Invocation {
     pub duration: std::time::Duration,
 }
 
+/// A Security Hub finding update the gateway answered.
+#[derive(Debug, Clone)]
+pub struct SecurityHubUpdate {
+    /// `BatchUpdateFindings` or `BatchUpdateFindingsV2`.
+    pub operation: &'static str,
+    /// The region the request was signed for.
+    pub region: String,
+    /// The request body.
+    pub request: Value,
+}
+
+/// The Security Hub paths answered here, and their operations.
+const SECURITYHUB_UPDATES: &[(&str, &str)] = &[
+    ("/findings/batchupdate", "BatchUpdateFindings"),
+    ("/findingsv2/batchupdatev2", "BatchUpdateFindingsV2"),
+];
+
 /// What a function name resolves to: a bot runs with its deployment's sessions.
 enum Function {
     Bot(Bot, Arc<Sessions>),
@@ -61,6 +82,10 @@ pub struct Gateway {
     dynamodb_faults: Mutex<HashMap<(String, String), usize>>,
     invocations: Mutex<Vec<Invocation>>,
     notifications: Mutex<Vec<(String, Value)>>,
+    securityhub_updates: Mutex<Vec<SecurityHubUpdate>>,
+    /// Security Hub updates to refuse with `AccessDeniedException`, by text in the request:
+    /// how many are still to be refused.
+    securityhub_refusals: Mutex<HashMap<String, usize>>,
 }
 
 impl Gateway {
@@ -76,7 +101,92 @@ impl Gateway {
             dynamodb_faults: Mutex::new(HashMap::new()),
             invocations: Mutex::new(Vec::new()),
             notifications: Mutex::new(Vec::new()),
+            securityhub_updates: Mutex::new(Vec::new()),
+            securityhub_refusals: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The Security Hub finding updates received, in order.
+    pub fn securityhub_updates(&self) -> Vec<SecurityHubUpdate> {
+        self.securityhub_updates.lock().expect("lock").clone()
+    }
+
+    /// Refuse the next `times` Security Hub finding updates whose request contains `text` (a
+    /// finding id), as Security Hub does when the caller lacks `securityhub:BatchUpdateFindings`.
+    pub fn refuse_securityhub_update(&self, text: &str, times: usize) {
+        *self
+            .securityhub_refusals
+            .lock()
+            .expect("lock")
+            .entry(text.to_string())
+            .or_default() += times;
+    }
+
+    /// Answer a Security Hub finding update: every finding processed, or the whole call
+    /// refused when a refusal is due.
+    fn securityhub_update(
+        &self,
+        operation: &'static str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Response {
+        let text = String::from_utf8_lossy(body);
+        let refused = self
+            .securityhub_refusals
+            .lock()
+            .expect("lock")
+            .iter_mut()
+            .find(|(needle, left)| **left > 0 && text.contains(needle.as_str()))
+            .map(|(_, left)| *left -= 1)
+            .is_some();
+        if refused {
+            let mut response = json_response(
+                StatusCode::FORBIDDEN,
+                &json!({"Message": format!("User is not authorized to perform: securityhub:BatchUpdateFindings ({operation})")}),
+                None,
+            );
+            response.headers_mut().insert(
+                "x-amzn-errortype",
+                HeaderValue::from_static("AccessDeniedException"),
+            );
+            return response;
+        }
+        let request: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let region = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .and_then(|credential| credential.split('/').nth(2))
+            .unwrap_or_default()
+            .to_string();
+        let identifiers = request
+            .get("FindingIdentifiers")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        let processed = match operation {
+            "BatchUpdateFindings" => identifiers,
+            _ => Value::Array(
+                identifiers
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|id| json!({"FindingIdentifier": id}))
+                    .collect(),
+            ),
+        };
+        self.securityhub_updates
+            .lock()
+            .expect("lock")
+            .push(SecurityHubUpdate {
+                operation,
+                region,
+                request,
+            });
+        json_response(
+            StatusCode::OK,
+            &json!({"ProcessedFindings": processed, "UnprocessedFindings": []}),
+            None,
+        )
     }
 
     /// Serve `<prefix>report` with this configuration (set by each deployment).
@@ -376,6 +486,11 @@ async fn handle(State(gateway): State<Arc<Gateway>>, request: Request) -> Respon
                     .push((topic.to_string(), message));
             }
             return json_response(StatusCode::OK, &json!({}), None);
+        }
+    }
+    if parts.method == Method::PATCH {
+        if let Some((_, operation)) = SECURITYHUB_UPDATES.iter().find(|(p, _)| *p == path) {
+            return gateway.securityhub_update(operation, &parts.headers, &body);
         }
     }
     if parts.method == Method::GET {

@@ -7,8 +7,8 @@ use crate::audit_store::AuditStore;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_shared::budget::{ExecutionInput, Limits};
 use cloudbots_shared::error::{BotError, ErrorName};
-use cloudbots_shared::guardduty::GuardDutyActions;
 use cloudbots_shared::intake_event::{excerpt, read_event};
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
 use serde::Serialize;
 use serde_json::Value;
@@ -50,7 +50,8 @@ pub struct Intake {
     pub audit: AuditStore,
     pub state_machine_arn: String,
     pub planner: PlannerConfig,
-    pub guardduty: GuardDutyActions,
+    /// The deployment's GuardDuty and Security Hub mappings to bots.
+    pub mappings: Mappings,
     /// The blast-radius limits the state machine enforces, handed over in the execution input.
     pub limits: Limits,
 }
@@ -61,7 +62,7 @@ impl Intake {
     /// that the delivery ends in the dead-letter queue with the message intact.
     pub async fn handle(&self, event: &Value) -> Result<Vec<Disposition>, BotError> {
         let mut dispositions = Vec::new();
-        for received in read_event(event, &self.guardduty) {
+        for received in read_event(event, &self.mappings) {
             let disposition = match received.finding {
                 Err(reason) => {
                     self.invalid(received.delivery, &reason, &received.excerpt)

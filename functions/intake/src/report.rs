@@ -1,8 +1,12 @@
 //! The report: the output message of an execution, built from its audit records, posted to
-//! the output topic in the original's JSON or text format, and, when the finding asked for
-//! it, to CloudGuard's remediation-feedback endpoint (one record per bot).
+//! the output topic in the original's JSON or text format; when the finding asked for it, to
+//! CloudGuard's remediation-feedback endpoint (one record per bot); and when it came from
+//! Security Hub, the finding marked `RESOLVED` or `NOTIFIED` with a note naming the execution
+//! and each bot's outcome (`BatchUpdateFindings` for ASFF, `BatchUpdateFindingsV2` for OCSF),
+//! from the account and region that received it.
 //!
-//! The report runs after every step; failing here never re-runs a remediation. The feedback
+//! The report runs after every step; failing here never re-runs a remediation: a feedback
+//! record or a finding that cannot be marked is logged and counted, not retried. The feedback
 //! key is read from the audit table, used for the POST, deleted, and never logged.
 
 use crate::audit_store::AuditStore;
@@ -12,6 +16,7 @@ use cloudbots_shared::error::BotError;
 use cloudbots_shared::finding::{check_feedback_endpoint, FeedbackChannel, Secret};
 use cloudbots_shared::output::{self, BotReport, OutputMessage, OutputType};
 use cloudbots_shared::plan::Plan;
+use cloudbots_shared::securityhub::{self, Format, SecurityHubRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tracing::Instrument;
@@ -34,6 +39,12 @@ pub struct ReportResult {
     pub failed: usize,
     pub feedback_posted: usize,
     pub feedback_failed: usize,
+    /// The workflow status the Security Hub finding was given (`RESOLVED`, `NOTIFIED`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_marked: Option<String>,
+    /// Why the Security Hub finding could not be marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_mark_failed: Option<String>,
 }
 
 /// The report function's settings and clients.
@@ -43,6 +54,8 @@ pub struct Report {
     pub output_topic_arn: String,
     pub output_type: OutputType,
     pub http: reqwest::Client,
+    /// Security Hub in the deployment's account (the one that received the findings).
+    pub securityhub: aws_sdk_securityhub::Client,
 }
 
 impl Report {
@@ -72,13 +85,116 @@ impl Report {
             Some(channel) => self.post_feedback(plan, channel, &message).await,
             None => (0, 0),
         };
-        tracing::info!(execution = %plan.execution_name, failed, feedback_posted, feedback_failed, "report published");
+        let (finding_marked, finding_mark_failed) = match &plan.finding.securityhub {
+            Some(record) => {
+                let marking = securityhub::marking(plan, &records);
+                match self.mark(record, &marking).await {
+                    Ok(()) => (Some(marking.workflow_status().to_string()), None),
+                    Err(reason) => {
+                        tracing::warn!(execution = %plan.execution_name, %reason, "the Security Hub finding was not marked");
+                        (None, Some(reason))
+                    }
+                }
+            }
+            None => (None, None),
+        };
+        tracing::info!(execution = %plan.execution_name, failed, feedback_posted, feedback_failed, ?finding_marked, "report published");
         Ok(ReportResult {
             published: true,
             failed,
             feedback_posted,
             feedback_failed,
+            finding_marked,
+            finding_mark_failed,
         })
+    }
+
+    /// Set the Security Hub finding's workflow and note, in the region that received it.
+    async fn mark(
+        &self,
+        record: &SecurityHubRecord,
+        marking: &securityhub::Marking,
+    ) -> Result<(), String> {
+        use aws_sdk_securityhub::types::{
+            AwsSecurityFindingIdentifier, NoteUpdate, OcsfFindingIdentifier, WorkflowStatus,
+            WorkflowUpdate,
+        };
+        let in_region = aws_sdk_securityhub::config::Builder::default().region(
+            aws_sdk_securityhub::config::Region::new(record.region.clone()),
+        );
+        let unprocessed = match record.format {
+            Format::Asff => {
+                let identifier = AwsSecurityFindingIdentifier::builder()
+                    .id(&record.id)
+                    .product_arn(&record.product_arn)
+                    .build();
+                let note = NoteUpdate::builder()
+                    .text(&marking.note)
+                    .updated_by("cloudbots")
+                    .build();
+                let out = self
+                    .securityhub
+                    .batch_update_findings()
+                    .finding_identifiers(identifier)
+                    .workflow(
+                        WorkflowUpdate::builder()
+                            .status(WorkflowStatus::from(marking.workflow_status()))
+                            .build(),
+                    )
+                    .note(note)
+                    .customize()
+                    .config_override(in_region)
+                    .send()
+                    .await
+                    .map_err(|e| bot_error("BatchUpdateFindings", e).message)?;
+                out.unprocessed_findings()
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{}: {}",
+                            u.error_code().unwrap_or("error"),
+                            u.error_message().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+            Format::Ocsf => {
+                let identifier = OcsfFindingIdentifier::builder()
+                    .cloud_account_uid(&record.account_id)
+                    .finding_info_uid(&record.id)
+                    .metadata_product_uid(&record.product_arn)
+                    .build();
+                let out = self
+                    .securityhub
+                    .batch_update_findings_v2()
+                    .finding_identifiers(identifier)
+                    .status_id(marking.status_id())
+                    .comment(&marking.note)
+                    .customize()
+                    .config_override(in_region)
+                    .send()
+                    .await
+                    .map_err(|e| bot_error("BatchUpdateFindingsV2", e).message)?;
+                out.unprocessed_findings()
+                    .iter()
+                    .map(|u| {
+                        format!(
+                            "{}: {}",
+                            u.error_code().map(|c| c.as_str()).unwrap_or("error"),
+                            u.error_message().unwrap_or("")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        if unprocessed.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "Security Hub did not update the finding: {}",
+                unprocessed.join("; ")
+            ))
+        }
     }
 
     /// Post one feedback record per bot; failures are logged and counted, never fatal.

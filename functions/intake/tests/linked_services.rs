@@ -10,6 +10,11 @@ fn the_intake_and_the_report_link_exactly_their_services() {
     );
     assert_eq!(
         linked_services("report"),
-        services(&["aws_sdk_dynamodb", "aws_sdk_sns", "aws_sdk_sts"])
+        services(&[
+            "aws_sdk_dynamodb",
+            "aws_sdk_securityhub",
+            "aws_sdk_sns",
+            "aws_sdk_sts"
+        ])
     );
 }

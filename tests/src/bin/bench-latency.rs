@@ -13,7 +13,7 @@
 
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_shared::budget::Limits;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_tests::e2e::{json_deployment, local_planner, sns_event};
 use cloudbots_tests::iam::{new_user, user_entity};
 use cloudbots_tests::resources::running_instance;
@@ -40,9 +40,7 @@ async fn main() -> Result<(), String> {
             .ok_or("usage: bench-latency [N] (N >= 10 findings per round)")?,
     };
     let target = json_deployment().await;
-    let mut intake = target
-        .intake(local_planner(), GuardDutyActions::default())
-        .await;
+    let mut intake = target.intake(local_planner(), Mappings::default()).await;
     // The budget would throttle a burst of this size: this measures latency, not the rails.
     intake.limits = Limits {
         budget_per_window: 100_000,

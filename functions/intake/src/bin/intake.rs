@@ -6,7 +6,7 @@ use cloudbots_runtime::lambda::{
     aws_config_loader, home_account, init_logging, required_env, FunctionError,
 };
 use cloudbots_shared::budget::Limits;
-use cloudbots_shared::guardduty::GuardDutyActions;
+use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::PlannerConfig;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ),
         state_machine_arn: required_env("STATE_MACHINE_ARN")?,
         planner,
-        guardduty: GuardDutyActions::from_json(&std::env::var("GD_ACTIONS").unwrap_or_default())?,
+        mappings: Mappings::from_vars(|name| std::env::var(name).ok())?,
         limits: Limits::from_vars(|name| std::env::var(name).ok())?,
     };
     let intake = &intake;

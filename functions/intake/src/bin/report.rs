@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         http: reqwest::Client::builder()
             .tls_backend_preconfigured(cloudbots_runtime::https::rustls_config())
             .build()?,
+        securityhub: aws_sdk_securityhub::Client::new(&config),
     };
     let report = &report;
     lambda_runtime::run(service_fn(
