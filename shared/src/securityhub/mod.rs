@@ -329,19 +329,8 @@ fn read_asff(f: &Value) -> Result<Read, String> {
             _ => None,
         }
     };
-    let threat_type = f
-        .pointer("/Types")
-        .and_then(Value::as_array)
-        .and_then(|types| {
-            types
-                .iter()
-                .filter_map(Value::as_str)
-                .find_map(guardduty_type)
-        });
     Ok(Read {
-        control_id: text_at(f, "/Compliance/SecurityControlId")
-            .filter(|c| is_control_id(c))
-            .or_else(|| control_of_finding_id(&id)),
+        control_id: control_id(f, "/Compliance/SecurityControlId", &id),
         failed: compliance_status.as_deref() == Some("FAILED"),
         compliance_status,
         not_open,
@@ -353,7 +342,7 @@ fn read_asff(f: &Value) -> Result<Read, String> {
             .pointer("/ProductFields")
             .and_then(|p| as_text(p.get("aws/guardduty/service/count")))
             .unwrap_or_default(),
-        threat_type,
+        threat_type: threat_type(f, "/Types"),
         finding_region: text_at(f, "/Region"),
         updated,
         product,
@@ -446,19 +435,8 @@ fn read_ocsf(f: &Value) -> Result<Read, String> {
             _ => None,
         }
     };
-    let threat_type = f
-        .pointer("/finding_info/types")
-        .and_then(Value::as_array)
-        .and_then(|types| {
-            types
-                .iter()
-                .filter_map(Value::as_str)
-                .find_map(guardduty_type)
-        });
     Ok(Read {
-        control_id: text_at(f, "/compliance/control")
-            .filter(|c| is_control_id(c))
-            .or_else(|| control_of_finding_id(&id)),
+        control_id: control_id(f, "/compliance/control", &id),
         failed,
         compliance_status,
         not_open,
@@ -467,7 +445,7 @@ fn read_ocsf(f: &Value) -> Result<Read, String> {
         severity: text_at(f, "/severity"),
         threat_id: text_at(f, "/finding_info/uid_alt").unwrap_or_else(|| finding_id_tail(&id)),
         threat_count: as_text(f.get("count")).unwrap_or_default(),
-        threat_type,
+        threat_type: threat_type(f, "/finding_info/types"),
         finding_region: text_at(f, "/cloud/region"),
         updated,
         product,
@@ -481,6 +459,22 @@ fn read_ocsf(f: &Value) -> Result<Read, String> {
         },
         resource,
     })
+}
+
+/// The security control id at `pointer`, else the one in the finding id.
+fn control_id(f: &Value, pointer: &str, id: &str) -> Option<String> {
+    text_at(f, pointer)
+        .filter(|c| is_control_id(c))
+        .or_else(|| control_of_finding_id(id))
+}
+
+/// The GuardDuty finding type among the finding types listed at `pointer`.
+fn threat_type(f: &Value, pointer: &str) -> Option<String> {
+    f.pointer(pointer)?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(guardduty_type)
 }
 
 /// The security control id in a control finding's id: `…:security-control/S3.8/finding/…`,
