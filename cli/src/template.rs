@@ -250,7 +250,7 @@ fn parameters(out: &mut String) {
   SecurityHubActions:
     Type: String
     Default: \"\"
-    Description: Security Hub control ids and the bots to run for them, as JSON ({\"S3.8\": \"AUTO: s3_block_all_public_access\"}); infra/securityhub-actions.json is a mapping to start from. Empty remediates no control finding.
+    Description: Security Hub control ids and the bots to run for them, as a JSON object of control id to AUTO line (infra/securityhub-actions.json is a mapping to start from). Empty remediates no control finding.
   DataCenter:
     Type: String
     Default: USA
