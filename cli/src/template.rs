@@ -633,36 +633,9 @@ fn intake(out: &mut String) {
         SecurityHubFindings:
           Type: EventBridgeRule
           Properties:
-            Pattern:
-              source: [\"aws.securityhub\"]
-              detail-type: [\"Security Hub Findings - Imported\", \"Findings Imported V2\"]
-              detail:
-                findings:
-                  $or:
-                    - ProductArn: [{suffix: \"::product/aws/securityhub\"}]
-                      Compliance:
-                        Status: [\"FAILED\"]
-                      RecordState: [\"ACTIVE\"]
-                      Workflow:
-                        Status: [\"NEW\", \"NOTIFIED\"]
-                    - ProductArn: [{suffix: \"::product/aws/guardduty\"}]
-                      RecordState: [\"ACTIVE\"]
-                      Workflow:
-                        Status: [\"NEW\", \"NOTIFIED\"]
-                    - metadata:
-                        product:
-                          uid: [{suffix: \"::productv2/aws/securityhub\"}]
-                      class_uid: [2003]
-                      compliance:
-                        status: [\"Fail\"]
-                      status_id: [1, 2]
-                    - metadata:
-                        product:
-                          uid: [{suffix: \"::productv2/aws/guardduty\"}]
-                      status_id: [1, 2]
-
 ",
     );
+    writeln!(out, "            Pattern: {}\n", securityhub_pattern()).expect("write to a String");
     log_group(
         out,
         "IntakeLogGroup",
@@ -697,6 +670,39 @@ fn intake(out: &mut String) {
             assumes_member_role: false,
         },
     );
+}
+
+/// The EventBridge pattern of the Security Hub rule: both formats, and of them only failed
+/// control checks of Security Hub itself and GuardDuty findings, active and neither resolved nor
+/// suppressed. Products are matched by the end of their ARN (`::product/aws/securityhub`), not
+/// by the `arn:aws:securityhub` prefix every product's ARN has. The intake checks all of this
+/// again; the rule keeps the rest from invoking it at all.
+pub fn securityhub_pattern() -> serde_json::Value {
+    let open_asff =
+        serde_json::json!({"RecordState": ["ACTIVE"], "Workflow": {"Status": ["NEW", "NOTIFIED"]}});
+    let mut asff_controls = open_asff.clone();
+    asff_controls["ProductArn"] = serde_json::json!([{"suffix": "::product/aws/securityhub"}]);
+    asff_controls["Compliance"] = serde_json::json!({"Status": ["FAILED"]});
+    let mut asff_guardduty = open_asff;
+    asff_guardduty["ProductArn"] = serde_json::json!([{"suffix": "::product/aws/guardduty"}]);
+    serde_json::json!({
+        "source": ["aws.securityhub"],
+        "detail-type": ["Security Hub Findings - Imported", "Findings Imported V2"],
+        "detail": {"findings": {"$or": [
+            asff_controls,
+            asff_guardduty,
+            {
+                "metadata": {"product": {"uid": [{"suffix": "::productv2/aws/securityhub"}]}},
+                "class_uid": [2003],
+                "compliance": {"status": ["Fail"]},
+                "status_id": [1, 2],
+            },
+            {
+                "metadata": {"product": {"uid": [{"suffix": "::productv2/aws/guardduty"}]}},
+                "status_id": [1, 2],
+            },
+        ]}},
+    })
 }
 
 fn report(out: &mut String) {

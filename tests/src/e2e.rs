@@ -3,8 +3,9 @@
 
 use crate::stack;
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
-use cloudbots_cli::local::LOCAL_ACCOUNT;
+use cloudbots_cli::local::{local_sdk_config, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_cli::run::{send, LocalTarget, Sent};
+use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::output::OutputType;
 use cloudbots_shared::plan::PlannerConfig;
@@ -76,6 +77,12 @@ pub async fn send_event(event: &Value) -> Sent {
 /// An SNS event carrying a finding, as CloudGuard's notification delivers it.
 pub fn sns_event(message_id: &str, finding: &Value) -> Value {
     json!({"Records": [{"EventSource": "aws:sns", "Sns": {"MessageId": message_id, "Message": finding.to_string()}}]})
+}
+
+/// The audit table of a deployment.
+pub async fn audit_store(target: &LocalTarget) -> AuditStore {
+    let config = local_sdk_config(target.moto_port, LOCAL_REGION).await;
+    AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &target.audit_table)
 }
 
 /// A CloudGuard finding about the local instance `instance_id` carrying `tags`.

@@ -8,13 +8,13 @@
 
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_cli::local::{local_sdk_config, LOCAL_ACCOUNT, LOCAL_REGION};
-use cloudbots_cli::run::{view_execution, LocalTarget};
+use cloudbots_cli::run::view_execution;
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
 use cloudbots_functions::lambda::json_logs;
 use cloudbots_shared::audit::{AuditRecord, AuditStatus};
 use cloudbots_shared::mapping::Mappings;
-use cloudbots_tests::e2e::{json_deployment, local_planner};
+use cloudbots_tests::e2e::{audit_store, json_deployment, local_planner};
 use cloudbots_tests::resources::{instance_state, running_instance, snapshots_of};
 use cloudbots_tests::security_groups::{inbound, open_ssh_group};
 use cloudbots_tests::{aws, stack};
@@ -678,11 +678,6 @@ fn catalogue(t: &Targets) -> Vec<Case> {
         Outcome::Rejected(too_many),
     );
     cases
-}
-
-async fn audit_store(target: &LocalTarget) -> AuditStore {
-    let config = local_sdk_config(target.moto_port, LOCAL_REGION).await;
-    AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &target.audit_table)
 }
 
 /// The bot functions (not the report) invoked for findings about `entity`.

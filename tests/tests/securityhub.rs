@@ -10,7 +10,7 @@ use cloudbots_cli::run::{ExecutionView, Sent};
 use cloudbots_functions::intake::Disposition;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::mapping::Mappings;
-use cloudbots_tests::e2e::{invoked, json_deployment, local_planner, send_with};
+use cloudbots_tests::e2e::{audit_store, invoked, json_deployment, local_planner, send_with};
 use cloudbots_tests::{aws, stack, unique_name};
 use serde_json::{json, Value};
 
@@ -41,6 +41,32 @@ async fn send(event: &Value) -> Sent {
         event,
     )
     .await
+}
+
+/// Assert the event started nothing and was recorded as skipped with `reason` under the
+/// execution name its generation would have had.
+async fn assert_skipped(sent: &Sent, reason: &str) {
+    assert!(sent.executions.is_empty());
+    let [Disposition::Skipped {
+        execution_name,
+        reason: said,
+        delivery,
+    }] = &sent.dispositions[..]
+    else {
+        panic!("expected a skip: {:?}", sent.dispositions)
+    };
+    assert_eq!(said, reason);
+    let records = audit_store(json_deployment().await)
+        .await
+        .records(execution_name)
+        .await
+        .unwrap();
+    let skipped: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == AuditStatus::Skipped)
+        .map(|r| (r.record_id.as_str(), r.message.as_str()))
+        .collect();
+    assert_eq!(skipped, [(format!("skipped#{delivery}").as_str(), reason)]);
 }
 
 fn only_execution(sent: &Sent) -> &ExecutionView {
@@ -153,17 +179,14 @@ async fn an_asff_control_finding_is_remediated_marked_resolved_and_its_echo_star
     echo["detail"]["findings"][0]["Workflow"] = json!({"Status": "RESOLVED"});
     echo["detail"]["findings"][0]["Note"] = json!({"Text": request["Note"]["Text"], "UpdatedBy": "cloudbots", "UpdatedAt": "2026-12-03T10:00:00Z"});
     let sent = send(&echo).await;
-    assert!(sent.executions.is_empty());
-    match &sent.dispositions[..] {
-        [Disposition::Skipped { reason, .. }] => assert_eq!(
-            reason,
-            &format!(
-                "the echo of cloudbots' own update of this finding (execution {}): nothing to do",
-                view.name
-            )
+    assert_skipped(
+        &sent,
+        &format!(
+            "the echo of cloudbots' own update of this finding (execution {}): nothing to do",
+            view.name
         ),
-        other => panic!("expected the echo skipped: {other:?}"),
-    }
+    )
+    .await;
     assert_eq!(updates_of(&finding_id).len(), 1, "the echo marks nothing");
 }
 
@@ -295,11 +318,6 @@ async fn a_passed_or_unmapped_control_finding_starts_nothing_and_says_why() {
             "no bots are mapped to Security Hub control EC2.19 (SECURITYHUB_ACTIONS)",
         ),
     ] {
-        let sent = send(&event).await;
-        assert!(sent.executions.is_empty());
-        match &sent.dispositions[..] {
-            [Disposition::Skipped { reason: r, .. }] => assert_eq!(r, reason),
-            other => panic!("expected a skip: {other:?}"),
-        }
+        assert_skipped(&send(&event).await, reason).await;
     }
 }

@@ -1,6 +1,6 @@
 //! The audit table, as the intake and the report use it. Step records are written by the
-//! state machine itself; here we read them back, record duplicate deliveries and inputs the
-//! intake refused, and keep the CloudGuard feedback key out of the execution input (it waits
+//! state machine itself; here we read them back, record duplicate deliveries, findings that
+//! needed nothing (skipped, with the reason) and inputs the intake refused, and keep the CloudGuard feedback key out of the execution input (it waits
 //! here for the report, which deletes it).
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -14,6 +14,21 @@ use std::collections::HashMap;
 const FEEDBACK_SECRET: &str = "secret#feedback";
 /// How long an unused feedback key is kept (DynamoDB TTL attribute `expires_at`).
 const SECRET_TTL_SECONDS: i64 = 86_400;
+/// How long the record of a skipped finding is kept: findings that need nothing can be many
+/// (CloudGuard's "send all events", every passed control), and they change nothing.
+pub const SKIPPED_TTL_SECONDS: i64 = 30 * 86_400;
+
+/// An item the intake writes about a delivery (not a step's record).
+struct IntakeRecord<'a> {
+    partition: &'a str,
+    sort_key: &'a str,
+    status: &'a str,
+    message: &'a str,
+    detail: &'a str,
+    delivery: &'a str,
+    recorded_at: &'a str,
+    expires_at: Option<i64>,
+}
 
 /// The audit table.
 #[derive(Clone)]
@@ -61,28 +76,43 @@ impl AuditStore {
         delivery: &str,
         now: &str,
     ) -> Result<(), BotError> {
-        let item = HashMap::from([
-            (PK.to_string(), s(execution)),
-            (SK.to_string(), s(&format!("duplicate#{now}#{delivery}"))),
-            ("bot".to_string(), s("intake")),
-            ("phase".to_string(), s("none")),
-            ("status".to_string(), s("duplicate")),
-            (
-                "message".to_string(),
-                s(&format!("The same finding generation arrived again ({delivery}); execution {execution} already exists, nothing new started")),
-            ),
-            ("detail".to_string(), s("{}")),
-            ("recorded_at".to_string(), s(now)),
-            ("entry".to_string(), s(delivery)),
-        ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| bot_error("recording a duplicate delivery", e))?;
-        Ok(())
+        self.put_intake_record(IntakeRecord {
+            partition: execution,
+            sort_key: &format!("duplicate#{now}#{delivery}"),
+            status: "duplicate",
+            message: &format!("The same finding generation arrived again ({delivery}); execution {execution} already exists, nothing new started"),
+            detail: "{}",
+            delivery,
+            recorded_at: now,
+            expires_at: None,
+        })
+        .await
+        .map_err(|e| bot_error("recording a duplicate delivery", e))
+    }
+
+    /// Record that a finding needed no execution (passed, archived, suppressed, resolved,
+    /// unmapped, the echo of our own update…) and why, under the execution name its generation
+    /// would have had. A redelivery rewrites the same item; the item expires after
+    /// [`SKIPPED_TTL_SECONDS`].
+    pub async fn put_skipped(
+        &self,
+        execution: &str,
+        delivery: &str,
+        reason: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), BotError> {
+        self.put_intake_record(IntakeRecord {
+            partition: execution,
+            sort_key: &format!("skipped#{delivery}"),
+            status: "skipped",
+            message: reason,
+            detail: "{}",
+            delivery,
+            recorded_at: &now.to_rfc3339(),
+            expires_at: Some(now.timestamp() + SKIPPED_TTL_SECONDS),
+        })
+        .await
+        .map_err(|e| bot_error("recording a skipped finding", e))
     }
 
     /// Record an input the intake could not read or run: the reason and a bounded,
@@ -97,25 +127,51 @@ impl AuditStore {
     ) -> Result<(), BotError> {
         let id = fingerprint(&[delivery, reason, excerpt]);
         let detail = serde_json::json!({"delivery": delivery, "excerpt": excerpt});
-        let item = HashMap::from([
-            (PK.to_string(), s(&invalid_partition(now))),
-            (SK.to_string(), s(&format!("invalid#{}", &id[..24]))),
+        self.put_intake_record(IntakeRecord {
+            partition: &invalid_partition(now),
+            sort_key: &format!("invalid#{}", &id[..24]),
+            status: "rejected",
+            message: reason,
+            detail: &detail.to_string(),
+            delivery,
+            recorded_at: &now.to_rfc3339(),
+            expires_at: None,
+        })
+        .await
+        .map_err(|e| bot_error("recording an invalid input", e))
+    }
+
+    async fn put_intake_record(
+        &self,
+        record: IntakeRecord<'_>,
+    ) -> Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError>,
+    > {
+        let mut item = HashMap::from([
+            (PK.to_string(), s(record.partition)),
+            (SK.to_string(), s(record.sort_key)),
             ("bot".to_string(), s("intake")),
             ("phase".to_string(), s("none")),
-            ("status".to_string(), s("rejected")),
-            ("message".to_string(), s(reason)),
-            ("detail".to_string(), s(&detail.to_string())),
-            ("recorded_at".to_string(), s(&now.to_rfc3339())),
-            ("entry".to_string(), s(delivery)),
+            ("status".to_string(), s(record.status)),
+            ("message".to_string(), s(record.message)),
+            ("detail".to_string(), s(record.detail)),
+            ("recorded_at".to_string(), s(record.recorded_at)),
+            ("entry".to_string(), s(record.delivery)),
         ]);
+        if let Some(expires_at) = record.expires_at {
+            item.insert(
+                "expires_at".to_string(),
+                AttributeValue::N(expires_at.to_string()),
+            );
+        }
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
             .send()
             .await
-            .map_err(|e| bot_error("recording an invalid input", e))?;
-        Ok(())
+            .map(|_| ())
     }
 
     /// The inputs the intake refused today (UTC), as recorded by [`AuditStore::put_invalid`].

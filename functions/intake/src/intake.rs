@@ -34,7 +34,9 @@ pub enum Disposition {
         delivery: String,
         execution_name: String,
     },
-    /// Nothing to do (passed, no `AUTO:` entries, a GuardDuty sample or unmapped type).
+    /// Nothing to do (passed, no `AUTO:` entries, a GuardDuty sample or unmapped type, an
+    /// archived, suppressed or resolved Security Hub finding, the echo of our own update):
+    /// recorded with the reason under the execution name, nothing started.
     Skipped {
         delivery: String,
         execution_name: String,
@@ -117,17 +119,21 @@ impl Intake {
         feedback_key: Option<&cloudbots_shared::finding::Secret>,
     ) -> Result<Disposition, BotError> {
         let execution_name = planned.execution_name.clone();
+        let now = chrono::Utc::now();
         if !planned.needs_execution() {
+            let reason = planned
+                .skipped
+                .clone()
+                .unwrap_or_else(|| "nothing to run".to_string());
+            self.audit
+                .put_skipped(&execution_name, &delivery, &reason, now)
+                .await?;
             return Ok(Disposition::Skipped {
                 delivery,
                 execution_name,
-                reason: planned
-                    .skipped
-                    .clone()
-                    .unwrap_or_else(|| "nothing to run".to_string()),
+                reason,
             });
         }
-        let now = chrono::Utc::now();
         let input = serde_json::to_string(&ExecutionInput {
             plan: &planned,
             guardrails: self.limits.guardrails(&planned, now),
