@@ -204,6 +204,20 @@ fn block_words(flags: Option<[Option<bool>; 4]>) -> String {
     .join(", ")
 }
 
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), String> {
+    s3.create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "creating bucket {bucket}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        })
+}
+
 async fn public_access_block(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<[Option<bool>; 4]> {
     let out = s3
         .get_public_access_block()
@@ -364,16 +378,7 @@ pub async fn run() -> Result<(), String> {
     let s3 = aws_sdk_s3::Client::new(
         &crate::local::local_sdk_config(target.moto_port, "us-east-1").await,
     );
-    s3.create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "creating bucket: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            )
-        })?;
+    create_bucket(&s3, &bucket).await?;
     finding["rule"]["complianceTags"] = json!("AUTO: s3_block_all_public_access");
     finding["account"]["id"] = json!(LOCAL_ACCOUNT);
     let sent = send(&target, &intake, &sns_event("demo-s3-1", &finding)).await?;
@@ -448,16 +453,7 @@ pub async fn run() -> Result<(), String> {
     // 8. A Security Hub control finding (ASFF), mapped by the shipped mapping.
     banner("Security Hub (ASFF): control S3.8 failed, mapped to AUTO: s3_block_all_public_access");
     let bucket = "demo-securityhub-assets";
-    s3.create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "creating bucket: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            )
-        })?;
+    create_bucket(&s3, bucket).await?;
     let mut event =
         fixture("securityhub/asff_s3.8_bucket-public-access-block_failed_consolidated.json")?;
     event["account"] = json!(LOCAL_ACCOUNT);
