@@ -122,19 +122,23 @@ async fn flow_logs_go_to_a_created_bucket_once_and_alert_logs_join_them() {
         format!("Firewall {name} already sends FLOW logs to S3 bucketName={bucket}")
     );
 
-    let alerts = run_ok(
-        "network_firewall_enable_logging ALERT CloudWatchLogs create",
-        firewall_entity(&name, &arn),
-        Mode::Enforce,
-    )
-    .await;
+    let alert_line = "network_firewall_enable_logging ALERT CloudWatchLogs create";
+    let group = "123456789012-cloudwatch-network-firewall-alert-logs-us-east-1";
+    let planned = run_ok(alert_line, firewall_entity(&name, &arn), Mode::DryRun).await;
+    assert_eq!(
+        planned.changes,
+        vec![
+            format!("create log group {group}"),
+            format!("send ALERT logs to CloudWatchLogs logGroup={group} from firewall {name}"),
+        ]
+    );
+    let alerts = run_ok(alert_line, firewall_entity(&name, &arn), Mode::Enforce).await;
     assert_eq!(
         alerts.status,
         OutcomeStatus::Remediated,
         "{}",
         alerts.message
     );
-    let group = "123456789012-cloudwatch-network-firewall-alert-logs-us-east-1";
     assert_eq!(
         alerts.message,
         format!("Firewall {name} now sends ALERT logs to CloudWatchLogs logGroup={group}; the other log type's destination is kept")
@@ -153,6 +157,21 @@ async fn flow_logs_go_to_a_created_bucket_once_and_alert_logs_join_them() {
         .await
         .expect("describe_log_groups");
     assert_eq!(groups.log_groups().len(), 1);
+
+    // A second firewall finds the group there: nothing to create.
+    let (second, second_arn) = new_firewall(&[]).await;
+    let planned = run_ok(
+        alert_line,
+        firewall_entity(&second, &second_arn),
+        Mode::DryRun,
+    )
+    .await;
+    assert_eq!(
+        planned.changes,
+        vec![format!(
+            "send ALERT logs to CloudWatchLogs logGroup={group} from firewall {second}"
+        )]
+    );
 }
 
 #[tokio::test]

@@ -101,15 +101,26 @@ async fn domain_detail(
     }
 }
 
+/// The finding's domain (the bots take no params) and its details; `Err(outcome)` is the skip
+/// for a domain not in the account.
+async fn finding_domain<'a>(
+    input: &'a BotInput,
+    domains: &aws_sdk_route53domains::Client,
+) -> Result<Result<(&'a str, GetDomainDetailOutput), BotOutcome>, BotError> {
+    params::<NoParams>(input)?;
+    let name = entity_name(input)?;
+    Ok(domain_detail(input, domains, name)
+        .await?
+        .map(|detail| (name, detail)))
+}
+
 /// Turn on automatic renewal of the finding's domain.
 pub async fn enable_auto_renew_with(
     input: &BotInput,
     domains: &aws_sdk_route53domains::Client,
 ) -> Result<BotOutcome, BotError> {
-    params::<NoParams>(input)?;
-    let name = entity_name(input)?;
-    let detail = match domain_detail(input, domains, name).await? {
-        Ok(detail) => detail,
+    let (name, detail) = match finding_domain(input, domains).await? {
+        Ok(found) => found,
         Err(skipped) => return Ok(skipped),
     };
     if detail.auto_renew() == Some(true) {
@@ -146,10 +157,8 @@ pub async fn enable_transfer_lock_with(
     input: &BotInput,
     domains: &aws_sdk_route53domains::Client,
 ) -> Result<BotOutcome, BotError> {
-    params::<NoParams>(input)?;
-    let name = entity_name(input)?;
-    let detail = match domain_detail(input, domains, name).await? {
-        Ok(detail) => detail,
+    let (name, detail) = match finding_domain(input, domains).await? {
+        Ok(found) => found,
         Err(skipped) => return Ok(skipped),
     };
     if detail.status_list().iter().any(|s| s == TRANSFER_LOCKED) {

@@ -88,6 +88,20 @@ fn created_destination(kind: &str, log_type: &LogType, account: &str, region: &s
 }
 
 /// The `LogDestination` map Network Firewall takes for a destination.
+/// Whether the log group named `group` exists (the prefix search lists longer names too).
+async fn log_group_exists(aws: &SdkConfig, group: &str) -> Result<bool, BotError> {
+    let out = aws_sdk_cloudwatchlogs::Client::new(aws)
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+        .map_err(|e| bot_error(&format!("reading log group {group}"), e))?;
+    Ok(out
+        .log_groups()
+        .iter()
+        .any(|g| g.log_group_name() == Some(group)))
+}
+
 fn destination_map(kind: &LogDestinationType, destination: &str) -> HashMap<String, String> {
     let entry = |key: &str, value: &str| (key.to_string(), value.to_string());
     match kind {
@@ -200,7 +214,9 @@ async fn enable_logging(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome,
         }
         (None, _) => {
             let group = created_destination("cloudwatch", &log_type, account, region);
-            changes.push(format!("create log group {group} unless it exists"));
+            if !log_group_exists(aws, &group).await? {
+                changes.push(format!("create log group {group}"));
+            }
             (group, None)
         }
     };

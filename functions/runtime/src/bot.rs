@@ -60,18 +60,25 @@ pub fn entity_field<'a>(input: &'a BotInput, field: &str) -> Result<&'a str, Bot
     required_entity_field(input, value, field)
 }
 
-/// The ARN of the Lambda function the finding names: its entity id when that is an ARN (as
-/// CloudGuard sends it), else built from its name in the step's account and region.
-pub fn lambda_function_arn(input: &BotInput) -> Result<String, BotError> {
+/// The ARN of the finding's resource: its entity id when that is an ARN (as CloudGuard and
+/// Security Hub send it), else `<resource_prefix><name>` of `service` in the step's account
+/// and region (`entity_arn(input, "rds", "db:")`); None when the entity has neither.
+pub fn entity_arn(input: &BotInput, service: &str, resource_prefix: &str) -> Option<String> {
     let id = &input.finding.entity_id;
     if id.starts_with("arn:") {
-        return Ok(id.clone());
+        return Some(id.clone());
     }
-    Ok(step_arn(
-        input,
-        "lambda",
-        &format!("function:{}", entity_name(input)?),
-    ))
+    let name = &input.finding.entity_name;
+    (!name.is_empty()).then(|| step_arn(input, service, &format!("{resource_prefix}{name}")))
+}
+
+/// The ARN of the Lambda function the finding names ([`entity_arn`]), or a clear error.
+pub fn lambda_function_arn(input: &BotInput) -> Result<String, BotError> {
+    match entity_arn(input, "lambda", "function:") {
+        Some(arn) => Ok(arn),
+        // No ARN and no name: the error says the entity has no name.
+        None => entity_name(input).map(str::to_string),
+    }
 }
 
 /// The ARN of a resource of `service` in the step's account and region, e.g.

@@ -20,7 +20,7 @@
 //! [`BotSpec::role_actions`]: cloudbots_shared::catalogue::BotSpec::role_actions
 
 use crate::aws_error::{bot_error, code};
-use crate::bot::{lambda_function_arn, step_arn};
+use crate::bot::entity_arn;
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -152,22 +152,14 @@ fn tagged_resource(input: &BotInput) -> Option<(TagSource, Cow<'_, str>)> {
         // Application load balancers by ARN, classic ones by name.
         TagSource::LoadBalancer if id.starts_with("arn:") => id,
         TagSource::LoadBalancer => name,
-        TagSource::LambdaFunction => {
-            return lambda_function_arn(input)
-                .ok()
-                .map(|arn| (source, Cow::Owned(arn)))
+        TagSource::LambdaFunction | TagSource::RdsInstance | TagSource::EcrRepository => {
+            let (service, prefix) = match source {
+                TagSource::LambdaFunction => ("lambda", "function:"),
+                TagSource::RdsInstance => ("rds", "db:"),
+                _ => ("ecr", "repository/"),
+            };
+            return entity_arn(input, service, prefix).map(|arn| (source, Cow::Owned(arn)));
         }
-        TagSource::RdsInstance if !name.is_empty() => {
-            let arn = step_arn(input, "rds", &format!("db:{name}"));
-            return Some((source, Cow::Owned(arn)));
-        }
-        TagSource::RdsInstance => "",
-        TagSource::EcrRepository if id.starts_with("arn:") => id,
-        TagSource::EcrRepository if !name.is_empty() => {
-            let arn = step_arn(input, "ecr", &format!("repository/{name}"));
-            return Some((source, Cow::Owned(arn)));
-        }
-        TagSource::EcrRepository => "",
         TagSource::IamPolicy | TagSource::Secret => entity
             .get("arn")
             .and_then(Value::as_str)
