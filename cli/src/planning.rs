@@ -115,6 +115,7 @@ pub fn bot_json(bot: &BotSpec) -> Value {
         "guard": bot.guard,
         "entity_type": bot.entity_type,
         "iam_actions": bot.role_actions(),
+        "undo": bot.undo(),
         "example": bot.example,
         "differences": bot.differences,
     })
@@ -148,20 +149,22 @@ pub fn catalogue_markdown() -> String {
         "# Bots\n\nGenerated from the catalogue by `cloudbots docs > docs/bots.md`; do not edit by hand.\n\n\
          Each bot runs as its own Lambda function with an IAM role holding exactly the actions listed. \
          Phases order the steps of a plan: preserve → contain → modify → destroy. A guard step that fails \
-         stops every later step of its plan.\n\n| Bot | Phase | Summary |\n|---|---|---|\n",
+         stops every later step of its plan. **Undo** says whether the state a bot replaces can be \
+         restored, and when not, why.\n\n| Bot | Phase | Undo | Summary |\n|---|---|---|---|\n",
     );
     for b in CATALOGUE.iter() {
         out.push_str(&format!(
-            "| [`{0}`](#{0}) | {1} | {2} |\n",
+            "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
             b.name,
             b.phase.as_str(),
+            b.undo().word(),
             b.summary
         ));
     }
     for b in CATALOGUE.iter() {
         out.push_str(&format!("\n## {}\n\n{}\n\n", b.name, b.summary));
         out.push_str(&format!(
-            "- **Phase**: {}{}\n- **Acts on**: CloudGuard entity `{}`\n- **Example**: `{}`\n",
+            "- **Phase**: {}{}\n- **Acts on**: CloudGuard entity `{}`\n- **Undo**: {}\n- **Example**: `{}`\n",
             b.phase.as_str(),
             match (b.guard, b.phase) {
                 (true, _) => " (guard step)",
@@ -170,6 +173,7 @@ pub fn catalogue_markdown() -> String {
                 _ => "",
             },
             b.entity_type,
+            b.undo().describe(),
             b.example
         ));
         if b.params.is_empty() {

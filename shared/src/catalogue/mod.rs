@@ -25,6 +25,9 @@ mod network;
 mod s3;
 mod secrets;
 mod security_group;
+mod undo;
+
+pub use undo::{undo_of, Undo, NOT_REVERSIBLE};
 
 /// When a step runs relative to the others of its plan: evidence first, destruction last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,6 +108,11 @@ impl BotSpec {
         actions.sort_unstable();
         actions.dedup();
         actions
+    }
+
+    /// What undo can do for this bot ([`undo`]).
+    pub fn undo(&self) -> Undo {
+        undo_of(self.name)
     }
 
     /// The scope of the bot's `iam:PassRole`, when it passes roles.

@@ -1,0 +1,177 @@
+//! What undo can do for each bot: put back the state it replaced, or why it cannot.
+//!
+//! A bot is reversible when the state it replaces can be recorded in full before it acts and
+//! restored afterwards — rules, policies, settings, attachments, a stopped instance, deleted
+//! inline policy documents. It is irreversible when what it removes cannot be recreated as it
+//! was: deleted resources whose identity or secret is lost, released addresses, stopped tasks.
+//! Evidence it creates (snapshots) is never undone. Kept apart from the bot entries so the
+//! whole answer reads as one table; a test holds it to exactly the catalogue.
+
+use serde::Serialize;
+
+/// Whether undo can restore what a bot changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "undo", content = "why", rename_all = "snake_case")]
+pub enum Undo {
+    /// The state the bot replaces can be recorded and restored.
+    Reversible,
+    /// What the bot changes cannot be put back, and why.
+    Irreversible(&'static str),
+    /// The bot changes nothing undo would restore, and why.
+    NothingToUndo(&'static str),
+}
+
+impl Undo {
+    /// `reversible`, `irreversible` or `nothing to undo`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Undo::Reversible => "reversible",
+            Undo::Irreversible(_) => "irreversible",
+            Undo::NothingToUndo(_) => "nothing to undo",
+        }
+    }
+
+    /// For people: the word, and why when it is not reversible.
+    pub fn describe(self) -> String {
+        match self {
+            Undo::Reversible => self.word().to_string(),
+            Undo::Irreversible(why) | Undo::NothingToUndo(why) => {
+                format!("{}: {why}", self.word())
+            }
+        }
+    }
+}
+
+/// The bots undo cannot reverse, or has nothing to reverse for; every other bot is reversible.
+pub const NOT_REVERSIBLE: &[(&str, Undo)] = &[
+    (
+        "ec2_create_snapshot",
+        Undo::NothingToUndo("the snapshots are evidence, and undo never deletes evidence"),
+    ),
+    (
+        "iam_generate_credential_report",
+        Undo::NothingToUndo("it only asks IAM to generate the account's credential report"),
+    ),
+    (
+        "ec2_release_eips",
+        Undo::Irreversible("a released Elastic IP address returns to AWS's pool and cannot be claimed back"),
+    ),
+    (
+        "ec2_terminate_instance",
+        Undo::Irreversible("a terminated instance cannot be started again (the snapshot taken before is kept)"),
+    ),
+    (
+        "ec2_delete_key_pair",
+        Undo::Irreversible("the private key is gone with the key pair"),
+    ),
+    (
+        "sg_delete",
+        Undo::Irreversible("a deleted security group cannot be restored: a new one would have another id, and what referred to the old one no longer does"),
+    ),
+    (
+        "igw_delete",
+        Undo::Irreversible("deleted internet gateways cannot be restored, and the stopped instances' public IP addresses are released"),
+    ),
+    (
+        "vpc_delete",
+        Undo::Irreversible("a deleted VPC cannot be restored: a new one would have another id"),
+    ),
+    (
+        "acl_delete",
+        Undo::Irreversible("a deleted network ACL cannot be restored: a new one would have another id"),
+    ),
+    (
+        "s3_delete_bucket",
+        Undo::Irreversible("a deleted bucket's name is free for anyone to take"),
+    ),
+    (
+        "sns_topic_delete",
+        Undo::Irreversible("the topic's subscriptions are deleted with it, and each endpoint would have to confirm a new one"),
+    ),
+    (
+        "acm_delete_certificate",
+        Undo::Irreversible("the certificate's private key is gone with it"),
+    ),
+    (
+        "ecs_reboot",
+        Undo::Irreversible("stopped tasks cannot be resumed (their services start new ones)"),
+    ),
+    (
+        "ecs_stop",
+        Undo::Irreversible("stopped tasks cannot be resumed"),
+    ),
+    (
+        "ecs_delete_repository_image",
+        Undo::Irreversible("a deleted image is gone from the repository: only whoever built it can push it again"),
+    ),
+    (
+        "iam_delete_access_key",
+        Undo::Irreversible("a deleted access key's secret cannot be restored"),
+    ),
+    (
+        "iam_user_disable_console_password",
+        Undo::Irreversible("the deleted login profile's password is not known, so it cannot be recreated"),
+    ),
+];
+
+/// What undo can do for `bot`.
+pub fn undo_of(bot: &str) -> Undo {
+    NOT_REVERSIBLE
+        .iter()
+        .find(|(name, _)| *name == bot)
+        .map_or(Undo::Reversible, |(_, undo)| *undo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{lookup, Phase, CATALOGUE};
+
+    #[test]
+    fn the_table_names_catalogued_bots_once_each() {
+        for (i, (name, _)) in NOT_REVERSIBLE.iter().enumerate() {
+            assert!(lookup(name).is_some(), "{name} is not a bot");
+            assert!(
+                NOT_REVERSIBLE[..i].iter().all(|(n, _)| n != name),
+                "{name} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn evidence_is_never_undone_and_most_deletions_cannot_be() {
+        let preserve: Vec<_> = CATALOGUE
+            .iter()
+            .filter(|b| b.phase == Phase::Preserve)
+            .collect();
+        assert!(!preserve.is_empty());
+        for bot in preserve {
+            assert!(
+                matches!(undo_of(bot.name), Undo::NothingToUndo(_)),
+                "{}",
+                bot.name
+            );
+        }
+        // Destroy-phase bots are irreversible, except those that delete documents the outcome
+        // records in full (inline policies, a policy version), which undo puts back.
+        let reversible_deletions: Vec<&str> = CATALOGUE
+            .iter()
+            .filter(|b| b.phase == Phase::Destroy && undo_of(b.name) == Undo::Reversible)
+            .map(|b| b.name)
+            .collect();
+        assert_eq!(
+            reversible_deletions,
+            [
+                "ecs_service_role_detach_inline_policy",
+                "iam_group_delete_inline_policy",
+                "iam_user_delete_inline_policies",
+                "iam_delete_default_policy_version",
+            ]
+        );
+        assert_eq!(undo_of("ec2_stop_instance").describe(), "reversible");
+        assert_eq!(
+            undo_of("ec2_delete_key_pair").describe(),
+            "irreversible: the private key is gone with the key pair"
+        );
+    }
+}
