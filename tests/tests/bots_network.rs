@@ -8,7 +8,7 @@ use aws_sdk_cloudtrail::types::Event;
 use aws_sdk_ec2::types::{FlowLog, LogDestinationType};
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cloudbots_cli::local::LOCAL_ACCOUNT;
-use cloudbots_functions::bots::network::{acl_delete_with, acl_revert_modification_with};
+use cloudbots_functions::bots::network_acl::{acl_delete_with, acl_revert_modification_with};
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;

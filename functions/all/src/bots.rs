@@ -14,7 +14,7 @@ pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_s3::s3;
 pub use cloudbots_secrets::{acm, secretsmanager, ssm};
-pub use cloudbots_vpc::{internet_gateway, network, security_group};
+pub use cloudbots_vpc::{internet_gateway, network_acl, security_group, vpc};
 
 /// A package of bots: its directory in the repository and its bots, one binary each.
 pub struct Area {

@@ -3,9 +3,14 @@
 //! one of its bots relinks its binaries only.
 
 pub mod internet_gateway;
-pub mod network;
+pub mod network_acl;
 pub mod security_group;
+pub mod vpc;
 
 /// The bots of this area, one binary each under `src/bin/`.
-pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
-    &[security_group::BOTS, network::BOTS, internet_gateway::BOTS];
+pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[
+    security_group::BOTS,
+    vpc::BOTS,
+    network_acl::BOTS,
+    internet_gateway::BOTS,
+];

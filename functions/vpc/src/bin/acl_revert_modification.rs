@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_runtime::serve_bot(cloudbots_vpc::network::ACL_REVERT_MODIFICATION).await
+    cloudbots_runtime::serve_bot(cloudbots_vpc::network_acl::ACL_REVERT_MODIFICATION).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cloudbots_runtime::serve_bot(cloudbots_vpc::network::VPC_DELETE).await
+    cloudbots_runtime::serve_bot(cloudbots_vpc::vpc::VPC_DELETE).await
 }
