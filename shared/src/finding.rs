@@ -118,6 +118,38 @@ pub struct Finding {
     pub securityhub: Option<crate::securityhub::SecurityHubRecord>,
 }
 
+impl Finding {
+    /// An empty finding of an AWS service's event (GuardDuty, Security Hub): none of
+    /// CloudGuard's own fields (remediation actions, Log.ic time, feedback channel), vendor AWS,
+    /// status Failed. The readers fill in the rest with struct update syntax.
+    pub fn of_aws_event(source: Source) -> Finding {
+        Finding {
+            source,
+            fingerprint: String::new(),
+            finding_key: None,
+            account_id: String::new(),
+            region: String::new(),
+            refusal: None,
+            vendor: Some("AWS".to_string()),
+            status: "Failed".to_string(),
+            report_time: None,
+            rule: Rule::default(),
+            entity_id: String::new(),
+            entity_name: String::new(),
+            entity: Value::Null,
+            remediation_actions: Vec::new(),
+            event_time: None,
+            dome9_account_id: None,
+            execution_id: None,
+            feedback: None,
+            feedback_key: None,
+            skip_reason: None,
+            received: None,
+            securityhub: None,
+        }
+    }
+}
+
 /// Hex SHA-256 of the parts, separated so that ("ab","c") and ("a","bc") differ.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut hasher = Sha256::new();

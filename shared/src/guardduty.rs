@@ -103,8 +103,6 @@ pub fn from_eventbridge(event: &Value, mappings: &Mappings) -> Result<Finding, S
         account_id,
         region,
         refusal: region_error,
-        vendor: Some("AWS".to_string()),
-        status: "Failed".to_string(),
         report_time: text(detail, "createdAt"),
         rule: Rule {
             name: finding_type.clone(),
@@ -115,15 +113,8 @@ pub fn from_eventbridge(event: &Value, mappings: &Mappings) -> Result<Finding, S
         entity_id,
         entity_name,
         entity,
-        remediation_actions: Vec::new(),
-        event_time: None,
-        dome9_account_id: None,
-        execution_id: None,
-        feedback: None,
-        feedback_key: None,
         skip_reason,
-        received: None,
-        securityhub: None,
+        ..Finding::of_aws_event(Source::GuardDuty)
     })
 }
 

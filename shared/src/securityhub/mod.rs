@@ -615,7 +615,6 @@ impl Read {
             account_id,
             region,
             refusal: region_error.or(resource_error),
-            vendor: Some("AWS".to_string()),
             status: if self.failed || source == Source::GuardDuty {
                 "Failed".to_string()
             } else {
@@ -635,15 +634,8 @@ impl Read {
             entity_id,
             entity_name,
             entity,
-            remediation_actions: Vec::new(),
-            event_time: None,
-            dome9_account_id: None,
-            execution_id: None,
-            feedback: None,
-            feedback_key: None,
-            skip_reason: None,
-            received: None,
             securityhub: Some(self.record.clone()),
+            ..Finding::of_aws_event(source)
         };
         let execution = crate::plan::execution_name(&finding);
         if self.note.starts_with(NOTE_PREFIX)
