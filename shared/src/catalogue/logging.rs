@@ -22,11 +22,6 @@ pub const BOTS: &[BotSpec] = &[
             "cloudtrail:GetTrailStatus",
             "cloudtrail:StartLogging",
             "cloudtrail:UpdateTrail",
-            "s3:CreateBucket",
-            "s3:GetBucketPolicy",
-            "s3:ListBucket",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[
             ParamSpec {
@@ -173,11 +168,6 @@ pub const BOTS: &[BotSpec] = &[
             "iam:CreateRole",
             "iam:GetRole",
             "iam:PassRole",
-            "s3:CreateBucket",
-            "s3:GetBucketPolicy",
-            "s3:ListBucket",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[
             ParamSpec {
@@ -210,11 +200,6 @@ pub const BOTS: &[BotSpec] = &[
         iam_actions: &[
             "elasticloadbalancing:DescribeLoadBalancerAttributes",
             "elasticloadbalancing:ModifyLoadBalancerAttributes",
-            "s3:CreateBucket",
-            "s3:GetBucketPolicy",
-            "s3:ListBucket",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[],
         example: "AUTO: load_balancer_enable_access_logs",
@@ -242,11 +227,6 @@ pub const BOTS: &[BotSpec] = &[
             "logs:UpdateLogDelivery",
             "network-firewall:DescribeLoggingConfiguration",
             "network-firewall:UpdateLoggingConfiguration",
-            "s3:CreateBucket",
-            "s3:GetBucketPolicy",
-            "s3:ListBucket",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[
             ParamSpec {

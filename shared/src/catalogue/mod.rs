@@ -74,7 +74,8 @@ pub struct BotSpec {
     pub entity_type: &'static str,
     /// Stops, terminates or quarantines an instance: the planner snapshots it first.
     pub changes_instance: bool,
-    /// Every IAM action the bot calls, and no other.
+    /// Every IAM action the bot calls, and no other, except those [`BotSpec::role_actions`]
+    /// adds for every bot of a kind (reading tags, making the log bucket ready).
     pub iam_actions: &'static [&'static str],
     pub params: &'static [ParamSpec],
     /// An `AUTO:` line that plans cleanly.
@@ -101,10 +102,14 @@ impl BotSpec {
     }
 
     /// Every IAM action the bot's role needs: the declared ones, plus reading the tags of the
-    /// resource it acts on (the opt-out tag is re-checked just before it acts). Sorted.
+    /// resource it acts on (the opt-out tag is re-checked just before it acts), plus making the
+    /// account's log bucket ready when the bot writes logs to one. Sorted.
     pub fn role_actions(&self) -> Vec<&'static str> {
         let mut actions = self.iam_actions.to_vec();
         actions.extend(self.tag_sources().into_iter().map(TagSource::read_action));
+        if LOG_BUCKET_BOTS.contains(&self.name) {
+            actions.extend(LOG_BUCKET_ACTIONS);
+        }
         actions.sort_unstable();
         actions.dedup();
         actions
@@ -123,6 +128,26 @@ impl BotSpec {
             .map(|(_, scope)| *scope)
     }
 }
+
+/// The bots that deliver logs into the account's log bucket of the region, which they make
+/// ready through the runtime's `s3_bucket::LogBucket` (created, public access blocked, the
+/// delivery service's statements added to its policy).
+const LOG_BUCKET_BOTS: &[&str] = &[
+    "cloudtrail_enable",
+    "config_enable",
+    "load_balancer_enable_access_logs",
+    "network_firewall_enable_logging",
+    "s3_enable_logging",
+];
+
+/// The actions `LogBucket` calls, which each of [`LOG_BUCKET_BOTS`] needs.
+const LOG_BUCKET_ACTIONS: &[&str] = &[
+    "s3:CreateBucket",
+    "s3:GetBucketPolicy",
+    "s3:ListBucket",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+];
 
 /// The roles a bot passes to a service (`iam:PassRole`): the deployed role may pass these
 /// roles of its account, by name (`*` for bots that pass whatever role the rule or the
@@ -298,6 +323,24 @@ mod tests {
     }
     use crate::grammar::{entries, ParsedEntry};
     use std::collections::BTreeSet;
+
+    #[test]
+    fn log_bucket_bots_are_catalogued_and_get_the_log_bucket_actions() {
+        for name in LOG_BUCKET_BOTS {
+            let bot = lookup(name).unwrap_or_else(|| panic!("{name} is not a bot"));
+            let actions = bot.role_actions();
+            assert!(
+                LOG_BUCKET_ACTIONS.iter().all(|a| actions.contains(a)),
+                "{name}: {actions:?}"
+            );
+            assert!(
+                LOG_BUCKET_ACTIONS
+                    .iter()
+                    .all(|a| !bot.iam_actions.contains(a)),
+                "{name} declares a log-bucket action itself"
+            );
+        }
+    }
 
     #[test]
     fn names_are_unique_and_actions_sorted_and_well_formed() {

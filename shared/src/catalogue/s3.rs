@@ -81,13 +81,8 @@ pub const BOTS: &[BotSpec] = &[
         entity_type: "S3Bucket",
         changes_instance: false,
         iam_actions: &[
-            "s3:CreateBucket",
             "s3:GetBucketLogging",
-            "s3:GetBucketPolicy",
-            "s3:ListBucket",
             "s3:PutBucketLogging",
-            "s3:PutBucketPolicy",
-            "s3:PutBucketPublicAccessBlock",
         ],
         params: &[],
         example: "AUTO: s3_enable_logging",
