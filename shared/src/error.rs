@@ -19,17 +19,21 @@ pub enum ErrorName {
     InvalidInput,
     /// The resource is in a state that forbids the change (e.g. a dependency).
     Conflict,
+    /// The bot re-read the resource after its change and did not find the state it promised
+    /// (a silent no-op, a change undone by someone else): a failure, never `remediated`.
+    NotVerified,
     /// Anything else: recorded as a failure, not retried.
     Internal,
 }
 
 impl ErrorName {
-    pub const ALL: [ErrorName; 6] = [
+    pub const ALL: [ErrorName; 7] = [
         ErrorName::Transient,
         ErrorName::AccessDenied,
         ErrorName::NotFound,
         ErrorName::InvalidInput,
         ErrorName::Conflict,
+        ErrorName::NotVerified,
         ErrorName::Internal,
     ];
 
@@ -40,6 +44,7 @@ impl ErrorName {
             ErrorName::NotFound => "NotFound",
             ErrorName::InvalidInput => "InvalidInput",
             ErrorName::Conflict => "Conflict",
+            ErrorName::NotVerified => "NotVerified",
             ErrorName::Internal => "Internal",
         }
     }

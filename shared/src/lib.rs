@@ -20,4 +20,5 @@ pub mod params;
 pub mod plan;
 pub mod policy;
 pub mod region;
+pub mod restore;
 pub mod securityhub;

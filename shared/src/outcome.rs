@@ -4,6 +4,7 @@
 use crate::catalogue::Phase;
 use crate::finding::Finding;
 use crate::plan::{Mode, Step, Target};
+use crate::restore::PriorState;
 use serde::{Deserialize, Serialize};
 
 /// The input of a bot function: one step, with the finding and where to act.
@@ -48,6 +49,12 @@ pub struct BotOutcome {
     /// Ids of what the bot created (snapshot ids, policy ARNs).
     #[serde(default)]
     pub artifacts: Vec<String>,
+    /// What the bot re-read after its change and found as it promised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verified: Vec<String>,
+    /// The state the change replaced, which undo restores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<Box<PriorState>>,
 }
 
 impl BotOutcome {
@@ -59,6 +66,8 @@ impl BotOutcome {
             message: message.into(),
             changes: Vec::new(),
             artifacts: Vec::new(),
+            verified: Vec::new(),
+            prior: None,
         }
     }
 
@@ -93,6 +102,18 @@ impl BotOutcome {
 
     pub fn with_artifacts(mut self, artifacts: Vec<String>) -> Self {
         self.artifacts = artifacts;
+        self
+    }
+
+    /// What was re-read after the change and found as promised.
+    pub fn with_verified(mut self, verified: Vec<String>) -> Self {
+        self.verified = verified;
+        self
+    }
+
+    /// The state the change replaced, for undo.
+    pub fn with_prior(mut self, prior: PriorState) -> Self {
+        self.prior = Some(Box::new(prior));
         self
     }
 }

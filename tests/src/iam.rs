@@ -92,13 +92,18 @@ const MOTO_ACTION_NAMES: &[(&str, &[&str])] = &[
     ("s3:PutEncryptionConfiguration", &["s3:CreateBucket"]),
 ];
 
-/// The actions the deployed role of `bot` holds: what the SAM template gives it.
-pub fn role_actions(bot: &str) -> Vec<String> {
-    let spec = catalogue::lookup(bot).unwrap_or_else(|| panic!("{bot} is not in the catalogue"));
-    spec.role_actions()
-        .into_iter()
-        .map(str::to_string)
-        .collect()
+/// The actions the deployed role of `function` (a bot or a restorer) holds: what the SAM
+/// template gives it.
+pub fn role_actions(function: &str) -> Vec<String> {
+    let actions = match (
+        catalogue::lookup(function),
+        catalogue::lookup_restorer(function),
+    ) {
+        (Some(bot), _) => bot.role_actions(),
+        (None, Some(restorer)) => restorer.iam_actions.to_vec(),
+        (None, None) => panic!("{function} is not in the catalogue"),
+    };
+    actions.into_iter().map(str::to_string).collect()
 }
 
 /// A policy allowing `actions` (plus moto's names for them) on any resource, and, for a bot in

@@ -11,15 +11,18 @@ pub mod e2e;
 pub mod iam;
 pub mod resources;
 pub mod security_groups;
+pub mod wire;
 
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots;
 use cloudbots_functions::lambda::run_step;
+use cloudbots_functions::restorer::run_restore;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::finding::from_cloudguard;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::{plan, Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome, UndoStep};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -138,6 +141,38 @@ async fn run_bot_as(
     let bot = bots::find(&input.step.bot).expect("an implemented bot");
     let sessions = Sessions::new(enforced(credentials).await, None);
     run_step(bot, &sessions, input).await
+}
+
+/// Undo the change `outcome` recorded the way its restorer's Lambda does, with IAM enforced
+/// and only the restorer role's actions allowed.
+pub async fn run_restorer(
+    outcome: &BotOutcome,
+    mode: Mode,
+    force: bool,
+) -> Result<RestoreOutcome, BotError> {
+    let prior = *outcome.prior.clone().unwrap_or_else(|| {
+        panic!(
+            "{} recorded no prior state: {}",
+            outcome.bot, outcome.message
+        )
+    });
+    let restorer = bots::find_restorer(&prior.restorer).expect("an implemented restorer");
+    let credentials = iam::bot_credentials(restorer.name, None).await;
+    let sessions = Sessions::new(enforced(credentials).await, None);
+    let input = RestoreInput {
+        execution: "undo-test".to_string(),
+        undoes: "test".to_string(),
+        step: UndoStep {
+            index: 0,
+            audit_id: "undo#000".to_string(),
+            record_id: "step#000".to_string(),
+            bot: outcome.bot.clone(),
+            prior,
+        },
+        mode,
+        force,
+    };
+    run_restore(restorer, &sessions, input).await
 }
 
 /// Plan and run `AUTO: <line>` on `entity` (enforce mode) and return the outcome.

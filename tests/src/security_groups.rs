@@ -109,3 +109,49 @@ pub async fn outbound(ec2: &aws_sdk_ec2::Client, group: &str) -> BTreeSet<String
 pub fn set(rules: &[&str]) -> BTreeSet<String> {
     rules.iter().map(|r| r.to_string()).collect()
 }
+
+/// The group as DescribeSecurityGroups returns it, every field, with its rules in one order:
+/// each permission split to one peer per entry and sorted, so two reads of the same rules
+/// compare equal however EC2 grouped them.
+pub async fn described(ec2: &aws_sdk_ec2::Client, group: &str) -> String {
+    let out = ec2
+        .describe_security_groups()
+        .group_ids(group)
+        .send()
+        .await
+        .expect("describe_security_groups");
+    let mut group = out.security_groups()[0].clone();
+    let split = |permissions: Option<Vec<IpPermission>>| {
+        let mut entries: Vec<String> = permissions
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|p| {
+                let mut bare = p.clone();
+                bare.ip_ranges = None;
+                bare.ipv6_ranges = None;
+                bare.prefix_list_ids = None;
+                bare.user_id_group_pairs = None;
+                let v4 = p.ip_ranges().iter().map(|r| format!("{bare:?} {r:?}"));
+                let v6 = p.ipv6_ranges().iter().map(|r| format!("{bare:?} {r:?}"));
+                let lists = p
+                    .prefix_list_ids()
+                    .iter()
+                    .map(|r| format!("{bare:?} {r:?}"));
+                let pairs = p
+                    .user_id_group_pairs()
+                    .iter()
+                    .map(|r| format!("{bare:?} {r:?}"));
+                v4.chain(v6).chain(lists).chain(pairs).collect::<Vec<_>>()
+            })
+            .collect();
+        entries.sort();
+        entries
+    };
+    let inbound = split(group.ip_permissions.take());
+    let outbound = split(group.ip_permissions_egress.take());
+    format!(
+        "{group:?}\ninbound:\n{}\noutbound:\n{}",
+        inbound.join("\n"),
+        outbound.join("\n")
+    )
+}

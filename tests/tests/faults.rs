@@ -9,19 +9,10 @@
 //! in `end_to_end.rs`). The intake's side of the dead-letter contract: a delivery it could not
 //! start fails whole, and its retry starts the execution once.
 
-use aws_sdk_ec2::config::Region;
 use aws_sdk_ec2::types::InstanceStateName;
-use aws_smithy_runtime_api::client::http::{
-    http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
-    SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use cloudbots_cli::local::LOCAL_REGION;
 use cloudbots_functions::bots;
 use cloudbots_functions::intake::Disposition;
-use cloudbots_functions::lambda::{aws_config_loader, run_step, AWS_MAX_ATTEMPTS};
+use cloudbots_functions::lambda::{run_step, AWS_MAX_ATTEMPTS};
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::error::{BotError, ErrorName};
@@ -30,9 +21,8 @@ use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, sns_event};
 use cloudbots_tests::resources::{instance_state, running_instance};
+use cloudbots_tests::wire::{faulty_client, functions_config};
 use cloudbots_tests::{aws, entity, finding, stack, step_input};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// EC2's answer when it throttles a caller.
@@ -50,80 +40,6 @@ const UNAUTHORIZED: (u16, &str) = (
     403,
     "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>f3</RequestID></Response>",
 );
-
-/// The calls of one EC2 action on the wire: the first ones are answered with the queued
-/// faults, the others go to moto.
-#[derive(Debug, Default)]
-struct Faults {
-    answers: Mutex<VecDeque<(u16, &'static str)>>,
-    seen: Mutex<usize>,
-}
-
-impl Faults {
-    fn seen(&self) -> usize {
-        *self.seen.lock().expect("lock")
-    }
-}
-
-#[derive(Debug)]
-struct FaultyConnector {
-    moto: SharedHttpConnector,
-    action: String,
-    faults: Arc<Faults>,
-}
-
-impl HttpConnector for FaultyConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let body = request.body().bytes().unwrap_or_default();
-        if String::from_utf8_lossy(body).contains(&self.action) {
-            *self.faults.seen.lock().expect("lock") += 1;
-            if let Some((status, error)) = self.faults.answers.lock().expect("lock").pop_front() {
-                let status = StatusCode::try_from(status).expect("a status");
-                return HttpConnectorFuture::ready(Ok(HttpResponse::new(
-                    status,
-                    SdkBody::from(error),
-                )));
-            }
-        }
-        self.moto.call(request)
-    }
-}
-
-/// An HTTP client to moto that answers the first calls of EC2 `action` with `answers`.
-async fn faulty_client(
-    action: &str,
-    answers: &[(u16, &'static str)],
-) -> (SharedHttpClient, Arc<Faults>) {
-    let moto = aws().await.http_client().expect("the SDK's HTTP client");
-    let faults = Arc::new(Faults {
-        answers: Mutex::new(answers.iter().copied().collect()),
-        seen: Mutex::new(0),
-    });
-    let action = format!("Action={action}&");
-    let shared = faults.clone();
-    let client = http_client_fn(move |settings, components| {
-        SharedHttpConnector::new(FaultyConnector {
-            moto: moto.http_connector(settings, components),
-            action: action.clone(),
-            faults: shared.clone(),
-        })
-    });
-    (client, faults)
-}
-
-/// The functions' AWS configuration (their retry settings), pointed at the local stack as the
-/// tests' own configuration is (same endpoint and keys) and sending through `client`.
-async fn functions_config(client: SharedHttpClient) -> aws_config::SdkConfig {
-    let local = aws().await;
-    let mut loader = aws_config_loader()
-        .region(Region::new(LOCAL_REGION))
-        .endpoint_url(local.endpoint_url().unwrap_or(&stack().endpoint()))
-        .http_client(client);
-    if let Some(credentials) = local.credentials_provider() {
-        loader = loader.credentials_provider(credentials);
-    }
-    loader.load().await
-}
 
 /// Run `AUTO: <bot>` on an instance the way its Lambda does, with `config`.
 async fn run_on_instance(

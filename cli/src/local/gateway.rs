@@ -15,9 +15,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use cloudbots_functions::bots::{self, Bot};
+use cloudbots_functions::bots::{self, Bot, Restorer};
 use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::report::Report;
+use cloudbots_functions::restorer::run_restore;
 use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::{BotError, ErrorName};
 use serde_json::{json, Value};
@@ -61,6 +62,7 @@ const SECURITYHUB_UPDATES: &[(&str, &str)] = &[
 /// What a function name resolves to: a bot runs with its deployment's sessions.
 enum Function {
     Bot(Bot, Arc<Sessions>),
+    Restorer(Restorer, Arc<Sessions>),
     Report(Arc<Report>),
 }
 
@@ -306,11 +308,14 @@ impl Gateway {
         let target = self.resolve(&name);
         let function = match &target {
             Some(Function::Bot(bot, _)) => bot.name.to_string(),
+            Some(Function::Restorer(restorer, _)) => restorer.name.to_string(),
             Some(Function::Report(_)) => REPORT_FUNCTION.to_string(),
             None => name.clone(),
         };
+        // A bot's step names the finding's entity; an undo step the resource it restores.
         let entity_id = payload
             .pointer("/finding/entity_id")
+            .or_else(|| payload.pointer("/step/prior/resource"))
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
@@ -358,19 +363,28 @@ impl Gateway {
                 return Some(Function::Report(report.clone()));
             }
         }
-        bots::all().find_map(|bot| {
-            let prefix = name
-                .strip_suffix(bot.name)
-                .filter(|p| p.is_empty() || p.ends_with('-'))?;
-            let sessions = self
-                .deployment_sessions
+        let sessions = |prefix: &str| {
+            self.deployment_sessions
                 .lock()
                 .expect("lock")
                 .get(prefix)
                 .unwrap_or(&self.sessions)
-                .clone();
-            Some(Function::Bot(bot, sessions))
-        })
+                .clone()
+        };
+        // `<prefix><function>`, the prefix empty or ending in `-`.
+        let prefix_of = |function: &str| {
+            name.strip_suffix(function)
+                .filter(|p| p.is_empty() || p.ends_with('-'))
+                .map(str::to_string)
+        };
+        bots::all()
+            .find_map(|bot| Some(Function::Bot(bot, sessions(&prefix_of(bot.name)?))))
+            .or_else(|| {
+                bots::restorers().find_map(|restorer| {
+                    let prefix = prefix_of(restorer.name)?;
+                    Some(Function::Restorer(restorer, sessions(&prefix)))
+                })
+            })
     }
 
     async fn run(&self, target: Function, payload: Value) -> Result<Value, BotError> {
@@ -384,6 +398,12 @@ impl Gateway {
                 let input = serde_json::from_value(payload)
                     .map_err(|e| BotError::invalid_input(format!("step input: {e}")))?;
                 let outcome = run_step(bot, &sessions, input).await?;
+                Ok(json!(outcome))
+            }
+            Function::Restorer(restorer, sessions) => {
+                let input = serde_json::from_value(payload)
+                    .map_err(|e| BotError::invalid_input(format!("undo step input: {e}")))?;
+                let outcome = run_restore(restorer, &sessions, input).await?;
                 Ok(json!(outcome))
             }
         }

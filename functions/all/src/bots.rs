@@ -12,6 +12,7 @@ pub use cloudbots_lambda::lambda;
 pub use cloudbots_logging::{cloudtrail, cloudwatch, config, load_balancer, network_firewall};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
+pub use cloudbots_runtime::restorer::Restorer;
 pub use cloudbots_s3::s3;
 pub use cloudbots_secrets::{acm, secretsmanager, ssm};
 pub use cloudbots_vpc::{internet_gateway, network_acl, security_group, vpc};
@@ -21,6 +22,8 @@ pub struct Area {
     /// Relative to the repository root.
     pub package_dir: &'static str,
     pub bots: &'static [&'static [Bot]],
+    /// The area's restorers (undo), one binary each too.
+    pub restorers: &'static [Restorer],
 }
 
 /// The area packages.
@@ -28,46 +31,57 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/ec2",
         bots: cloudbots_ec2::BOTS,
+        restorers: cloudbots_ec2::RESTORERS,
     },
     Area {
         package_dir: "functions/vpc",
         bots: cloudbots_vpc::BOTS,
+        restorers: cloudbots_vpc::RESTORERS,
     },
     Area {
         package_dir: "functions/s3",
         bots: cloudbots_s3::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/kms",
         bots: cloudbots_kms::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/messaging",
         bots: cloudbots_messaging::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/logging",
         bots: cloudbots_logging::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/secrets",
         bots: cloudbots_secrets::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/lambda",
         bots: cloudbots_lambda::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/containers",
         bots: cloudbots_containers::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/domains",
         bots: cloudbots_domains::BOTS,
+        restorers: &[],
     },
     Area {
         package_dir: "functions/iam",
         bots: cloudbots_iam::BOTS,
+        restorers: &[],
     },
 ];
 
@@ -76,6 +90,16 @@ pub fn all() -> impl Iterator<Item = Bot> {
     AREAS
         .iter()
         .flat_map(|area| area.bots.iter().flat_map(|bots| bots.iter().copied()))
+}
+
+/// Every implemented restorer.
+pub fn restorers() -> impl Iterator<Item = Restorer> {
+    AREAS.iter().flat_map(|area| area.restorers.iter().copied())
+}
+
+/// The implementation of a catalogued restorer.
+pub fn find_restorer(name: &str) -> Option<Restorer> {
+    restorers().find(|r| r.name == name)
 }
 
 /// The implementation of a catalogued bot.
@@ -87,6 +111,30 @@ pub fn find(name: &str) -> Option<Bot> {
 mod tests {
     use super::*;
     use cloudbots_shared::catalogue::CATALOGUE;
+
+    #[test]
+    fn every_catalogued_restorer_is_implemented_with_a_binary_in_its_area_package() {
+        for spec in cloudbots_shared::catalogue::RESTORERS {
+            let area = AREAS
+                .iter()
+                .find(|area| area.restorers.iter().any(|r| r.name == spec.name))
+                .unwrap_or_else(|| panic!("{} has no implementation", spec.name));
+            let bin =
+                repository_root().join(format!("{}/src/bin/{}.rs", area.package_dir, spec.name));
+            let text = std::fs::read_to_string(&bin)
+                .unwrap_or_else(|_| panic!("{} missing", bin.display()));
+            assert!(
+                text.contains("serve_restorer("),
+                "{} must serve its restorer",
+                bin.display()
+            );
+        }
+        assert_eq!(
+            restorers().count(),
+            cloudbots_shared::catalogue::RESTORERS.len(),
+            "no restorer outside the catalogue"
+        );
+    }
 
     #[test]
     fn every_bot_reads_the_opt_out_tag_of_each_kind_it_acts_on() {

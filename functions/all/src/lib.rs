@@ -9,4 +9,4 @@
 pub mod bots;
 
 pub use cloudbots_intake::{audit_store, intake, report};
-pub use cloudbots_runtime::{aws_error, cloudtrail, exclusion, https, lambda, session};
+pub use cloudbots_runtime::{aws_error, cloudtrail, exclusion, https, lambda, restorer, session};

@@ -11,3 +11,7 @@ pub mod rds;
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
     &[instance::BOTS, ec2_resources::BOTS, rds::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
+    &[instance::restore::RESTORE_INSTANCE_STATE];

@@ -124,9 +124,9 @@ pub fn services(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| n.to_string()).collect()
 }
 
-/// Asserts that every binary of the package at `package_dir` (its `src/bin/<bot>.rs`) is a
-/// catalogued bot that links the services of its own actions, at least one of them, and no
-/// other beside the runtime's.
+/// Asserts that every binary of the package at `package_dir` (its `src/bin/<name>.rs`) is a
+/// catalogued bot or restorer that links the services of its own actions, at least one of
+/// them, and no other beside the runtime's.
 pub fn assert_bots_link_only_their_services(package_dir: &str) {
     let bins = std::fs::read_dir(format!("{package_dir}/src/bin"))
         .unwrap_or_else(|e| panic!("{package_dir}/src/bin: {e}"));
@@ -140,13 +140,16 @@ pub fn assert_bots_link_only_their_services(package_dir: &str) {
     assert!(!names.is_empty(), "{package_dir} has no binaries");
     let mut failures = Vec::new();
     for name in &names {
-        let Some(spec) = catalogue::lookup(name) else {
-            failures.push(format!("{name} is not a catalogued bot"));
-            continue;
+        let actions = match (catalogue::lookup(name), catalogue::lookup_restorer(name)) {
+            (Some(bot), _) => bot.role_actions(),
+            (None, Some(restorer)) => restorer.iam_actions.to_vec(),
+            (None, None) => {
+                failures.push(format!("{name} is neither a catalogued bot nor a restorer"));
+                continue;
+            }
         };
-        // The services of the bot's own actions, beside the runtime's.
-        let own: BTreeSet<String> = spec
-            .role_actions()
+        // The services of the function's own actions, beside the runtime's.
+        let own: BTreeSet<String> = actions
             .iter()
             .filter_map(|action| action.split_once(':'))
             .flat_map(|(service, _)| sdk_crates_of(service))

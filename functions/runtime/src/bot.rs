@@ -124,6 +124,19 @@ pub async fn make_changes(
     Ok(BotOutcome::remediated(input, done, changes))
 }
 
+/// The value a bot's preamble found to act on, or — when the preamble already decided the
+/// outcome (the resource is gone, there is nothing to do) — return that outcome:
+/// `let instance = proceed!(changeable_instance(input, &ec2, id).await?);`
+#[macro_export]
+macro_rules! proceed {
+    ($preamble:expr) => {
+        match $preamble {
+            Ok(value) => value,
+            Err(outcome) => return Ok(outcome),
+        }
+    };
+}
+
 /// Whether the step only reports what it would change.
 pub fn dry_run(input: &BotInput) -> bool {
     input.mode == Mode::DryRun

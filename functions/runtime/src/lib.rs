@@ -1,7 +1,8 @@
 //! What every cloudbots function runs on: the Lambda plumbing, the session in the finding's
 //! account, the AWS error mapping, the compiled-in HTTPS roots, the live opt-out tag re-check,
 //! the CloudTrail event lookup some bots need, the KMS key check of the encryption bots, the
-//! buckets bots edit or deliver logs into, and the [`bot::Bot`] type.
+//! buckets bots edit or deliver logs into, the [`bot::Bot`] and [`restorer::Restorer`] types, and
+//! the re-read that verifies a change.
 //!
 //! The bots themselves live in one package per service area (`functions/ec2`, `functions/vpc`,
 //! …), each with one binary per bot, so that a change to one bot rebuilds and relinks the
@@ -14,7 +15,9 @@ pub mod exclusion;
 pub mod https;
 pub mod kms_key;
 pub mod lambda;
+pub mod restorer;
 pub mod s3_bucket;
 pub mod session;
+pub mod verify;
 
 pub use lambda::serve_bot;

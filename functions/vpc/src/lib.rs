@@ -14,3 +14,7 @@ pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[
     network_acl::BOTS,
     internet_gateway::BOTS,
 ];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
+    &[security_group::restore::RESTORE_SECURITY_GROUP_RULES];

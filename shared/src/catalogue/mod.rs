@@ -27,7 +27,9 @@ mod secrets;
 mod security_group;
 mod undo;
 
-pub use undo::{undo_of, Undo, NOT_REVERSIBLE};
+pub use undo::{
+    lookup_restorer, restorer_of, undo_of, RestorerSpec, Undo, NOT_REVERSIBLE, RESTORERS,
+};
 
 /// When a step runs relative to the others of its plan: evidence first, destruction last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

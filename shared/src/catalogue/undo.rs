@@ -114,6 +114,57 @@ pub const NOT_REVERSIBLE: &[(&str, Undo)] = &[
     ),
 ];
 
+/// A restorer: the function that puts one kind of resource back in the state a bot replaced,
+/// the bots whose recorded changes it reverses, and every IAM action its own role needs.
+/// Bots' roles never hold these inverse actions; a restorer's role holds only them.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RestorerSpec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub bots: &'static [&'static str],
+    pub iam_actions: &'static [&'static str],
+}
+
+/// The restorers, one per kind of resource.
+pub const RESTORERS: &[RestorerSpec] = &[
+    RestorerSpec {
+        name: "restore_security_group_rules",
+        summary: "Authorizes again the rules a security-group bot revoked and revokes the rules it added, when the group still has exactly the rules the bot left",
+        bots: &[
+            "sg_rules_delete",
+            "sg_single_rule_delete",
+            "sg_rules_delete_by_scope",
+            "intelligence_sg_rules_delete_by_scope",
+            "sg_delete_not_matching_cidr",
+            "sg_clear_rules_for_any_scope",
+            "sg_modify_scope_by_port",
+        ],
+        iam_actions: &[
+            "ec2:AuthorizeSecurityGroupEgress",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:DescribeSecurityGroups",
+            "ec2:RevokeSecurityGroupEgress",
+            "ec2:RevokeSecurityGroupIngress",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_instance_state",
+        summary: "Starts again an instance a bot stopped, when it still is stopped",
+        bots: &["ec2_stop_instance"],
+        iam_actions: &["ec2:DescribeInstances", "ec2:StartInstances"],
+    },
+];
+
+/// The restorer of `bot`'s changes, when it has one.
+pub fn restorer_of(bot: &str) -> Option<&'static RestorerSpec> {
+    RESTORERS.iter().find(|r| r.bots.contains(&bot))
+}
+
+/// The restorer named `name`.
+pub fn lookup_restorer(name: &str) -> Option<&'static RestorerSpec> {
+    RESTORERS.iter().find(|r| r.name == name)
+}
+
 /// What undo can do for `bot`.
 pub fn undo_of(bot: &str) -> Undo {
     NOT_REVERSIBLE
@@ -136,6 +187,37 @@ mod tests {
                 "{name} twice"
             );
         }
+    }
+
+    #[test]
+    fn each_restorer_serves_reversible_catalogued_bots_no_bot_has_two() {
+        for (i, restorer) in RESTORERS.iter().enumerate() {
+            assert!(
+                lookup(restorer.name).is_none(),
+                "{} is a bot's name",
+                restorer.name
+            );
+            for bot in restorer.bots {
+                assert!(lookup(bot).is_some(), "{bot} is not a bot");
+                assert_eq!(undo_of(bot), Undo::Reversible, "{bot}");
+                assert!(
+                    RESTORERS[..i].iter().all(|r| !r.bots.contains(bot)),
+                    "{bot} has two restorers"
+                );
+            }
+            let mut sorted = restorer.iam_actions.to_vec();
+            sorted.sort_unstable();
+            assert_eq!(
+                sorted, restorer.iam_actions,
+                "{} actions sorted",
+                restorer.name
+            );
+        }
+        assert_eq!(
+            restorer_of("sg_single_rule_delete").map(|r| r.name),
+            Some("restore_security_group_rules")
+        );
+        assert!(restorer_of("ec2_terminate_instance").is_none());
     }
 
     #[test]

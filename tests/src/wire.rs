@@ -1,0 +1,91 @@
+//! Faults on the wire between the functions and AWS: an HTTP client to the local stack that
+//! answers chosen calls itself (throttling, server errors, refusals, or a success that changed
+//! nothing) and sends every other call to moto, so everything else is moto's real state.
+
+use crate::{aws, stack, LOCAL_REGION};
+use aws_sdk_ec2::config::Region;
+use aws_smithy_runtime_api::client::http::{
+    http_client_fn, HttpClient, HttpConnector, HttpConnectorFuture, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use cloudbots_functions::lambda::aws_config_loader;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// The calls of one EC2 action on the wire: the first ones are answered with the queued
+/// faults, the others go to moto.
+#[derive(Debug, Default)]
+pub struct Faults {
+    answers: Mutex<VecDeque<(u16, &'static str)>>,
+    seen: Mutex<usize>,
+}
+
+impl Faults {
+    /// How many calls of the action went out (answered here or by moto).
+    pub fn seen(&self) -> usize {
+        *self.seen.lock().expect("lock")
+    }
+}
+
+#[derive(Debug)]
+struct FaultyConnector {
+    moto: SharedHttpConnector,
+    action: String,
+    faults: Arc<Faults>,
+}
+
+impl HttpConnector for FaultyConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let body = request.body().bytes().unwrap_or_default();
+        if String::from_utf8_lossy(body).contains(&self.action) {
+            *self.faults.seen.lock().expect("lock") += 1;
+            if let Some((status, error)) = self.faults.answers.lock().expect("lock").pop_front() {
+                let status = StatusCode::try_from(status).expect("a status");
+                return HttpConnectorFuture::ready(Ok(HttpResponse::new(
+                    status,
+                    SdkBody::from(error),
+                )));
+            }
+        }
+        self.moto.call(request)
+    }
+}
+
+/// An HTTP client to moto that answers the first calls of EC2 `action` with `answers`.
+pub async fn faulty_client(
+    action: &str,
+    answers: &[(u16, &'static str)],
+) -> (SharedHttpClient, Arc<Faults>) {
+    let moto = aws().await.http_client().expect("the SDK's HTTP client");
+    let faults = Arc::new(Faults {
+        answers: Mutex::new(answers.iter().copied().collect()),
+        seen: Mutex::new(0),
+    });
+    let action = format!("Action={action}&");
+    let shared = faults.clone();
+    let client = http_client_fn(move |settings, components| {
+        SharedHttpConnector::new(FaultyConnector {
+            moto: moto.http_connector(settings, components),
+            action: action.clone(),
+            faults: shared.clone(),
+        })
+    });
+    (client, faults)
+}
+
+/// The functions' AWS configuration (their retry settings), pointed at the local stack as the
+/// tests' own configuration is (same endpoint and keys) and sending through `client`.
+pub async fn functions_config(client: SharedHttpClient) -> aws_config::SdkConfig {
+    let local = aws().await;
+    let mut loader = aws_config_loader()
+        .region(Region::new(LOCAL_REGION))
+        .endpoint_url(local.endpoint_url().unwrap_or(&stack().endpoint()))
+        .http_client(client);
+    if let Some(credentials) = local.credentials_provider() {
+        loader = loader.credentials_provider(credentials);
+    }
+    loader.load().await
+}

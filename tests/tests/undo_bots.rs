@@ -1,0 +1,417 @@
+//! Verify and undo, bot by bot, on the local stack, each bot and each restorer running as a user
+//! allowed exactly its own role's actions (IAM enforced).
+//!
+//! For every bot with a restorer: the change is verified after it is made, the restorer puts
+//! the resource back (its full describe output equals its state before the bot ran), a second
+//! undo finds nothing to restore, and an undo after someone changed the resource is refused
+//! with the difference unless forced, and then leaves that other change alone. A change that
+//! does not show when the resource is read again (the call answered "done" but nothing
+//! changed, injected on the wire) fails the step `NotVerified`.
+
+use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
+use cloudbots_functions::bots;
+use cloudbots_functions::lambda::run_step;
+use cloudbots_functions::session::Sessions;
+use cloudbots_shared::catalogue::RESTORERS;
+use cloudbots_shared::error::ErrorName;
+use cloudbots_shared::outcome::OutcomeStatus;
+use cloudbots_shared::plan::Mode;
+use cloudbots_shared::restore::RestoreStatus;
+use cloudbots_tests::resources::running_instance;
+use cloudbots_tests::security_groups::{allow_inbound, described, rule};
+use cloudbots_tests::wire::{faulty_client, functions_config};
+use cloudbots_tests::{aws, entity, run_ok, run_restorer, step_input, unique_name};
+
+async fn ec2() -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&aws().await)
+}
+
+/// A security-group bot's case: its `AUTO:` line and the inbound rules the group gets first.
+struct GroupCase {
+    line: &'static str,
+    inbound: fn(group: &str) -> Vec<IpPermission>,
+}
+
+fn described_rule(protocol: &str, port: i32, cidr: &str, description: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol(protocol)
+        .from_port(port)
+        .to_port(port)
+        .ip_ranges(
+            IpRange::builder()
+                .cidr_ip(cidr)
+                .description(description)
+                .build(),
+        )
+        .build()
+}
+
+const GROUP_CASES: &[GroupCase] = &[
+    GroupCase {
+        line: "sg_rules_delete",
+        inbound: |group| {
+            vec![
+                described_rule("tcp", 22, "0.0.0.0/0", "ssh from anywhere"),
+                rule("tcp", 443, 443, "::/0"),
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(5432)
+                    .to_port(5432)
+                    .user_id_group_pairs(UserIdGroupPair::builder().group_id(group).build())
+                    .build(),
+            ]
+        },
+    },
+    GroupCase {
+        line: "sg_single_rule_delete split=true protocol=TCP scope=0.0.0.0/0 direction=inbound port=22",
+        inbound: |_| vec![rule("tcp", 0, 1024, "0.0.0.0/0")],
+    },
+    GroupCase {
+        line: "sg_rules_delete_by_scope 0.0.0.0/0 inbound 22 tcp",
+        inbound: |_| {
+            vec![
+                described_rule("tcp", 22, "0.0.0.0/0", "ssh"),
+                rule("tcp", 22, 22, "10.0.0.0/8"),
+            ]
+        },
+    },
+    GroupCase {
+        line: "intelligence_sg_rules_delete_by_scope 0.0.0.0/0 inbound * *",
+        inbound: |_| {
+            vec![
+                rule("tcp", 22, 22, "0.0.0.0/0"),
+                rule("udp", 53, 53, "0.0.0.0/0"),
+            ]
+        },
+    },
+    GroupCase {
+        line: "sg_delete_not_matching_cidr 22 10.163.0.0/16 inbound",
+        inbound: |_| {
+            vec![
+                rule("tcp", 22, 22, "0.0.0.0/0"),
+                rule("tcp", 22, 22, "10.163.1.0/24"),
+            ]
+        },
+    },
+    GroupCase {
+        line: "sg_clear_rules_for_any_scope 22 tcp inbound 10.0.0.1/32,10.0.0.2/32",
+        inbound: |_| {
+            vec![
+                rule("tcp", 22, 22, "0.0.0.0/0"),
+                rule("tcp", 22, 22, "10.0.0.1/32"),
+            ]
+        },
+    },
+    GroupCase {
+        line: "sg_modify_scope_by_port 22 0.0.0.0/0 10.0.0.0/24 inbound",
+        inbound: |_| vec![described_rule("tcp", 22, "0.0.0.0/0", "admin")],
+    },
+];
+
+/// A new group in its own VPC (EC2's default outbound rule) with the case's inbound rules.
+async fn group_for(ec2: &aws_sdk_ec2::Client, case: &GroupCase) -> String {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .send()
+        .await
+        .expect("create_vpc");
+    let group = ec2
+        .create_security_group()
+        .group_name(unique_name("undo"))
+        .description("undo test group")
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .send()
+        .await
+        .expect("create_security_group")
+        .group_id()
+        .unwrap()
+        .to_string();
+    allow_inbound(ec2, &group, (case.inbound)(&group)).await;
+    group
+}
+
+fn sg(id: &str) -> serde_json::Value {
+    entity("SecurityGroup", id, "undo test group")
+}
+
+#[tokio::test]
+async fn every_security_group_rule_bot_is_verified_and_undone_to_the_exact_group_it_found() {
+    let ec2 = ec2().await;
+    let restorer = RESTORERS
+        .iter()
+        .find(|r| r.name == "restore_security_group_rules")
+        .unwrap();
+    let covered: Vec<&str> = GROUP_CASES
+        .iter()
+        .map(|c| c.line.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        covered, restorer.bots,
+        "a case for every bot of the restorer"
+    );
+
+    for case in GROUP_CASES {
+        let group = group_for(&ec2, case).await;
+        let before = described(&ec2, &group).await;
+
+        let outcome = run_ok(case.line, sg(&group), Mode::Enforce).await;
+        assert_eq!(
+            outcome.status,
+            OutcomeStatus::Remediated,
+            "{}: {}",
+            case.line,
+            outcome.message
+        );
+        assert!(
+            !outcome.verified.is_empty(),
+            "{}: nothing verified",
+            case.line
+        );
+        let changed = described(&ec2, &group).await;
+        assert_ne!(changed, before, "{}", case.line);
+
+        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(
+            undone.status,
+            RestoreStatus::Restored,
+            "{}: {}",
+            case.line,
+            undone.message
+        );
+        assert_eq!(
+            undone.changes.len(),
+            undone.verified.len(),
+            "{}: each change re-read",
+            case.line
+        );
+        assert_eq!(
+            described(&ec2, &group).await,
+            before,
+            "{}: the group as it was",
+            case.line
+        );
+
+        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(
+            again.status,
+            RestoreStatus::NothingToRestore,
+            "{}: {}",
+            case.line,
+            again.message
+        );
+        assert_eq!(described(&ec2, &group).await, before, "{}", case.line);
+    }
+}
+
+#[tokio::test]
+async fn an_undo_after_someone_changed_the_group_is_refused_unless_forced_and_keeps_their_change() {
+    let ec2 = ec2().await;
+    let case = &GROUP_CASES[1]; // sg_single_rule_delete: re-adds two pieces, revokes one range
+    let group = group_for(&ec2, case).await;
+    let before = described(&ec2, &group).await;
+    let outcome = run_ok(case.line, sg(&group), Mode::Enforce).await;
+    // Someone opens another port by hand after the bot ran.
+    allow_inbound(&ec2, &group, vec![rule("tcp", 8080, 8080, "10.9.9.9/32")]).await;
+    let changed = described(&ec2, &group).await;
+
+    let dry = run_restorer(&outcome, Mode::DryRun, true).await.unwrap();
+    assert_eq!(dry.status, RestoreStatus::DryRun, "{}", dry.message);
+    assert_eq!(
+        dry.changes,
+        [
+            "authorize inbound tcp ports 0-1024 from 0.0.0.0/0",
+            "revoke inbound tcp ports 0-21 from 0.0.0.0/0",
+            "revoke inbound tcp ports 23-1024 from 0.0.0.0/0",
+        ]
+    );
+    assert_eq!(
+        described(&ec2, &group).await,
+        changed,
+        "a dry run changes nothing"
+    );
+
+    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(
+        refused.status,
+        RestoreStatus::Refused,
+        "{}",
+        refused.message
+    );
+    assert_eq!(
+        refused.changes,
+        ["added since: inbound tcp port 8080 from 10.9.9.9/32"]
+    );
+    assert_eq!(
+        refused.message,
+        format!("security group {group} changed since sg_single_rule_delete left it, so it is not restored (undo --force restores it anyway): added since: inbound tcp port 8080 from 10.9.9.9/32")
+    );
+    assert_eq!(
+        described(&ec2, &group).await,
+        changed,
+        "a refusal changes nothing"
+    );
+
+    let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
+    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
+    // The bot's change is reversed; the hand-made rule stays.
+    let ours = described(&ec2, &group).await;
+    assert!(ours.contains("10.9.9.9/32"), "{ours}");
+    ec2.revoke_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(rule("tcp", 8080, 8080, "10.9.9.9/32"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described(&ec2, &group).await, before);
+}
+
+/// An instance's describe output without what EC2 rewrites on every stop and start: the
+/// reason and time of the last transition, and the auto-assigned public address (a new one
+/// on every start, on AWS too).
+async fn described_instance(ec2: &aws_sdk_ec2::Client, id: &str) -> String {
+    let out = ec2
+        .describe_instances()
+        .instance_ids(id)
+        .send()
+        .await
+        .unwrap();
+    let mut instance = out.reservations()[0].instances()[0].clone();
+    instance.state_transition_reason = None;
+    instance.state_reason = None;
+    instance.launch_time = None;
+    instance.public_ip_address = None;
+    instance.public_dns_name = None;
+    for interface in instance.network_interfaces.iter_mut().flatten() {
+        interface.association = None;
+        for address in interface.private_ip_addresses.iter_mut().flatten() {
+            address.association = None;
+        }
+    }
+    format!("{instance:?}")
+}
+
+#[tokio::test]
+async fn a_stopped_instance_is_verified_stopped_and_undo_starts_it_again() {
+    let ec2 = ec2().await;
+    let id = running_instance(&ec2).await;
+    let before = described_instance(&ec2, &id).await;
+    let outcome = run_ok(
+        "ec2_stop_instance",
+        entity("Instance", &id, "web"),
+        Mode::Enforce,
+    )
+    .await;
+    assert_eq!(
+        outcome.status,
+        OutcomeStatus::Remediated,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(outcome.verified, [format!("instance {id} is stopped")]);
+    let prior = outcome.prior.clone().unwrap();
+    assert_eq!(prior.before, serde_json::json!({"state": "running"}));
+
+    let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
+    assert_eq!(
+        undone.changes,
+        [format!("start instance {id} (now stopped)")]
+    );
+    assert_eq!(described_instance(&ec2, &id).await, before);
+    let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(
+        again.status,
+        RestoreStatus::NothingToRestore,
+        "{}",
+        again.message
+    );
+
+    ec2.terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let gone = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
+    assert_eq!(gone.status, RestoreStatus::Refused);
+    assert_eq!(
+        gone.message,
+        format!("instance {id} is terminated: it cannot be started again")
+    );
+}
+
+/// EC2's answer to a call that it says succeeded: the injected silent no-op.
+fn done(action: &str) -> (u16, &'static str) {
+    let body = format!("<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>nv</requestId><return>true</return></{action}Response>");
+    (200, Box::leak(body.into_boxed_str()))
+}
+
+/// Run `line` on `entity` as its Lambda does, with `action`'s calls answered "done" without
+/// reaching EC2; the error it fails with.
+async fn run_with_no_op(
+    line: &str,
+    entity: serde_json::Value,
+    action: &str,
+) -> cloudbots_shared::error::BotError {
+    let bot_name = line.split(' ').next().unwrap();
+    let (client, faults) = faulty_client(action, &[done(action); 4]).await;
+    let input = step_input(line, entity, bot_name, Mode::Enforce);
+    let bot = bots::find(bot_name).unwrap();
+    let sessions = Sessions::new(functions_config(client).await, None);
+    let error = run_step(bot, &sessions, input)
+        .await
+        .expect_err("a change that never shows is not remediated");
+    assert!(faults.seen() >= 1, "{line}: {action} was called");
+    error
+}
+
+#[tokio::test]
+async fn a_change_that_does_not_show_when_read_again_fails_not_verified() {
+    let ec2 = ec2().await;
+    for case in GROUP_CASES {
+        let group = group_for(&ec2, case).await;
+        let error = run_with_no_op(case.line, sg(&group), "RevokeSecurityGroupIngress").await;
+        assert_eq!(
+            error.name,
+            ErrorName::NotVerified,
+            "{}: {}",
+            case.line,
+            error.message
+        );
+        assert!(
+            error.message.starts_with(&format!("security group {group} read back after the change is not as intended (3 reads): inbound ")),
+            "{}: {}",
+            case.line,
+            error.message
+        );
+        assert!(
+            error.message.contains(" is still there"),
+            "{}",
+            error.message
+        );
+    }
+
+    let id = running_instance(&ec2).await;
+    let error = run_with_no_op(
+        "ec2_stop_instance",
+        entity("Instance", &id, "web"),
+        "StopInstances",
+    )
+    .await;
+    assert_eq!(error.name, ErrorName::NotVerified);
+    assert_eq!(
+        error.message,
+        format!("instance {id} read back after the change is not as intended (3 reads): it is running, not stopping or stopped")
+    );
+
+    let group = group_for(&ec2, &GROUP_CASES[0]).await;
+    let error = run_with_no_op("sg_delete", sg(&group), "DeleteSecurityGroup").await;
+    assert_eq!(error.name, ErrorName::NotVerified);
+    assert!(
+        error
+            .message
+            .ends_with(&format!("security group {group} still exists")),
+        "{}",
+        error.message
+    );
+}
