@@ -2,15 +2,17 @@
 //! findings (the fixtures, with their resource ids pointed at resources created in moto), each
 //! sent through the intake and run by the real state machine — then the proof: the executions,
 //! the audit records, the output messages, the resources' state read back from AWS, and how
-//! each Security Hub finding was marked.
+//! each Security Hub finding was marked; and last, two of those remediations undone through the
+//! undo state machine.
 
 use crate::local::deploy::{deploy, DeployOptions};
 use crate::local::{LocalStack, LOCAL_ACCOUNT};
+use crate::operate::{detail_text, executions_text, UndoOptions};
 use crate::run::{print_sent, send, LocalTarget, Sent};
 use aws_sdk_ec2::types::{InstanceStateName, IpPermission, IpRange};
 use cloudbots_functions::intake::Disposition;
 use cloudbots_shared::mapping::Mappings;
-use cloudbots_shared::plan::PlannerConfig;
+use cloudbots_shared::plan::{Mode, PlannerConfig};
 use serde_json::{json, Value};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
@@ -266,6 +268,14 @@ fn status_of(sent: &Sent) -> String {
         .join(",")
 }
 
+/// The name of the execution a sent finding started.
+fn execution_name(sent: &Sent) -> String {
+    sent.executions
+        .first()
+        .map(|e| e.name.clone())
+        .unwrap_or_default()
+}
+
 /// Run the demo; fails when a finding was not remediated as expected.
 pub async fn run() -> Result<(), String> {
     println!("Starting the local stack (moto + Lambda gateway) and deploying cloudbots ...");
@@ -296,6 +306,7 @@ pub async fn run() -> Result<(), String> {
     let instance_event = sns_event("demo-instance-1", &finding);
     let sent = send(&target, &intake, &instance_event).await?;
     print_sent(&sent);
+    let instance_execution = execution_name(&sent);
     let (state, snaps) = (
         instance_state(&west2, &instance).await,
         snapshots_of(&west2, &instance).await,
@@ -355,6 +366,7 @@ pub async fn run() -> Result<(), String> {
     finding["findingKey"] = json!("demo-split");
     let sent = send(&target, &intake, &sns_event("demo-sg-2", &finding)).await?;
     print_sent(&sent);
+    let (split_group, group_execution) = (group.clone(), execution_name(&sent));
     let mut rules = ingress_rules(&west2, &group).await;
     rules.sort();
     println!(
@@ -554,6 +566,44 @@ pub async fn run() -> Result<(), String> {
             encrypted.as_deref().unwrap_or("unknown")
         ),
     });
+
+    // 10. Undo: the stop and the rule split put back by the undo state machine.
+    banner("Undo: the instance's stop and the security group's split, undone");
+    let operated = target.operated().await?;
+    let mut undone = Vec::new();
+    for execution in [&instance_execution, &group_execution] {
+        let detail = operated
+            .undo(
+                execution,
+                UndoOptions {
+                    mode: Mode::Enforce,
+                    force: false,
+                    timeout: std::time::Duration::from_secs(120),
+                },
+            )
+            .await?;
+        print!("{}", detail_text(&detail));
+        undone.push(detail.summary.status == "SUCCEEDED");
+    }
+    let state = instance_state(&west2, &instance).await;
+    let mut rules = ingress_rules(&west2, &split_group).await;
+    rules.sort();
+    println!(
+        "AWS now: instance {instance} is {state}; group {split_group} inbound rules: {}; snapshots kept: {}",
+        rules_words(&rules),
+        snapshots_of(&west2, &instance).await.len()
+    );
+    checks.push(Check {
+        case: "undo: instance started, open range restored",
+        ok: undone.iter().all(|ok| *ok)
+            && (state == "running" || state == "pending")
+            && rules == ["tcp 0-1024 from 0.0.0.0/0"],
+        detail: format!("{instance} {state}, {split_group} {}", rules_words(&rules)),
+    });
+    print!(
+        "{}",
+        executions_text(&operated.executions(None, false).await?)
+    );
 
     banner("Summary");
     for c in &checks {

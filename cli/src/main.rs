@@ -4,11 +4,14 @@
 use clap::{Parser, Subcommand};
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT};
+use cloudbots_cli::operate::{
+    detail_text, executions_text, parse_duration, ExecutionDetail, UndoOptions,
+};
 use cloudbots_cli::planning::{catalogue_json, catalogue_text, plan_event, plan_text, plans_json};
 use cloudbots_cli::run::{print_sent, send, LocalTarget};
 use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::output::OutputType;
-use cloudbots_shared::plan::PlannerConfig;
+use cloudbots_shared::plan::{Mode, PlannerConfig};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -72,6 +75,36 @@ enum Command {
     },
     /// The demo: real findings remediated on a fresh local stack, with the proof.
     Demo,
+    /// The executions of the running local stack, remediations and undos, newest first.
+    Executions {
+        /// Only those started this long ago or less: 90s, 30m, 12h, 7d.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only those that failed, timed out or were aborted.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One execution: its status, every audit record, and what undo would do.
+    Show {
+        execution: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo an execution: restore, last step first, every change it recorded, through the
+    /// undo state machine (execution `undo-<execution>`).
+    Undo {
+        execution: String,
+        /// Only say what would be restored.
+        #[arg(long)]
+        dry_run: bool,
+        /// Restore even resources changed since the bot left them.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -235,8 +268,64 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Demo => cloudbots_cli::demo::run().await?,
+        Command::Executions {
+            since,
+            failed,
+            json,
+        } => {
+            let since = since.as_deref().map(parse_duration).transpose()?;
+            let listed = running_stack()?
+                .operated()
+                .await?
+                .executions(since, failed)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listed).expect("json"));
+            } else {
+                print!("{}", executions_text(&listed));
+            }
+        }
+        Command::Show { execution, json } => {
+            let detail = running_stack()?.operated().await?.show(&execution).await?;
+            print_detail(&detail, json);
+        }
+        Command::Undo {
+            execution,
+            dry_run,
+            force,
+            json,
+        } => {
+            let options = UndoOptions {
+                mode: if dry_run { Mode::DryRun } else { Mode::Enforce },
+                force,
+                timeout: std::time::Duration::from_secs(300),
+            };
+            let detail = running_stack()?
+                .operated()
+                .await?
+                .undo(&execution, options)
+                .await?;
+            print_detail(&detail, json);
+        }
     }
     Ok(())
+}
+
+/// The local stack `cloudbots local up` is serving.
+fn running_stack() -> Result<LocalTarget, String> {
+    let state: StateFile = serde_json::from_str(&read(Path::new(STATE_FILE)).map_err(|_| {
+        "no local stack is running: start one with `cloudbots local up`".to_string()
+    })?)
+    .map_err(|e| format!("{STATE_FILE}: {e}"))?;
+    Ok(state.target)
+}
+
+fn print_detail(detail: &ExecutionDetail, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(detail).expect("json"));
+    } else {
+        print!("{}", detail_text(detail));
+    }
 }
 
 async fn wait_for_shutdown() {

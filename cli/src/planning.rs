@@ -1,6 +1,6 @@
 //! `cloudbots plan` and `cloudbots bots`: the planner and the catalogue, offline.
 
-use cloudbots_shared::catalogue::{BotSpec, Phase, CATALOGUE};
+use cloudbots_shared::catalogue::{restorer_of, BotSpec, Phase, CATALOGUE};
 use cloudbots_shared::intake_event::read_event_text;
 use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::{plan, Plan, PlannerConfig};
@@ -116,6 +116,7 @@ pub fn bot_json(bot: &BotSpec) -> Value {
         "entity_type": bot.entity_type,
         "iam_actions": bot.role_actions(),
         "undo": bot.undo(),
+        "restorer": restorer_of(bot.name).map(|r| r.name),
         "example": bot.example,
         "differences": bot.differences,
     })
@@ -143,6 +144,14 @@ pub fn catalogue_text() -> String {
         .collect()
 }
 
+/// What undo does for a bot (`words`), and the restorer that does it when there is one.
+fn undo_words(bot: &BotSpec, words: &str) -> String {
+    match restorer_of(bot.name) {
+        Some(restorer) => format!("{words}, undone by `{}`", restorer.name),
+        None => words.to_string(),
+    }
+}
+
 /// `docs/bots.md`: the catalogue for people, generated so it cannot drift from the code.
 pub fn catalogue_markdown() -> String {
     let mut out = String::from(
@@ -150,14 +159,16 @@ pub fn catalogue_markdown() -> String {
          Each bot runs as its own Lambda function with an IAM role holding exactly the actions listed. \
          Phases order the steps of a plan: preserve → contain → modify → destroy. A guard step that fails \
          stops every later step of its plan. **Undo** says whether the state a bot replaces can be \
-         restored, and when not, why.\n\n| Bot | Phase | Undo | Summary |\n|---|---|---|---|\n",
+         restored, and when not, why; `undone by` names the restorer `cloudbots undo` runs for the \
+         bot's recorded changes (bots without one are reversible in principle, and their prior state \
+         is not recorded yet).\n\n| Bot | Phase | Undo | Summary |\n|---|---|---|---|\n",
     );
     for b in CATALOGUE.iter() {
         out.push_str(&format!(
             "| [`{0}`](#{0}) | {1} | {2} | {3} |\n",
             b.name,
             b.phase.as_str(),
-            b.undo().word(),
+            undo_words(b, b.undo().word()),
             b.summary
         ));
     }
@@ -173,7 +184,7 @@ pub fn catalogue_markdown() -> String {
                 _ => "",
             },
             b.entity_type,
-            b.undo().describe(),
+            undo_words(b, &b.undo().describe()),
             b.example
         ));
         if b.params.is_empty() {

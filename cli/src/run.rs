@@ -5,6 +5,7 @@
 use crate::local::deploy::Deployment;
 use crate::local::gateway::SNS_CAPTURE_PATH;
 use crate::local::{local_sdk_config, LOCAL_REGION};
+use crate::operate::Operated;
 use aws_sdk_sfn::types::ExecutionStatus;
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
@@ -23,6 +24,9 @@ pub struct LocalTarget {
     pub moto_port: u16,
     pub gateway_port: u16,
     pub state_machine_arn: String,
+    /// Older state files have none: the undo commands then ask for a new `local up`.
+    #[serde(default)]
+    pub undo_state_machine_arn: String,
     pub audit_table: String,
     pub output_topic_arn: String,
     pub output_topic_name: String,
@@ -34,6 +38,7 @@ impl LocalTarget {
             moto_port,
             gateway_port,
             state_machine_arn: deployment.state_machine_arn.clone(),
+            undo_state_machine_arn: deployment.undo_state_machine_arn.clone(),
             audit_table: deployment.audit_table.clone(),
             output_topic_arn: deployment.output_topic_arn.clone(),
             output_topic_name: deployment.output_topic_name.clone(),
@@ -42,6 +47,22 @@ impl LocalTarget {
 
     async fn config(&self) -> aws_config::SdkConfig {
         local_sdk_config(self.moto_port, LOCAL_REGION).await
+    }
+
+    /// This deployment's state machines and audit table, for the operating commands.
+    pub async fn operated(&self) -> Result<Operated, String> {
+        if self.undo_state_machine_arn.is_empty() {
+            return Err(
+                "this local stack was started by an older cloudbots, without the undo state machine: restart it with `cloudbots local up`".to_string(),
+            );
+        }
+        let config = self.config().await;
+        Ok(Operated {
+            sfn: aws_sdk_sfn::Client::new(&config),
+            audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &self.audit_table),
+            remediation_arn: self.state_machine_arn.clone(),
+            undo_arn: self.undo_state_machine_arn.clone(),
+        })
     }
 
     /// The intake of this deployment, in-process.

@@ -11,7 +11,7 @@
 //! `!GetAtt`, `!If`) that make the template readable are not plain YAML values, and a fixed
 //! layout lets tests read single resources back out of the text.
 
-use cloudbots_shared::catalogue::{BotSpec, CATALOGUE};
+use cloudbots_shared::catalogue::{BotSpec, RestorerSpec, CATALOGUE, RESTORERS};
 use std::fmt::Write;
 
 /// Every function's `CodeUri`: the workspace, relative to the template. SAM runs cargo-lambda
@@ -21,17 +21,30 @@ use std::fmt::Write;
 /// resolve that package's features alone, and rebuild the SDK for each package.)
 const CODE_URI: &str = "..";
 
-/// The state machine definition, relative to the template.
+/// The remediation state machine's definition, relative to the template.
 pub const DEFINITION_URI: &str = "../state_machines/remediation.asl.json";
+/// The undo state machine's definition, relative to the template.
+pub const UNDO_DEFINITION_URI: &str = "../state_machines/undo.asl.json";
 
-/// The `${...}` names the definition uses, with the values the template gives them.
-const DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] = [
-    (
-        "BotFunctionArnPrefix",
-        r#"!Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionNamePrefix}""#,
-    ),
+/// Every function's ARN is this prefix and its name (bots and restorers are invoked by name).
+const FUNCTION_ARN_PREFIX: (&str, &str) = (
+    "BotFunctionArnPrefix",
+    r#"!Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionNamePrefix}""#,
+);
+const AUDIT_TABLE_NAME: (&str, &str) = ("AuditTableName", "!Ref AuditTable");
+
+/// The `${...}` names the remediation definition uses, with the values the template gives them.
+pub const DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] = [
+    FUNCTION_ARN_PREFIX,
     ("ReportFunctionArn", "!GetAtt ReportFunction.Arn"),
-    ("AuditTableName", "!Ref AuditTable"),
+    AUDIT_TABLE_NAME,
+];
+
+/// The `${...}` names the undo definition uses, with the values the template gives them.
+pub const UNDO_DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] = [
+    FUNCTION_ARN_PREFIX,
+    ("UndoPlannerFunctionArn", "!GetAtt PlanUndoFunction.Arn"),
+    AUDIT_TABLE_NAME,
 ];
 
 /// CloudGuard's publishing account per data center: only it may publish to the input topic.
@@ -49,6 +62,10 @@ const DATA_CENTERS: [(&str, &str); 6] = [
 /// account can assume them.
 pub const BOT_ROLE_PATH: &str = "/cloudbots/";
 
+/// The IAM path of every restorer role: apart from the bots', so no member role made for the
+/// bots trusts a role that holds the inverse actions.
+pub const RESTORER_ROLE_PATH: &str = "/cloudbots-undo/";
+
 /// The namespace and name of the metric the state machine publishes for each step it refuses
 /// because the account and region are over their remediation budget.
 const THROTTLED_METRIC: (&str, &str) = ("CloudBots", "StepsThrottled");
@@ -62,7 +79,13 @@ const LOG_RETENTION_DAYS: [u32; 22] = [
 /// The longest `FunctionNamePrefix` the template accepts, so that every function name (the
 /// prefix and the longest bot name) fits Lambda's 64 characters.
 pub fn max_function_name_prefix() -> usize {
-    let longest = CATALOGUE.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    let longest = CATALOGUE
+        .iter()
+        .map(|b| b.name)
+        .chain(RESTORERS.iter().map(|r| r.name))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
     64 - longest
 }
 
@@ -77,9 +100,28 @@ pub struct BotResources {
 
 impl BotResources {
     fn new(bot: &'static BotSpec) -> Self {
-        let base = pascal_case(bot.name);
+        let ids = ResourceIds::of(bot.name);
         BotResources {
             bot,
+            function_id: ids.function_id,
+            role_id: ids.role_id,
+            log_group_id: ids.log_group_id,
+        }
+    }
+}
+
+/// The logical ids of a function's resources, from its name.
+#[derive(Debug, Clone)]
+pub struct ResourceIds {
+    pub function_id: String,
+    pub role_id: String,
+    pub log_group_id: String,
+}
+
+impl ResourceIds {
+    pub fn of(name: &str) -> Self {
+        let base = pascal_case(name);
+        ResourceIds {
             function_id: format!("{base}Function"),
             role_id: format!("{base}Role"),
             log_group_id: format!("{base}LogGroup"),
@@ -119,9 +161,14 @@ pub fn render() -> String {
     for bot in &bots {
         bot_function(&mut out, bot);
     }
+    for restorer in RESTORERS {
+        restorer_function(&mut out, restorer);
+    }
     intake(&mut out);
     report(&mut out);
-    state_machine(&mut out, &bots);
+    undo_planner(&mut out);
+    remediation_state_machine(&mut out, &bots);
+    undo_state_machine(&mut out);
     storage_and_topics(&mut out);
     alarms(&mut out);
     outputs(&mut out);
@@ -581,6 +628,46 @@ fn bot_statements(bot: &BotSpec) -> Vec<Statement<'_>> {
 
 const PASS_ROLE: &str = "iam:PassRole";
 
+/// A restorer's function, under a role holding exactly its inverse actions.
+fn restorer_function(out: &mut String, restorer: &RestorerSpec) {
+    let name = restorer.name;
+    let ids = ResourceIds::of(name);
+    function(
+        out,
+        &FunctionSpec {
+            id: &ids.function_id,
+            binary: name,
+            description: restorer.summary,
+            role_id: &ids.role_id,
+            log_group_id: &ids.log_group_id,
+        },
+    );
+    out.push('\n');
+    log_group(
+        out,
+        &ids.log_group_id,
+        &format!("/aws/lambda/${{FunctionNamePrefix}}{name}"),
+    );
+    role(
+        out,
+        &RoleSpec {
+            id: &ids.role_id,
+            path: Some(RESTORER_ROLE_PATH),
+            description: &format!(
+                "Runs the {name} restorer (undo): exactly the IAM actions it calls."
+            ),
+            trust: Trust::Lambda,
+            policy_name: name,
+            statements: vec![Statement::new(
+                "RestoreActions",
+                restorer.iam_actions.to_vec(),
+                vec![quoted("*")],
+            )],
+            assumes_member_role: false,
+        },
+    );
+}
+
 fn intake(out: &mut String) {
     function(
         out,
@@ -767,53 +854,182 @@ fn report(out: &mut String) {
     );
 }
 
-fn state_machine(out: &mut String, bots: &[BotResources]) {
-    writeln!(
+fn undo_planner(out: &mut String) {
+    function(
         out,
-        "  RemediationStateMachine:
-    Type: AWS::Serverless::StateMachine
-    Properties:
-      Name: !Sub \"${{FunctionNamePrefix}}remediation\"
-      Type: STANDARD
-      DefinitionUri: {DEFINITION_URI}
-      DefinitionSubstitutions:"
-    )
-    .expect("writing to a String");
-    for (name, value) in DEFINITION_SUBSTITUTIONS {
-        writeln!(out, "        {name}: {value}").expect("writing to a String");
-    }
+        &FunctionSpec {
+            id: "PlanUndoFunction",
+            binary: "plan_undo",
+            description: "Reads an execution's audit records into its undo plan.",
+            role_id: "PlanUndoRole",
+            log_group_id: "PlanUndoLogGroup",
+        },
+    );
     out.push_str(
-        "      Role: !GetAtt RemediationStateMachineRole.Arn
-      Logging:
-        Level: ALL
-        IncludeExecutionData: true
-        Destinations:
-          - CloudWatchLogsLogGroup:
-              LogGroupArn: !GetAtt RemediationStateMachineLogGroup.Arn
-      Tracing:
-        Enabled: true
+        "      Environment:
+        Variables:
+          AUDIT_TABLE: !Ref AuditTable
 
 ",
     );
     log_group(
         out,
-        "RemediationStateMachineLogGroup",
-        "/aws/vendedlogs/states/${FunctionNamePrefix}remediation",
+        "PlanUndoLogGroup",
+        "/aws/lambda/${FunctionNamePrefix}plan_undo",
     );
+    role(
+        out,
+        &RoleSpec {
+            id: "PlanUndoRole",
+            path: None,
+            description: "Runs the undo planner: reads the audit records, nothing else.",
+            trust: Trust::Lambda,
+            policy_name: "plan_undo",
+            statements: vec![Statement::new(
+                "ReadAudit",
+                vec!["dynamodb:Query"],
+                vec!["!GetAtt AuditTable.Arn".into()],
+            )],
+            assumes_member_role: false,
+        },
+    );
+}
+
+/// A state machine: its definition and substitutions, logs, traces and role.
+struct MachineSpec<'a> {
+    /// `Remediation` → `RemediationStateMachine`, its role and log group.
+    base: &'a str,
+    /// After the function-name prefix: `remediation`.
+    name: &'a str,
+    definition_uri: &'a str,
+    substitutions: &'a [(&'a str, &'a str)],
+    description: &'a str,
+    /// What it may do besides its logs and traces.
+    statements: Vec<Statement<'a>>,
+}
+
+fn state_machine(out: &mut String, machine: MachineSpec) {
+    let MachineSpec { base, name, .. } = machine;
+    writeln!(
+        out,
+        "  {base}StateMachine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: !Sub \"${{FunctionNamePrefix}}{name}\"
+      Type: STANDARD
+      DefinitionUri: {}
+      DefinitionSubstitutions:",
+        machine.definition_uri
+    )
+    .expect("writing to a String");
+    for (name, value) in machine.substitutions {
+        writeln!(out, "        {name}: {value}").expect("writing to a String");
+    }
+    writeln!(
+        out,
+        "      Role: !GetAtt {base}StateMachineRole.Arn
+      Logging:
+        Level: ALL
+        IncludeExecutionData: true
+        Destinations:
+          - CloudWatchLogsLogGroup:
+              LogGroupArn: !GetAtt {base}StateMachineLogGroup.Arn
+      Tracing:
+        Enabled: true
+"
+    )
+    .expect("writing to a String");
+    log_group(
+        out,
+        &format!("{base}StateMachineLogGroup"),
+        &format!("/aws/vendedlogs/states/${{FunctionNamePrefix}}{name}"),
+    );
+    let mut statements = machine.statements;
+    statements.extend([
+        Statement::new(
+            "DeliverLogs",
+            vec![
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:UpdateLogDelivery",
+            ],
+            vec![quoted("*")],
+        ),
+        Statement::new(
+            "Trace",
+            vec![
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:PutTelemetryRecords",
+                "xray:PutTraceSegments",
+            ],
+            vec![quoted("*")],
+        ),
+    ]);
+    role(
+        out,
+        &RoleSpec {
+            id: &format!("{base}StateMachineRole"),
+            path: None,
+            description: machine.description,
+            trust: Trust::StepFunctions,
+            policy_name: name,
+            statements,
+            assumes_member_role: false,
+        },
+    );
+}
+
+fn undo_state_machine(out: &mut String) {
+    let functions = RESTORERS
+        .iter()
+        .map(|r| format!("!GetAtt {}.Arn", ResourceIds::of(r.name).function_id))
+        .chain(["!GetAtt PlanUndoFunction.Arn".to_string()])
+        .collect();
+    state_machine(
+        out,
+        MachineSpec {
+            base: "Undo",
+            name: "undo",
+            definition_uri: UNDO_DEFINITION_URI,
+            substitutions: &UNDO_DEFINITION_SUBSTITUTIONS,
+            description: "Runs the undo state machine: invokes the undo planner and the restorers, writes the audit.",
+            statements: vec![
+                Statement::new(
+                    "InvokePlannerAndRestorers",
+                    vec!["lambda:InvokeFunction"],
+                    functions,
+                ),
+                Statement::new(
+                    "WriteAudit",
+                    vec!["dynamodb:PutItem"],
+                    vec!["!GetAtt AuditTable.Arn".into()],
+                ),
+            ],
+        },
+    );
+}
+
+fn remediation_state_machine(out: &mut String, bots: &[BotResources]) {
     let functions = bots
         .iter()
         .map(|bot| format!("!GetAtt {}.Arn", bot.function_id))
         .chain(["!GetAtt ReportFunction.Arn".to_string()])
         .collect();
-    role(
+    state_machine(
         out,
-        &RoleSpec {
-            id: "RemediationStateMachineRole",
-            path: None,
+        MachineSpec {
+            base: "Remediation",
+            name: "remediation",
+            definition_uri: DEFINITION_URI,
+            substitutions: &DEFINITION_SUBSTITUTIONS,
             description:
                 "Runs the state machine: invokes the bot and report functions, writes the audit.",
-            trust: Trust::StepFunctions,
-            policy_name: "remediation",
             statements: vec![
                 Statement::new(
                     "InvokeBotsAndReport",
@@ -833,32 +1049,7 @@ fn state_machine(out: &mut String, bots: &[BotResources]) {
                         vec![quoted("*")],
                     )
                 },
-                Statement::new(
-                    "DeliverLogs",
-                    vec![
-                        "logs:CreateLogDelivery",
-                        "logs:DeleteLogDelivery",
-                        "logs:DescribeLogGroups",
-                        "logs:DescribeResourcePolicies",
-                        "logs:GetLogDelivery",
-                        "logs:ListLogDeliveries",
-                        "logs:PutResourcePolicy",
-                        "logs:UpdateLogDelivery",
-                    ],
-                    vec![quoted("*")],
-                ),
-                Statement::new(
-                    "Trace",
-                    vec![
-                        "xray:GetSamplingRules",
-                        "xray:GetSamplingTargets",
-                        "xray:PutTelemetryRecords",
-                        "xray:PutTraceSegments",
-                    ],
-                    vec![quoted("*")],
-                ),
             ],
-            assumes_member_role: false,
         },
     );
 }
@@ -1111,6 +1302,9 @@ fn outputs(out: &mut String) {
   StateMachineArn:
     Description: The remediation state machine; its executions are the remediation history.
     Value: !Ref RemediationStateMachine
+  UndoStateMachineArn:
+    Description: The undo state machine; each execution undoes one remediation (undo-<execution>).
+    Value: !Ref UndoStateMachine
   AuditTableName:
     Description: The audit table, one item per step of every execution.
     Value: !Ref AuditTable

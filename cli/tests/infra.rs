@@ -8,10 +8,11 @@
 
 use cloudbots_cli::member_role;
 use cloudbots_cli::template::{
-    self, bot_resources, max_function_name_prefix, ALARMS, BOT_ROLE_PATH,
+    self, bot_resources, max_function_name_prefix, ResourceIds, ALARMS, BOT_ROLE_PATH,
+    RESTORER_ROLE_PATH, UNDO_DEFINITION_SUBSTITUTIONS,
 };
 use cloudbots_shared::audit::{AuditStatus, STEP_ATTRIBUTES};
-use cloudbots_shared::catalogue::CATALOGUE;
+use cloudbots_shared::catalogue::{CATALOGUE, RESTORERS};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -23,6 +24,11 @@ fn repo_file(path: &str) -> String {
 fn definition() -> Value {
     serde_json::from_str(&repo_file("state_machines/remediation.asl.json"))
         .expect("the state machine definition is JSON")
+}
+
+fn undo_definition() -> Value {
+    serde_json::from_str(&repo_file("state_machines/undo.asl.json"))
+        .expect("the undo state machine definition is JSON")
 }
 
 /// The lines of a mapping entry `key:` at `depth` spaces, up to the next entry at that
@@ -269,8 +275,8 @@ fn every_function_is_built_from_a_binary_of_a_package_the_deploy_build_builds() 
         .collect();
     assert_eq!(
         binaries.len(),
-        CATALOGUE.len() + 2,
-        "the bots, intake and report"
+        CATALOGUE.len() + RESTORERS.len() + 3,
+        "the bots, the restorers, the intake, the report and the undo planner"
     );
     for binary in binaries {
         let packages: Vec<_> = default_members
@@ -418,6 +424,7 @@ fn put_items<'a>(value: &'a Value, path: String, found: &mut Vec<(String, &'a Va
 #[test]
 fn every_audit_write_holds_exactly_the_step_attributes() {
     let definition = definition();
+    let undo = undo_definition();
     let mut writes = Vec::new();
     put_items(&definition, "$".into(), &mut writes);
     assert_eq!(
@@ -425,6 +432,14 @@ fn every_audit_write_holds_exactly_the_step_attributes() {
         4,
         "rejected entries, outcomes, failures and refused steps"
     );
+    let mut undo_writes = Vec::new();
+    put_items(&undo, "undo $".into(), &mut undo_writes);
+    assert_eq!(
+        undo_writes.len(),
+        3,
+        "steps left alone, restorer outcomes and restorer failures"
+    );
+    writes.extend(undo_writes);
     let expected: BTreeSet<_> = STEP_ATTRIBUTES.iter().map(|a| a.to_string()).collect();
     for (path, state) in writes {
         let parameters = &state["Parameters"];
@@ -991,8 +1006,8 @@ fn logs_are_kept_for_the_retention_traces_are_on_and_storage_is_encrypted() {
     let log_groups = resources_of(&text, "AWS::Logs::LogGroup");
     assert_eq!(
         log_groups.len(),
-        CATALOGUE.len() + 3,
-        "bots, intake, report, state machine"
+        CATALOGUE.len() + RESTORERS.len() + 5,
+        "bots, restorers, intake, report, undo planner, the two state machines"
     );
     for id in &log_groups {
         assert!(
@@ -1010,9 +1025,11 @@ fn logs_are_kept_for_the_retention_traces_are_on_and_storage_is_encrypted() {
         );
     }
     assert!(block(&text, "Globals", 0).contains(&"    Tracing: Active"));
-    let machine = block(&text, "RemediationStateMachine", 2);
-    let tracing = machine.iter().position(|l| l.trim() == "Tracing:").unwrap();
-    assert_eq!(machine[tracing + 1].trim(), "Enabled: true");
+    for id in ["RemediationStateMachine", "UndoStateMachine"] {
+        let machine = block(&text, id, 2);
+        let tracing = machine.iter().position(|l| l.trim() == "Tracing:").unwrap();
+        assert_eq!(machine[tracing + 1].trim(), "Enabled: true", "{id}");
+    }
 
     assert!(block(&text, "AuditTable", 2).contains(&"        SSEEnabled: true"));
     let topics = resources_of(&text, "AWS::SNS::Topic");
@@ -1117,18 +1134,140 @@ fn integration_actions(value: &Value, found: &mut BTreeSet<String>) {
 }
 
 #[test]
-fn the_state_machine_role_allows_exactly_the_calls_of_the_definition() {
-    let mut called = BTreeSet::new();
-    integration_actions(&definition(), &mut called);
+fn each_state_machine_role_allows_exactly_the_calls_of_its_definition() {
     let text = template::render();
-    let allowed: BTreeSet<String> =
-        policy_statements(&block(&text, "RemediationStateMachineRole", 2))
+    for (definition, role) in [
+        (definition(), "RemediationStateMachineRole"),
+        (undo_definition(), "UndoStateMachineRole"),
+    ] {
+        let mut called = BTreeSet::new();
+        integration_actions(&definition, &mut called);
+        let allowed: BTreeSet<String> = policy_statements(&block(&text, role, 2))
             .into_iter()
             .flat_map(|s| s.actions)
             .filter(|a| !a.starts_with("logs:") && !a.starts_with("xray:"))
             .collect();
+        assert_eq!(
+            allowed, called,
+            "{role} must allow what its definition calls, and nothing else"
+        );
+    }
+}
+
+#[test]
+fn every_restorer_has_a_function_and_a_role_with_exactly_its_actions_apart_from_the_bots() {
+    let text = template::render();
+    for restorer in RESTORERS {
+        let ids = ResourceIds::of(restorer.name);
+        let function = block(&text, &ids.function_id, 2);
+        assert!(
+            function
+                .iter()
+                .any(|l| l.trim() == format!("Binary: {}", restorer.name)),
+            "{}",
+            ids.function_id
+        );
+        let role = block(&text, &ids.role_id, 2);
+        assert!(
+            role.iter()
+                .any(|l| l.trim() == format!("Path: {RESTORER_ROLE_PATH}")),
+            "{}: restorer roles live apart from the bot roles member roles trust",
+            ids.role_id
+        );
+        assert_ne!(RESTORER_ROLE_PATH, BOT_ROLE_PATH);
+        assert_eq!(
+            policy_statements(&role),
+            [PolicyStatement {
+                sid: "RestoreActions".into(),
+                actions: restorer.iam_actions.iter().map(|a| a.to_string()).collect(),
+                resources: vec!["\"*\"".into()],
+            }],
+            "{}: exactly the restorer's actions, and no member role",
+            ids.role_id
+        );
+    }
+    // The bots' roles do not gain the inverse actions: the stop bot cannot start an instance,
+    // the bots that only revoke rules cannot authorize one.
+    let actions = |bot: &str| {
+        cloudbots_shared::catalogue::lookup(bot)
+            .unwrap()
+            .role_actions()
+    };
+    assert!(!actions("ec2_stop_instance").contains(&"ec2:StartInstances"));
+    for bot in [
+        "sg_rules_delete",
+        "sg_rules_delete_by_scope",
+        "intelligence_sg_rules_delete_by_scope",
+        "sg_delete_not_matching_cidr",
+        "sg_clear_rules_for_any_scope",
+    ] {
+        assert!(
+            !actions(bot).contains(&"ec2:AuthorizeSecurityGroupIngress"),
+            "{bot}"
+        );
+    }
+}
+
+#[test]
+fn the_undo_state_machine_invokes_exactly_the_planner_and_the_restorers() {
+    let text = template::render();
+    let role = block(&text, "UndoStateMachineRole", 2);
+    let statements = policy_statements(&role);
+    assert_eq!(statements[0].sid, "InvokePlannerAndRestorers");
+    assert_eq!(statements[0].actions, ["lambda:InvokeFunction"]);
+    let invoked: BTreeSet<_> = statements[0].resources.iter().cloned().collect();
+    let expected: BTreeSet<_> = RESTORERS
+        .iter()
+        .map(|r| format!("!GetAtt {}.Arn", ResourceIds::of(r.name).function_id))
+        .chain(["!GetAtt PlanUndoFunction.Arn".to_string()])
+        .collect();
+    assert_eq!(invoked, expected);
     assert_eq!(
-        allowed, called,
-        "the state machine role must allow what the definition calls, and nothing else"
+        statements[1],
+        PolicyStatement {
+            sid: "WriteAudit".into(),
+            actions: vec!["dynamodb:PutItem".into()],
+            resources: vec!["!GetAtt AuditTable.Arn".into()],
+        }
+    );
+    for statement in &statements[2..] {
+        assert!(
+            statement
+                .actions
+                .iter()
+                .all(|a| a.starts_with("logs:") || a.starts_with("xray:")),
+            "{statement:?}"
+        );
+    }
+    assert_eq!(
+        policy_statements(&block(&text, "PlanUndoRole", 2)),
+        [PolicyStatement {
+            sid: "ReadAudit".into(),
+            actions: vec!["dynamodb:Query".into()],
+            resources: vec!["!GetAtt AuditTable.Arn".into()],
+        }],
+        "the planner reads the audit records and nothing else"
+    );
+
+    let mut used = BTreeSet::new();
+    substitutions(&undo_definition(), &mut used);
+    let given: BTreeSet<_> = UNDO_DEFINITION_SUBSTITUTIONS
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert_eq!(used, given);
+    let machine = block(&text, "UndoStateMachine", 2);
+    assert!(machine
+        .iter()
+        .any(|l| l.trim() == format!("DefinitionUri: {}", template::UNDO_DEFINITION_URI)));
+    let restore =
+        &undo_definition()["States"]["RestoreSteps"]["ItemProcessor"]["States"]["Restore"];
+    assert_eq!(
+        restore["Parameters"]["FunctionName.$"],
+        "States.Format('${BotFunctionArnPrefix}{}', $.step.prior.restorer)"
+    );
+    assert_eq!(
+        undo_definition()["States"]["RestoreSteps"]["MaxConcurrency"],
+        1
     );
 }

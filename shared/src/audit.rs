@@ -45,9 +45,40 @@ pub enum AuditStatus {
     Throttled,
     /// Not run: the steps on the resource failed too many times in a row.
     CircuitOpen,
+    /// Undo: the resource is back in the state the step replaced.
+    Restored,
+    /// Undo: the resource already was in the state the step replaced.
+    NothingToRestore,
+    /// Undo: the resource changed since the step left it, and the undo was not forced.
+    Refused,
+    /// Undo: what the step changed cannot be put back.
+    Irreversible,
+    /// Undo: the step's record holds no prior state.
+    NotRecorded,
 }
 
 impl AuditStatus {
+    /// The status as people read it in a sentence.
+    pub fn words(self) -> &'static str {
+        match self {
+            AuditStatus::Remediated => "remediated",
+            AuditStatus::AlreadyCompliant => "already compliant",
+            AuditStatus::Skipped => "skipped",
+            AuditStatus::DryRun => "dry-run only",
+            AuditStatus::Failed => "failed",
+            AuditStatus::Rejected => "refused",
+            AuditStatus::NotRun => "not run",
+            AuditStatus::Duplicate => "duplicate",
+            AuditStatus::Throttled => "not run (remediation budget used up)",
+            AuditStatus::CircuitOpen => "not run (circuit breaker open)",
+            AuditStatus::Restored => "restored",
+            AuditStatus::NothingToRestore => "nothing to restore",
+            AuditStatus::Refused => "not restored (changed since)",
+            AuditStatus::Irreversible => "irreversible",
+            AuditStatus::NotRecorded => "not recorded",
+        }
+    }
+
     /// The original's `Execution status` value.
     pub fn execution_status(self) -> &'static str {
         match self {
@@ -55,12 +86,17 @@ impl AuditStatus {
             | AuditStatus::AlreadyCompliant
             | AuditStatus::Skipped
             | AuditStatus::DryRun
-            | AuditStatus::Duplicate => "passed",
+            | AuditStatus::Duplicate
+            | AuditStatus::Restored
+            | AuditStatus::NothingToRestore
+            | AuditStatus::Irreversible => "passed",
             AuditStatus::Failed
             | AuditStatus::Rejected
             | AuditStatus::NotRun
             | AuditStatus::Throttled
-            | AuditStatus::CircuitOpen => "failed",
+            | AuditStatus::CircuitOpen
+            | AuditStatus::Refused
+            | AuditStatus::NotRecorded => "failed",
         }
     }
 }

@@ -65,13 +65,36 @@ pub struct UndoStep {
     pub prior: PriorState,
 }
 
+/// Why undo leaves a step alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// What the step changed cannot be put back.
+    Irreversible,
+    /// The step changed nothing undo would restore.
+    NothingToRestore,
+    /// The step's record holds no prior state.
+    NotRecorded,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Irreversible => "irreversible",
+            Verdict::NothingToRestore => "nothing to restore",
+            Verdict::NotRecorded => "not recorded",
+        }
+    }
+}
+
 /// A step of the execution that undo leaves alone, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeftAlone {
+    /// Sort key of its audit record under the undo execution (`undo#001`).
+    pub audit_id: String,
     pub record_id: String,
     pub bot: String,
-    /// `irreversible`, `nothing to restore`, `not recorded`.
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: String,
 }
 
@@ -170,6 +193,9 @@ pub fn undo_execution_name(execution: &str, attempt: u32) -> String {
 
 /// The undo plan of an execution from its audit records: every remediated step that recorded
 /// its prior state, last step first; every other step is listed with why undo leaves it alone.
+/// Each gets the audit id of its record under the undo execution, numbered last step first
+/// (`undo#000` is the execution's last step), so the undo's records read in the order undo
+/// went through the steps.
 pub fn plan_undo(undoes: &str, records: &[AuditRecord], mode: Mode, force: bool) -> UndoPlan {
     let mut step_records: Vec<&AuditRecord> = records
         .iter()
@@ -183,22 +209,21 @@ pub fn plan_undo(undoes: &str, records: &[AuditRecord], mode: Mode, force: bool)
         steps: Vec::new(),
         left_alone: Vec::new(),
     };
-    for record in step_records {
-        let mut leave = |verdict: &str, reason: String| {
+    for (index, record) in step_records.into_iter().enumerate() {
+        let audit_id = format!("{UNDO_RECORD_PREFIX}{index:03}");
+        let mut leave = |verdict: Verdict, reason: String| {
             plan.left_alone.push(LeftAlone {
+                audit_id: audit_id.clone(),
                 record_id: record.record_id.clone(),
                 bot: record.bot.clone(),
-                verdict: verdict.to_string(),
+                verdict,
                 reason,
             })
         };
         if record.status != AuditStatus::Remediated {
             leave(
-                "nothing to restore",
-                format!(
-                    "the step changed nothing (it {})",
-                    status_words(record.status)
-                ),
+                Verdict::NothingToRestore,
+                format!("the step changed nothing ({})", record.status.words()),
             );
             continue;
         }
@@ -208,35 +233,20 @@ pub fn plan_undo(undoes: &str, records: &[AuditRecord], mode: Mode, force: bool)
         match (prior, undo_of(&record.bot)) {
             (Some(prior), _) => plan.steps.push(UndoStep {
                 index: plan.steps.len(),
-                audit_id: format!("{UNDO_RECORD_PREFIX}{:03}", plan.steps.len()),
+                audit_id,
                 record_id: record.record_id.clone(),
                 bot: record.bot.clone(),
                 prior: *prior,
             }),
-            (None, Undo::Irreversible(why)) => leave("irreversible", why.to_string()),
-            (None, Undo::NothingToUndo(why)) => leave("nothing to restore", why.to_string()),
+            (None, Undo::Irreversible(why)) => leave(Verdict::Irreversible, why.to_string()),
+            (None, Undo::NothingToUndo(why)) => leave(Verdict::NothingToRestore, why.to_string()),
             (None, Undo::Reversible) => leave(
-                "not recorded",
+                Verdict::NotRecorded,
                 "the step's audit record holds no prior state to restore".to_string(),
             ),
         }
     }
     plan
-}
-
-fn status_words(status: AuditStatus) -> &'static str {
-    match status {
-        AuditStatus::Remediated => "remediated",
-        AuditStatus::AlreadyCompliant => "found the resource already compliant",
-        AuditStatus::Skipped => "was skipped",
-        AuditStatus::DryRun => "was a dry run",
-        AuditStatus::Failed => "failed",
-        AuditStatus::Rejected => "was rejected",
-        AuditStatus::NotRun => "did not run",
-        AuditStatus::Duplicate => "was a duplicate",
-        AuditStatus::Throttled => "was held back by the budget",
-        AuditStatus::CircuitOpen => "was refused by its circuit breaker",
-    }
 }
 
 #[cfg(test)]
@@ -344,27 +354,39 @@ mod tests {
         assert_eq!(
             steps,
             [
-                ("undo#000", "step#003", "sg-2"),
-                ("undo#001", "step#001", "sg-1")
+                ("undo#002", "step#003", "sg-2"),
+                ("undo#004", "step#001", "sg-1")
             ]
         );
-        let left: Vec<(&str, &str)> = plan
+        let left: Vec<(&str, &str, &str)> = plan
             .left_alone
             .iter()
-            .map(|l| (l.record_id.as_str(), l.verdict.as_str()))
+            .map(|l| {
+                (
+                    l.audit_id.as_str(),
+                    l.record_id.as_str(),
+                    l.verdict.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             left,
             [
-                ("step#005", "not recorded"),
-                ("step#004", "nothing to restore"),
-                ("step#002", "irreversible"),
-                ("step#000", "nothing to restore"),
+                ("undo#000", "step#005", "not recorded"),
+                ("undo#001", "step#004", "nothing to restore"),
+                ("undo#003", "step#002", "irreversible"),
+                ("undo#005", "step#000", "nothing to restore"),
             ]
         );
+        // Each verdict is the audit status its record gets.
+        for left in &plan.left_alone {
+            let status: AuditStatus =
+                serde_json::from_value(serde_json::to_value(left.verdict).unwrap()).unwrap();
+            assert_eq!(status.words(), left.verdict.as_str());
+        }
         assert_eq!(
             plan.left_alone[1].reason,
-            "the step changed nothing (it was a dry run)"
+            "the step changed nothing (dry-run only)"
         );
         assert!(plan.left_alone[2]
             .reason

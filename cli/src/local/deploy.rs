@@ -2,18 +2,26 @@
 //! the gateway so runs can show the message), the report function's settings, and the real
 //! state machine definition with its `${...}` substitutions filled as SAM would fill them.
 
-use super::gateway::{REPORT_FUNCTION, SNS_CAPTURE_PATH};
+use super::gateway::{
+    DeploymentFunctions, REPORT_FUNCTION, SNS_CAPTURE_PATH, UNDO_PLANNER_FUNCTION,
+};
 use super::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::report::Report;
+use cloudbots_functions::undo_planner::UndoPlanner;
 use cloudbots_shared::audit::{PK, SK};
 use cloudbots_shared::output::OutputType;
 use std::collections::BTreeMap;
 
-/// The state machine definition in the repository.
+/// The remediation state machine's definition in the repository.
 pub const DEFINITION_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../state_machines/remediation.asl.json"
+);
+/// The undo state machine's definition in the repository.
+pub const UNDO_DEFINITION_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../state_machines/undo.asl.json"
 );
 /// The output topic's name (the original's).
 pub const OUTPUT_TOPIC: &str = "remediationOutput";
@@ -22,6 +30,7 @@ pub const OUTPUT_TOPIC: &str = "remediationOutput";
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub state_machine_arn: String,
+    pub undo_state_machine_arn: String,
     pub audit_table: String,
     pub output_topic_arn: String,
     pub output_topic_name: String,
@@ -74,6 +83,10 @@ pub fn local_substitutions(
     BTreeMap::from([
         ("BotFunctionArnPrefix", prefix.clone()),
         ("ReportFunctionArn", format!("{prefix}{REPORT_FUNCTION}")),
+        (
+            "UndoPlannerFunctionArn",
+            format!("{prefix}{UNDO_PLANNER_FUNCTION}"),
+        ),
         ("AuditTableName", audit_table.to_string()),
     ])
 }
@@ -151,47 +164,58 @@ pub async fn deploy(stack: &LocalStack, options: &DeployOptions) -> Result<Deplo
     // The report runs on the stack's own runtime: give it clients of its own rather than the
     // ones used above, whose pooled connections belong to the caller's runtime.
     let report_config = stack.sdk_config(LOCAL_REGION).await;
-    stack.gateway().add_report(
+    stack.gateway().add_deployment(
         &function_prefix,
-        Report {
-            sns: aws_sdk_sns::Client::new(&report_config),
-            audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&report_config), &audit_table),
-            output_topic_arn: output_topic_arn.clone(),
-            output_type: options.output_type,
-            http: reqwest::Client::new(),
-            // Through the gateway, which answers the finding updates moto lacks.
-            securityhub: aws_sdk_securityhub::Client::new(
-                &super::local_sdk_config(stack.gateway_port, LOCAL_REGION).await,
-            ),
+        DeploymentFunctions {
+            report: Report {
+                sns: aws_sdk_sns::Client::new(&report_config),
+                audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&report_config), &audit_table),
+                output_topic_arn: output_topic_arn.clone(),
+                output_type: options.output_type,
+                http: reqwest::Client::new(),
+                // Through the gateway, which answers the finding updates moto lacks.
+                securityhub: aws_sdk_securityhub::Client::new(
+                    &super::local_sdk_config(stack.gateway_port, LOCAL_REGION).await,
+                ),
+            },
+            undo_planner: UndoPlanner {
+                audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&report_config), &audit_table),
+            },
         },
     );
 
-    let definition = std::fs::read_to_string(DEFINITION_PATH)
-        .map_err(|e| format!("reading {DEFINITION_PATH}: {e}"))?;
-    let definition = substitute(
-        &definition,
-        &local_substitutions(&function_prefix, &audit_table),
-    )?;
+    let substitutions = local_substitutions(&function_prefix, &audit_table);
     let sfn = aws_sdk_sfn::Client::new(&config);
-    let machine = sfn
-        .create_state_machine()
-        .name(format!("{}-remediation", options.name))
-        .definition(definition)
-        .role_arn(format!(
-            "arn:aws:iam::{LOCAL_ACCOUNT}:role/{}-state-machine",
-            options.name
-        ))
-        .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "creating the state machine: {}",
-                aws_sdk_sfn::error::DisplayErrorContext(e)
-            )
-        })?;
+    let create = |path: &'static str, suffix: &'static str| {
+        let sfn = sfn.clone();
+        let substitutions = &substitutions;
+        async move {
+            let definition =
+                std::fs::read_to_string(path).map_err(|e| format!("reading {path}: {e}"))?;
+            let definition = substitute(&definition, substitutions)?;
+            let machine = sfn
+                .create_state_machine()
+                .name(format!("{}-{suffix}", options.name))
+                .definition(definition)
+                .role_arn(format!(
+                    "arn:aws:iam::{LOCAL_ACCOUNT}:role/{}-{suffix}",
+                    options.name
+                ))
+                .r#type(aws_sdk_sfn::types::StateMachineType::Standard)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "creating the {suffix} state machine: {}",
+                        aws_sdk_sfn::error::DisplayErrorContext(e)
+                    )
+                })?;
+            Ok::<_, String>(machine.state_machine_arn().to_string())
+        }
+    };
     Ok(Deployment {
-        state_machine_arn: machine.state_machine_arn().to_string(),
+        state_machine_arn: create(DEFINITION_PATH, "remediation").await?,
+        undo_state_machine_arn: create(UNDO_DEFINITION_PATH, "undo").await?,
         audit_table,
         output_topic_arn,
         output_topic_name: topic_name,

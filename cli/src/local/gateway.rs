@@ -20,6 +20,7 @@ use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::report::Report;
 use cloudbots_functions::restorer::run_restore;
 use cloudbots_functions::session::Sessions;
+use cloudbots_functions::undo_planner::UndoPlanner;
 use cloudbots_shared::error::{BotError, ErrorName};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
@@ -27,6 +28,8 @@ use std::sync::{Arc, Mutex};
 
 /// The report function's name after its deployment's prefix (`cloudbots-report`).
 pub const REPORT_FUNCTION: &str = "report";
+/// The undo planner's function name, after the deployment's prefix.
+pub const UNDO_PLANNER_FUNCTION: &str = "plan_undo";
 /// Where the output topic's HTTP subscription delivers.
 pub const SNS_CAPTURE_PATH: &str = "/local/sns";
 
@@ -63,7 +66,14 @@ const SECURITYHUB_UPDATES: &[(&str, &str)] = &[
 enum Function {
     Bot(Bot, Arc<Sessions>),
     Restorer(Restorer, Arc<Sessions>),
-    Report(Arc<Report>),
+    Report(Arc<DeploymentFunctions>),
+    UndoPlanner(Arc<DeploymentFunctions>),
+}
+
+/// The functions of a deployment that are not bots: they read its own audit table.
+pub struct DeploymentFunctions {
+    pub report: Report,
+    pub undo_planner: UndoPlanner,
 }
 
 /// The gateway's state.
@@ -75,8 +85,8 @@ pub struct Gateway {
     /// bots of any other prefix use `sessions`.
     deployment_sessions: Mutex<HashMap<String, Arc<Sessions>>>,
     sessions: Arc<Sessions>,
-    /// The report function of each deployment, by function-name prefix (`cloudbots-`).
-    reports: Mutex<HashMap<String, Arc<Report>>>,
+    /// The report and undo planner of each deployment, by function-name prefix (`cloudbots-`).
+    deployments: Mutex<HashMap<String, Arc<DeploymentFunctions>>>,
     /// Injected failures, by (function, entity id of the finding).
     faults: Mutex<HashMap<(String, String), VecDeque<ErrorName>>>,
     /// Injected DynamoDB errors for calls forwarded to moto (the state machine's own service
@@ -98,7 +108,7 @@ impl Gateway {
             sessions: Arc::new(Sessions::new(base.clone(), None)),
             base,
             deployment_sessions: Mutex::new(HashMap::new()),
-            reports: Mutex::new(HashMap::new()),
+            deployments: Mutex::new(HashMap::new()),
             faults: Mutex::new(HashMap::new()),
             dynamodb_faults: Mutex::new(HashMap::new()),
             invocations: Mutex::new(Vec::new()),
@@ -191,12 +201,12 @@ impl Gateway {
         )
     }
 
-    /// Serve `<prefix>report` with this configuration (set by each deployment).
-    pub fn add_report(&self, prefix: &str, report: Report) {
-        self.reports
+    /// Serve `<prefix>report` and `<prefix>plan_undo` with these (set by each deployment).
+    pub fn add_deployment(&self, prefix: &str, functions: DeploymentFunctions) {
+        self.deployments
             .lock()
             .expect("lock")
-            .insert(prefix.to_string(), Arc::new(report));
+            .insert(prefix.to_string(), Arc::new(functions));
     }
 
     /// Run the bots of the deployment with function-name prefix `prefix` the way their
@@ -310,6 +320,7 @@ impl Gateway {
             Some(Function::Bot(bot, _)) => bot.name.to_string(),
             Some(Function::Restorer(restorer, _)) => restorer.name.to_string(),
             Some(Function::Report(_)) => REPORT_FUNCTION.to_string(),
+            Some(Function::UndoPlanner(_)) => UNDO_PLANNER_FUNCTION.to_string(),
             None => name.clone(),
         };
         // A bot's step names the finding's entity; an undo step the resource it restores.
@@ -358,10 +369,15 @@ impl Gateway {
 
     /// `<prefix>report` is a deployment's report; `<prefix><bot>` a bot.
     fn resolve(&self, name: &str) -> Option<Function> {
-        if let Some(prefix) = name.strip_suffix(REPORT_FUNCTION) {
-            if let Some(report) = self.reports.lock().expect("lock").get(prefix) {
-                return Some(Function::Report(report.clone()));
-            }
+        let deployment = |function: &str| {
+            let prefix = name.strip_suffix(function)?;
+            self.deployments.lock().expect("lock").get(prefix).cloned()
+        };
+        if let Some(functions) = deployment(REPORT_FUNCTION) {
+            return Some(Function::Report(functions));
+        }
+        if let Some(functions) = deployment(UNDO_PLANNER_FUNCTION) {
+            return Some(Function::UndoPlanner(functions));
         }
         let sessions = |prefix: &str| {
             self.deployment_sessions
@@ -389,10 +405,15 @@ impl Gateway {
 
     async fn run(&self, target: Function, payload: Value) -> Result<Value, BotError> {
         match target {
-            Function::Report(report) => {
+            Function::Report(functions) => {
                 let input = serde_json::from_value(payload)
                     .map_err(|e| BotError::invalid_input(format!("report input: {e}")))?;
-                report.run(input).await.map(|r| json!(r))
+                functions.report.run(input).await.map(|r| json!(r))
+            }
+            Function::UndoPlanner(functions) => {
+                let input = serde_json::from_value(payload)
+                    .map_err(|e| BotError::invalid_input(format!("undo request: {e}")))?;
+                functions.undo_planner.run(input).await.map(|p| json!(p))
             }
             Function::Bot(bot, sessions) => {
                 let input = serde_json::from_value(payload)

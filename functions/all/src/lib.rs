@@ -8,5 +8,5 @@
 
 pub mod bots;
 
-pub use cloudbots_intake::{audit_store, intake, report};
+pub use cloudbots_intake::{audit_store, intake, report, undo_planner};
 pub use cloudbots_runtime::{aws_error, cloudtrail, exclusion, https, lambda, restorer, session};

@@ -1,9 +1,9 @@
-//! The intake and the report link the AWS clients of their own services only.
+//! The intake, the report and the undo planner link the AWS clients of their own services only.
 
 use cloudbots_linkcheck::{linked_services, services};
 
 #[test]
-fn the_intake_and_the_report_link_exactly_their_services() {
+fn the_intake_the_report_and_the_undo_planner_link_exactly_their_services() {
     assert_eq!(
         linked_services("intake"),
         services(&["aws_sdk_dynamodb", "aws_sdk_sfn", "aws_sdk_sts"])
@@ -16,5 +16,9 @@ fn the_intake_and_the_report_link_exactly_their_services() {
             "aws_sdk_sns",
             "aws_sdk_sts"
         ])
+    );
+    assert_eq!(
+        linked_services("plan_undo"),
+        services(&["aws_sdk_dynamodb", "aws_sdk_sts"])
     );
 }

@@ -179,7 +179,7 @@ pub fn marking(plan: &crate::plan::Plan, records: &[AuditRecord]) -> Marking {
             status,
             AuditStatus::Remediated | AuditStatus::AlreadyCompliant
         );
-        outcomes.push(format!("{} {}", step.bot, status_words(status)));
+        outcomes.push(format!("{} {}", step.bot, status.words()));
     }
     for rejected in &plan.rejected {
         let name = if rejected.bot.is_empty() {
@@ -192,21 +192,6 @@ pub fn marking(plan: &crate::plan::Plan, records: &[AuditRecord]) -> Marking {
     Marking {
         resolved,
         note: note(&plan.execution_name, &outcomes.join("; ")),
-    }
-}
-
-fn status_words(status: AuditStatus) -> &'static str {
-    match status {
-        AuditStatus::Remediated => "remediated",
-        AuditStatus::AlreadyCompliant => "already compliant",
-        AuditStatus::Skipped => "skipped",
-        AuditStatus::DryRun => "dry-run only",
-        AuditStatus::Failed => "failed",
-        AuditStatus::Rejected => "refused",
-        AuditStatus::NotRun => "not run",
-        AuditStatus::Duplicate => "duplicate",
-        AuditStatus::Throttled => "not run (remediation budget used up)",
-        AuditStatus::CircuitOpen => "not run (circuit breaker open)",
     }
 }
 
