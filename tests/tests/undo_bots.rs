@@ -404,6 +404,22 @@ async fn a_change_that_does_not_show_when_read_again_fails_not_verified() {
         format!("instance {id} read back after the change is not as intended (3 reads): it is running, not stopping or stopped")
     );
 
+    let id = running_instance(&ec2).await;
+    let error = run_with_no_op(
+        "ec2_quarantine_instance",
+        entity("Instance", &id, "web"),
+        "ModifyInstanceAttribute",
+    )
+    .await;
+    assert_eq!(error.name, ErrorName::NotVerified);
+    assert!(
+        error.message.starts_with(&format!(
+            "instance {id} read back after the change is not as intended (3 reads): its security groups are "
+        )),
+        "{}",
+        error.message
+    );
+
     let group = group_for(&ec2, &GROUP_CASES[0]).await;
     let error = run_with_no_op("sg_delete", sg(&group), "DeleteSecurityGroup").await;
     assert_eq!(error.name, ErrorName::NotVerified);
@@ -414,4 +430,114 @@ async fn a_change_that_does_not_show_when_read_again_fails_not_verified() {
         "{}",
         error.message
     );
+}
+
+#[tokio::test]
+async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_since() {
+    let ec2 = ec2().await;
+    let id = running_instance(&ec2).await;
+    let vpc = ec2
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap()
+        .reservations()[0]
+        .instances()[0]
+        .vpc_id()
+        .unwrap()
+        .to_string();
+    let name = unique_name("restricted");
+    let restricted = ec2
+        .create_security_group()
+        .group_name(&name)
+        .description("restricted access")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_string();
+    let instance = entity("Instance", &id, "web");
+    let before = described_instance(&ec2, &id).await;
+
+    for line in [
+        "ec2_quarantine_instance".to_string(),
+        format!("ec2_attach_sg {name}"),
+    ] {
+        let outcome = run_ok(&line, instance.clone(), Mode::Enforce).await;
+        assert_eq!(
+            outcome.status,
+            OutcomeStatus::Remediated,
+            "{line}: {}",
+            outcome.message
+        );
+        assert_eq!(outcome.verified.len(), 1, "{line}");
+        assert_ne!(described_instance(&ec2, &id).await, before, "{line}");
+        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(
+            undone.status,
+            RestoreStatus::Restored,
+            "{line}: {}",
+            undone.message
+        );
+        assert_eq!(
+            described_instance(&ec2, &id).await,
+            before,
+            "{line}: the groups it had"
+        );
+        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+    }
+
+    // Someone moves the instance to yet another group after the bot ran: refused, then forced.
+    let outcome = run_ok(
+        &format!("ec2_attach_sg {name}"),
+        instance.clone(),
+        Mode::Enforce,
+    )
+    .await;
+    let default_group = ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(&vpc)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .security_groups()[0]
+        .group_id()
+        .unwrap()
+        .to_string();
+    ec2.modify_instance_attribute()
+        .instance_id(&id)
+        .groups(&restricted)
+        .groups(&default_group)
+        .send()
+        .await
+        .unwrap();
+    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(refused.status, RestoreStatus::Refused);
+    let mut now = [restricted.clone(), default_group.clone()];
+    now.sort();
+    assert_eq!(
+        refused.changes,
+        [format!(
+            "its security groups are {}, not {restricted} as the bot left them",
+            now.join(", ")
+        )]
+    );
+    let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
+    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
+    assert_eq!(described_instance(&ec2, &id).await, before);
 }

@@ -13,5 +13,7 @@ pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
     &[instance::BOTS, ec2_resources::BOTS, rds::BOTS];
 
 /// The restorers of this area, one binary each under `src/bin/`.
-pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
-    &[instance::restore::RESTORE_INSTANCE_STATE];
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
+    instance::restore::RESTORE_INSTANCE_STATE,
+    instance::restore::RESTORE_INSTANCE_SECURITY_GROUPS,
+];

@@ -153,6 +153,12 @@ pub const RESTORERS: &[RestorerSpec] = &[
         bots: &["ec2_stop_instance"],
         iam_actions: &["ec2:DescribeInstances", "ec2:StartInstances"],
     },
+    RestorerSpec {
+        name: "restore_instance_security_groups",
+        summary: "Gives an instance back the security groups a bot replaced, when it still is in exactly the group the bot left it in",
+        bots: &["ec2_quarantine_instance", "ec2_attach_sg"],
+        iam_actions: &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
+    },
 ];
 
 /// The restorer of `bot`'s changes, when it has one.

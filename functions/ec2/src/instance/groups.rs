@@ -1,16 +1,20 @@
 //! The bots that replace an instance's security groups: quarantine (the VPC's quarantine
 //! group alone) and attach (one more group). Both name the groups they replaced.
 
-use super::changeable_instance;
+use super::restore::{RecordedGroups, RESTORE_INSTANCE_SECURITY_GROUPS};
+use super::{changeable_instance, existing_instance};
 use crate::quarantine_group::{group_label, group_named, QuarantineGroup, QUARANTINE_GROUP_NAME};
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Instance;
 use cloudbots_runtime::aws_error::bot_error;
 use cloudbots_runtime::bot::{dry_run, entity_id, params};
 use cloudbots_runtime::proceed;
+use cloudbots_runtime::verify::reread;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{AttachSgParams, NoParams};
+use cloudbots_shared::restore::PriorState;
+use serde_json::json;
 
 /// The outcome for an instance that is not in a VPC (EC2-Classic).
 fn not_in_vpc(input: &BotInput, instance_id: &str) -> BotOutcome {
@@ -22,7 +26,7 @@ fn not_in_vpc(input: &BotInput, instance_id: &str) -> BotOutcome {
 }
 
 /// The ids of the instance's security groups.
-fn group_ids(instance: &Instance) -> Vec<&str> {
+pub(super) fn group_ids(instance: &Instance) -> Vec<&str> {
     instance
         .security_groups()
         .iter()
@@ -99,9 +103,11 @@ pub(super) async fn quarantine_instance(
 
     let (group_id, created) = quarantine.make_ready(&ec2).await?;
     let group_id = group_id.as_str();
-    if !quarantined {
-        set_only_group(&ec2, instance_id, group_id).await?;
-    }
+    let replaced = if quarantined {
+        None
+    } else {
+        Some(replace_groups(input, &ec2, &instance, instance_id, group_id).await?)
+    };
     let outcome = BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
@@ -111,6 +117,10 @@ pub(super) async fn quarantine_instance(
         ),
     )
     .with_changes(changes);
+    let outcome = match replaced {
+        Some((verified, prior)) => outcome.with_verified(verified).with_prior(prior),
+        None => outcome,
+    };
     Ok(if created {
         outcome.with_artifacts(vec![group_id.to_string()])
     } else {
@@ -152,7 +162,7 @@ pub(super) async fn attach_sg(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
             changes,
         ));
     }
-    set_only_group(&ec2, instance_id, group_id).await?;
+    let (verified, prior) = replace_groups(input, &ec2, &instance, instance_id, group_id).await?;
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
@@ -161,5 +171,50 @@ pub(super) async fn attach_sg(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
             group_labels(&instance)
         ),
     )
-    .with_changes(changes))
+    .with_changes(changes)
+    .with_verified(verified)
+    .with_prior(prior))
+}
+
+/// Make `group_id` the only security group of `instance`, read the instance again until it is
+/// (or fail `NotVerified`), and record the groups it replaced, for undo.
+async fn replace_groups(
+    input: &BotInput,
+    ec2: &aws_sdk_ec2::Client,
+    instance: &Instance,
+    instance_id: &str,
+    group_id: &str,
+) -> Result<(Vec<String>, PriorState), BotError> {
+    set_only_group(ec2, instance_id, group_id).await?;
+    reread(
+        &format!("instance {instance_id}"),
+        || existing_instance(ec2, instance_id),
+        |now| {
+            let groups = group_ids(now);
+            if groups == [group_id] {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "its security groups are {}, not only {group_id}",
+                    groups.join(", ")
+                )]
+            }
+        },
+    )
+    .await?;
+    let prior = PriorState::of(
+        input,
+        RESTORE_INSTANCE_SECURITY_GROUPS.name,
+        instance_id,
+        json!(RecordedGroups::of(instance)),
+        json!(RecordedGroups {
+            groups: vec![group_id.to_string()]
+        }),
+    );
+    Ok((
+        vec![format!(
+            "instance {instance_id} is only in security group {group_id}"
+        )],
+        prior,
+    ))
 }
