@@ -92,6 +92,15 @@ const MOTO_ACTION_NAMES: &[(&str, &[&str])] = &[
     ("s3:PutEncryptionConfiguration", &["s3:CreateBucket"]),
 ];
 
+/// Calls only one function makes that moto checks under another name than AWS, beside those of
+/// [`MOTO_ACTION_NAMES`]: moto names DeletePublicAccessBlock `s3:DeleteBucket` (its map knows
+/// `public_access_block`, not the `publicAccessBlock` the SDKs send, so a bucket DELETE falls to
+/// the default). AWS authorises it as `s3:PutBucketPublicAccessBlock`, which the role holds;
+/// only the restorer that removes a configuration the bucket never had calls it, so no bot's
+/// user gets `s3:DeleteBucket` for it.
+const MOTO_FUNCTION_NAMES: &[(&str, &[&str])] =
+    &[("restore_bucket_public_access_block", &["s3:DeleteBucket"])];
+
 /// The actions the deployed role of `function` (a bot or a restorer) holds: what the SAM
 /// template gives it.
 pub fn role_actions(function: &str) -> Vec<String> {
@@ -153,7 +162,11 @@ pub async fn bot_credentials(bot: &str, member_role: Option<&str>) -> Credential
         return credentials.clone();
     }
     let iam = aws_sdk_iam::Client::new(&aws().await);
-    let policy = policy_allowing(&role_actions(bot), None);
+    let mut actions = role_actions(bot);
+    for (_, names) in MOTO_FUNCTION_NAMES.iter().filter(|(f, _)| *f == bot) {
+        actions.extend(names.iter().map(|n| n.to_string()));
+    }
+    let policy = policy_allowing(&actions, None);
     let credentials = user_with_policy(&iam, &format!("bot-{bot}"), policy).await;
     users.insert(bot.to_string(), credentials.clone());
     credentials

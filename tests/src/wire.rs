@@ -15,8 +15,8 @@ use cloudbots_functions::lambda::aws_config_loader;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-/// The calls of one EC2 action on the wire: the first ones are answered with the queued
-/// faults, the others go to moto.
+/// The calls of one action on the wire: the first ones are answered with the queued faults,
+/// the others go to moto.
 #[derive(Debug, Default)]
 pub struct Faults {
     answers: Mutex<VecDeque<(u16, &'static str)>>,
@@ -30,17 +30,37 @@ impl Faults {
     }
 }
 
+/// Which requests are the action's calls.
+#[derive(Debug, Clone)]
+enum Call {
+    /// A query-protocol action (EC2): `Action=<name>&` in the body.
+    Query(String),
+    /// A REST call (S3): the method, and a text in the path and query.
+    Rest(String, String),
+}
+
+impl Call {
+    fn matches(&self, request: &HttpRequest) -> bool {
+        match self {
+            Call::Query(action) => {
+                let body = request.body().bytes().unwrap_or_default();
+                String::from_utf8_lossy(body).contains(action.as_str())
+            }
+            Call::Rest(method, text) => request.method() == method && request.uri().contains(text),
+        }
+    }
+}
+
 #[derive(Debug)]
 struct FaultyConnector {
     moto: SharedHttpConnector,
-    action: String,
+    call: Call,
     faults: Arc<Faults>,
 }
 
 impl HttpConnector for FaultyConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let body = request.body().bytes().unwrap_or_default();
-        if String::from_utf8_lossy(body).contains(&self.action) {
+        if self.call.matches(&request) {
             *self.faults.seen.lock().expect("lock") += 1;
             if let Some((status, error)) = self.faults.answers.lock().expect("lock").pop_front() {
                 let status = StatusCode::try_from(status).expect("a status");
@@ -59,17 +79,33 @@ pub async fn faulty_client(
     action: &str,
     answers: &[(u16, &'static str)],
 ) -> (SharedHttpClient, Arc<Faults>) {
+    faulty_client_for(Call::Query(format!("Action={action}&")), answers).await
+}
+
+/// An HTTP client to moto that answers the first REST calls with `method` and `text` in their
+/// path and query (`PUT`, `?publicAccessBlock`) with `answers`.
+pub async fn faulty_rest_client(
+    method: &str,
+    text: &str,
+    answers: &[(u16, &'static str)],
+) -> (SharedHttpClient, Arc<Faults>) {
+    faulty_client_for(Call::Rest(method.to_string(), text.to_string()), answers).await
+}
+
+async fn faulty_client_for(
+    call: Call,
+    answers: &[(u16, &'static str)],
+) -> (SharedHttpClient, Arc<Faults>) {
     let moto = aws().await.http_client().expect("the SDK's HTTP client");
     let faults = Arc::new(Faults {
         answers: Mutex::new(answers.iter().copied().collect()),
         seen: Mutex::new(0),
     });
-    let action = format!("Action={action}&");
     let shared = faults.clone();
     let client = http_client_fn(move |settings, components| {
         SharedHttpConnector::new(FaultyConnector {
             moto: moto.http_connector(settings, components),
-            action: action.clone(),
+            call: call.clone(),
             faults: shared.clone(),
         })
     });

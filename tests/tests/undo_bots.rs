@@ -541,3 +541,110 @@ async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_sin
     assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
     assert_eq!(described_instance(&ec2, &id).await, before);
 }
+
+/// The bucket's public access block as S3 returns it, or the error code when it has none.
+async fn public_access_block(s3: &aws_sdk_s3::Client, bucket: &str) -> String {
+    match s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => format!("{:?}", out.public_access_block_configuration()),
+        Err(e) => format!("{:?}", aws_sdk_s3::error::ProvideErrorMetadata::code(&e)),
+    }
+}
+
+#[tokio::test]
+async fn public_access_blocks_are_verified_and_put_back_as_they_were() {
+    let s3 = aws_sdk_s3::Client::new(&aws().await);
+    let partial = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .build();
+    for configured in [None, Some(partial)] {
+        let bucket = unique_name("undo-block");
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        if let Some(config) = &configured {
+            s3.put_public_access_block()
+                .bucket(&bucket)
+                .public_access_block_configuration(config.clone())
+                .send()
+                .await
+                .unwrap();
+        }
+        let before = public_access_block(&s3, &bucket).await;
+        let entity = entity("S3Bucket", &bucket, &bucket);
+        let outcome = run_ok("s3_block_all_public_access", entity, Mode::Enforce).await;
+        assert_eq!(
+            outcome.status,
+            OutcomeStatus::Remediated,
+            "{}",
+            outcome.message
+        );
+        assert_eq!(
+            outcome.verified,
+            [format!(
+                "bucket {bucket} has all four public access blocks on"
+            )]
+        );
+        assert_ne!(public_access_block(&s3, &bucket).await, before);
+
+        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
+        assert_eq!(
+            public_access_block(&s3, &bucket).await,
+            before,
+            "{configured:?}"
+        );
+        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(again.status, RestoreStatus::NothingToRestore);
+    }
+    // Changed since: refused with the difference.
+    let bucket = unique_name("undo-block");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let outcome = run_ok(
+        "s3_block_all_public_access",
+        entity("S3Bucket", &bucket, &bucket),
+        Mode::Enforce,
+    )
+    .await;
+    s3.put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(false)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(refused.status, RestoreStatus::Refused);
+    assert_eq!(
+        refused.changes,
+        ["it is BlockPublicAcls=true, IgnorePublicAcls=true, BlockPublicPolicy=false, RestrictPublicBuckets=true, not BlockPublicAcls=true, IgnorePublicAcls=true, BlockPublicPolicy=true, RestrictPublicBuckets=true as the bot left it"]
+    );
+}
+
+#[tokio::test]
+async fn a_public_access_block_that_does_not_show_fails_not_verified() {
+    let s3 = aws_sdk_s3::Client::new(&aws().await);
+    let bucket = unique_name("undo-noop");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (client, faults) =
+        cloudbots_tests::wire::faulty_rest_client("PUT", "publicAccessBlock", &[(200, ""); 4])
+            .await;
+    let input = step_input(
+        "s3_block_all_public_access",
+        entity("S3Bucket", &bucket, &bucket),
+        "s3_block_all_public_access",
+        Mode::Enforce,
+    );
+    let bot = bots::find("s3_block_all_public_access").unwrap();
+    let sessions = Sessions::new(functions_config(client).await, None);
+    let error = run_step(bot, &sessions, input).await.unwrap_err();
+    assert_eq!(faults.seen(), 1);
+    assert_eq!(error.name, ErrorName::NotVerified);
+    assert_eq!(
+        error.message,
+        format!("bucket {bucket} read back after the change is not as intended (3 reads): its public access block is none configured, not BlockPublicAcls=true, IgnorePublicAcls=true, BlockPublicPolicy=true, RestrictPublicBuckets=true")
+    );
+}

@@ -41,7 +41,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/s3",
         bots: cloudbots_s3::BOTS,
-        restorers: &[],
+        restorers: cloudbots_s3::RESTORERS,
     },
     Area {
         package_dir: "functions/kms",

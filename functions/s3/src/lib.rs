@@ -5,3 +5,7 @@ pub mod s3;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[s3::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
+    &[s3::public_access::RESTORE_BUCKET_PUBLIC_ACCESS_BLOCK];

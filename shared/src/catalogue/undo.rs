@@ -159,6 +159,12 @@ pub const RESTORERS: &[RestorerSpec] = &[
         bots: &["ec2_quarantine_instance", "ec2_attach_sg"],
         iam_actions: &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
     },
+    RestorerSpec {
+        name: "restore_bucket_public_access_block",
+        summary: "Puts back the Block Public Access settings a bucket had before s3_block_all_public_access, when it still has all four on",
+        bots: &["s3_block_all_public_access"],
+        iam_actions: &["s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"],
+    },
 ];
 
 /// The restorer of `bot`'s changes, when it has one.
