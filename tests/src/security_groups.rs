@@ -155,3 +155,27 @@ pub async fn described(ec2: &aws_sdk_ec2::Client, group: &str) -> String {
         outbound.join("\n")
     )
 }
+
+/// The id of the default security group of `vpc`.
+pub async fn default_group(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
+    ec2.describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc)
+                .build(),
+        )
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("default")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe_security_groups")
+        .security_groups()[0]
+        .group_id()
+        .expect("a group id")
+        .to_string()
+}

@@ -4,7 +4,9 @@
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, UserIdGroupPair};
 use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::security_groups::{allow_inbound, inbound, outbound, rule, set};
+use cloudbots_tests::security_groups::{
+    allow_inbound, default_group, inbound, outbound, rule, set,
+};
 use cloudbots_tests::{aws, entity, run_line, unique_name};
 use std::collections::BTreeSet;
 
@@ -415,27 +417,7 @@ async fn sg_delete_deletes_the_group_and_then_finds_nothing_to_delete() {
         format!("Security group {group} does not exist (any more): nothing to delete")
     );
 
-    let default_group = ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&vpc)
-                .build(),
-        )
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values("default")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .security_groups()[0]
-        .group_id()
-        .unwrap()
-        .to_string();
+    let default_group = default_group(&ec2, &vpc).await;
     let default = run("sg_delete", &default_group, Mode::Enforce).await;
     assert_eq!(default.status, OutcomeStatus::Skipped);
     assert!(

@@ -18,7 +18,7 @@ use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::running_instance;
-use cloudbots_tests::security_groups::{allow_inbound, described, rule};
+use cloudbots_tests::security_groups::{allow_inbound, default_group, described, rule};
 use cloudbots_tests::wire::{faulty_client, functions_config};
 use cloudbots_tests::{aws, entity, run_ok, run_restorer, step_input, unique_name};
 
@@ -498,27 +498,7 @@ async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_sin
         Mode::Enforce,
     )
     .await;
-    let default_group = ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(&vpc)
-                .build(),
-        )
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("group-name")
-                .values("default")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .security_groups()[0]
-        .group_id()
-        .unwrap()
-        .to_string();
+    let default_group = default_group(&ec2, &vpc).await;
     ec2.modify_instance_attribute()
         .instance_id(&id)
         .groups(&restricted)
