@@ -406,6 +406,19 @@ async fn a_change_that_does_not_show_when_read_again_fails_not_verified() {
 
     let id = running_instance(&ec2).await;
     let error = run_with_no_op(
+        "ec2_terminate_instance",
+        entity("Instance", &id, "web"),
+        "TerminateInstances",
+    )
+    .await;
+    assert_eq!(error.name, ErrorName::NotVerified);
+    assert_eq!(
+        error.message,
+        format!("instance {id} read back after the change is not as intended (3 reads): it is running, not shutting-down or terminated")
+    );
+
+    let id = running_instance(&ec2).await;
+    let error = run_with_no_op(
         "ec2_quarantine_instance",
         entity("Instance", &id, "web"),
         "ModifyInstanceAttribute",

@@ -311,16 +311,12 @@ async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
         .send()
         .await
         .map_err(|e| bot_error(&format!("stopping instance {instance_id}"), e))?;
-    let now = reread(
-        &format!("instance {instance_id}"),
-        || existing_instance(&ec2, instance_id),
-        |instance| match state_of(instance) {
-            InstanceStateName::Stopping | InstanceStateName::Stopped => vec![],
-            other => vec![format!("it is {}, not stopping or stopped", other.as_str())],
-        },
+    let now = reread_state(
+        &ec2,
+        instance_id,
+        &[InstanceStateName::Stopping, InstanceStateName::Stopped],
     )
-    .await
-    .map(|instance| state_of(&instance))?;
+    .await?;
     let prior = PriorState::of(
         input,
         restore::RESTORE_INSTANCE_STATE.name,
@@ -336,6 +332,34 @@ async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
     .with_changes(vec![change])
     .with_verified(vec![format!("instance {instance_id} is {}", now.as_str())])
     .with_prior(prior))
+}
+
+/// Read the instance again until its state is one of `wanted` (or fail `NotVerified`); the
+/// state it has then.
+async fn reread_state(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+    wanted: &[InstanceStateName],
+) -> Result<InstanceStateName, BotError> {
+    let names: Vec<&str> = wanted.iter().map(InstanceStateName::as_str).collect();
+    let instance = reread(
+        &format!("instance {instance_id}"),
+        || existing_instance(ec2, instance_id),
+        |instance| {
+            let state = state_of(instance);
+            if wanted.contains(&state) {
+                Vec::new()
+            } else {
+                vec![format!(
+                    "it is {}, not {}",
+                    state.as_str(),
+                    names.join(" or ")
+                )]
+            }
+        },
+    )
+    .await?;
+    Ok(state_of(&instance))
 }
 
 /// The instance's state name (pending when EC2 does not say).
@@ -492,13 +516,13 @@ async fn terminate_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
             changes,
         ));
     }
-    let terminated = match ec2
+    match ec2
         .terminate_instances()
         .instance_ids(instance_id)
         .send()
         .await
     {
-        Ok(out) => out,
+        Ok(_) => {}
         Err(e) if code(&e) == Some("OperationNotPermitted") => {
             return Err(BotError::new(
                 ErrorName::Conflict,
@@ -507,19 +531,22 @@ async fn terminate_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         }
         Err(e) => return Err(bot_error(&format!("terminating instance {instance_id}"), e)),
     };
-    let now = terminated
-        .terminating_instances()
-        .first()
-        .and_then(|c| c.current_state())
-        .and_then(|s| s.name())
-        .map(|n| n.as_str().to_string())
-        .unwrap_or_else(|| "shutting-down".to_string());
+    let now = reread_state(
+        &ec2,
+        instance_id,
+        &[
+            InstanceStateName::ShuttingDown,
+            InstanceStateName::Terminated,
+        ],
+    )
+    .await?;
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
-        format!("Instance terminated: {instance_id} (now {now})"),
+        format!("Instance terminated: {instance_id} (now {})", now.as_str()),
     )
-    .with_changes(changes))
+    .with_changes(changes)
+    .with_verified(vec![format!("instance {instance_id} is {}", now.as_str())]))
 }
 
 async fn tag_instance_from_vpc(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {

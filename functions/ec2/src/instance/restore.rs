@@ -9,7 +9,7 @@
 //! quarantine group itself is left in place (other instances may be in it).
 
 use super::groups::group_ids;
-use super::{existing_instance, state_of};
+use super::{existing_instance, reread_state, state_of};
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_runtime::aws_error::bot_error;
@@ -160,16 +160,13 @@ async fn restore_instance_state(
             .send()
             .await
             .map_err(|e| bot_error(&format!("starting {what}"), e))?;
-        let started = reread(
-            &what,
-            || existing_instance(&ec2, instance_id),
-            |instance| match state_of(instance) {
-                InstanceStateName::Pending | InstanceStateName::Running => vec![],
-                other => vec![format!("it is {}, not pending or running", other.as_str())],
-            },
+        let started = reread_state(
+            &ec2,
+            instance_id,
+            &[InstanceStateName::Pending, InstanceStateName::Running],
         )
         .await?;
-        Ok(vec![format!("{what} is {}", state_of(&started).as_str())])
+        Ok(vec![format!("{what} is {}", started.as_str())])
     };
     // The stop is the only change recorded: whatever the instance went through since, a stopped
     // instance is the state the bot left.
