@@ -5,6 +5,8 @@
 //! the console lists it beside the remediation it reverses. Its name is chosen once per
 //! request: a request retried with the same name starts nothing new.
 
+use crate::run::status_name;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_smithy_types::date_time::Format;
 use cloudbots_functions::audit_store::AuditStore;
@@ -65,6 +67,40 @@ pub struct UndoOptions {
     pub force: bool,
     /// How long to wait for the undo execution to end.
     pub timeout: Duration,
+}
+
+/// Describe an execution until it has ended, polling every 200 ms; None when it is still
+/// running after `timeout`. `what` names it in errors.
+pub async fn wait_for_end(
+    sfn: &aws_sdk_sfn::Client,
+    execution_arn: &str,
+    what: &str,
+    timeout: Duration,
+) -> Result<Option<DescribeExecutionOutput>, String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let described = sfn
+            .describe_execution()
+            .execution_arn(execution_arn)
+            .send()
+            .await
+            .map_err(|e| sfn_error(&format!("describing {what}"), e))?;
+        if described.status() != &ExecutionStatus::Running {
+            return Ok(Some(described));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The error and cause of an execution that failed, as one line.
+pub fn execution_error(described: &DescribeExecutionOutput) -> Option<String> {
+    match (described.error(), described.cause()) {
+        (None, None) => None,
+        (error, cause) => Some(format!("{}: {}", error.unwrap_or(""), cause.unwrap_or(""))),
+    }
 }
 
 fn sfn_error(doing: &str, e: impl std::error::Error + 'static) -> String {
@@ -164,10 +200,7 @@ impl Operated {
             Err(e) => return Err(sfn_error(&format!("describing execution {name}"), e)),
         };
         let records = self.audit.records(name).await.map_err(|e| e.to_string())?;
-        let error = match (described.error(), described.cause()) {
-            (None, None) => None,
-            (error, cause) => Some(format!("{}: {}", error.unwrap_or(""), cause.unwrap_or(""))),
-        };
+        let error = execution_error(&described);
         let undo =
             (kind == Kind::Remediation).then(|| plan_undo(name, &records, Mode::Enforce, false));
         Ok(Some(ExecutionDetail {
@@ -232,25 +265,19 @@ impl Operated {
             .send()
             .await
             .map_err(|e| sfn_error(&format!("starting {undo_name}"), e))?;
-        let deadline = tokio::time::Instant::now() + options.timeout;
-        loop {
-            let status = self
-                .sfn
-                .describe_execution()
-                .execution_arn(started.execution_arn())
-                .send()
-                .await
-                .map_err(|e| sfn_error(&format!("describing {undo_name}"), e))?;
-            if status.status() != &ExecutionStatus::Running {
-                break;
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(format!(
-                    "{undo_name} is still running after {:?}: see `cloudbots show {undo_name}`",
-                    options.timeout
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        if wait_for_end(
+            &self.sfn,
+            started.execution_arn(),
+            &undo_name,
+            options.timeout,
+        )
+        .await?
+        .is_none()
+        {
+            return Err(format!(
+                "{undo_name} is still running after {:?}: see `cloudbots show {undo_name}`",
+                options.timeout
+            ));
         }
         self.show(&undo_name).await
     }
@@ -312,15 +339,11 @@ pub fn detail_text(detail: &ExecutionDetail) -> String {
     }
     out.push_str("  audit records:\n");
     for r in &detail.records {
-        let status = serde_json::to_value(r.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         out.push_str(&format!(
             "    {:<12} {:<38} {:<18} {}\n",
             r.record_id,
             r.bot,
-            status,
+            status_name(r.status),
             r.message.trim_end()
         ));
     }

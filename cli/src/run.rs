@@ -5,11 +5,10 @@
 use crate::local::deploy::Deployment;
 use crate::local::gateway::SNS_CAPTURE_PATH;
 use crate::local::{local_sdk_config, LOCAL_REGION};
-use crate::operate::Operated;
-use aws_sdk_sfn::types::ExecutionStatus;
+use crate::operate::{execution_error, wait_for_end, Operated};
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::intake::{Disposition, Intake};
-use cloudbots_shared::audit::AuditRecord;
+use cloudbots_shared::audit::{AuditRecord, AuditStatus};
 use cloudbots_shared::budget::Limits;
 use cloudbots_shared::mapping::Mappings;
 use cloudbots_shared::plan::PlannerConfig;
@@ -101,29 +100,9 @@ pub async fn view_execution(
 ) -> Result<ExecutionView, String> {
     let config = target.config().await;
     let sfn = aws_sdk_sfn::Client::new(&config);
-    let deadline = tokio::time::Instant::now() + timeout;
-    let described = loop {
-        let described = sfn
-            .describe_execution()
-            .execution_arn(execution_arn)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "describing {execution_arn}: {}",
-                    aws_sdk_sfn::error::DisplayErrorContext(e)
-                )
-            })?;
-        if described.status() != &ExecutionStatus::Running {
-            break described;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return Err(format!(
-                "execution {execution_arn} still running after {timeout:?}"
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let described = wait_for_end(&sfn, execution_arn, execution_arn, timeout)
+        .await?
+        .ok_or_else(|| format!("execution {execution_arn} still running after {timeout:?}"))?;
     let name = described.name().unwrap_or_default().to_string();
     let history = sfn
         .get_execution_history()
@@ -147,10 +126,7 @@ pub async fn view_execution(
         .collect();
     let audit = AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &target.audit_table);
     let records = audit.records(&name).await.map_err(|e| e.to_string())?;
-    let error = match (described.error(), described.cause()) {
-        (None, None) => None,
-        (error, cause) => Some(format!("{}: {}", error.unwrap_or(""), cause.unwrap_or(""))),
-    };
+    let error = execution_error(&described);
     Ok(ExecutionView {
         status: described.status().as_str().to_string(),
         error,
@@ -256,10 +232,7 @@ pub fn print_execution(e: &ExecutionView) {
             r.record_id,
             r.bot,
             r.phase,
-            serde_json::to_value(r.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            status_name(r.status),
             r.message.trim_end()
         );
     }
@@ -272,6 +245,14 @@ pub fn print_execution(e: &ExecutionView) {
             ),
         }
     }
+}
+
+/// An audit status as the audit table spells it (`already_compliant`).
+pub fn status_name(status: AuditStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn indent(text: &str) -> String {
