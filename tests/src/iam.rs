@@ -93,13 +93,14 @@ const MOTO_ACTION_NAMES: &[(&str, &[&str])] = &[
 ];
 
 /// Calls only one function makes that moto checks under another name than AWS, beside those of
-/// [`MOTO_ACTION_NAMES`]: moto names DeletePublicAccessBlock `s3:DeleteBucket` (its map knows
-/// `public_access_block`, not the `publicAccessBlock` the SDKs send, so a bucket DELETE falls to
-/// the default). AWS authorises it as `s3:PutBucketPublicAccessBlock`, which the role holds;
-/// only the restorer that removes a configuration the bucket never had calls it, so no bot's
-/// user gets `s3:DeleteBucket` for it.
+/// [`MOTO_ACTION_NAMES`]: moto names DeletePublicAccessBlock and DeleteBucketEncryption
+/// `s3:DeleteBucket` (its map knows neither the `publicAccessBlock` the SDKs send nor
+/// `encryption`, so a bucket DELETE falls to the default). AWS authorises them as
+/// `s3:PutBucketPublicAccessBlock` and `s3:PutEncryptionConfiguration`, which the role holds;
+/// only the restorer that removes a configuration the bucket never had calls them, so no bot's
+/// user gets `s3:DeleteBucket` for them.
 const MOTO_FUNCTION_NAMES: &[(&str, &[&str])] =
-    &[("restore_bucket_public_access_block", &["s3:DeleteBucket"])];
+    &[("restore_bucket_settings", &["s3:DeleteBucket"])];
 
 /// The actions the deployed role of `function` (a bot or a restorer) holds: what the SAM
 /// template gives it.

@@ -65,8 +65,12 @@ impl BucketPolicy {
             .insert("Statement".into(), Value::Array(statements));
     }
 
+    pub fn document(&self) -> Value {
+        Value::Object(self.document.clone())
+    }
+
     pub fn text(&self) -> String {
-        Value::Object(self.document.clone()).to_string()
+        self.document().to_string()
     }
 
     /// Write the policy back; a policy left without statements is deleted (S3 refuses it).

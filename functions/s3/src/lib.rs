@@ -8,4 +8,4 @@ pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[s3::BOTS];
 
 /// The restorers of this area, one binary each under `src/bin/`.
 pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
-    &[s3::public_access::RESTORE_BUCKET_PUBLIC_ACCESS_BLOCK];
+    &[s3::settings::RESTORE_BUCKET_SETTINGS];

@@ -1,8 +1,9 @@
 //! S3 bots.
 //!
-//! This module holds what every S3 bot shares (a gone bucket is a skip, the ACL grants) and the
-//! bucket-setting bots; [`public_access`] the Block Public Access bot and its undo, [`policy`]
-//! the bots that edit or delete the bucket policy.
+//! This module holds what every S3 bot shares (a gone bucket is a skip) and the bucket-setting
+//! bots; [`settings`] the settings they change (read, written, verified, recorded) and the
+//! restorer that undoes every one of them, [`public_access`] the Block Public Access bot,
+//! [`policy`] the bots that edit or delete the bucket policy.
 //!
 //! Every bot reads the bucket's live configuration before it changes anything: a bucket already
 //! as the bot would leave it is reported compliant, and otherwise the outcome lists exactly what
@@ -13,10 +14,11 @@
 
 pub mod policy;
 pub mod public_access;
+pub mod settings;
 
 use aws_config::SdkConfig;
 use aws_sdk_s3::types::{
-    BucketCannedAcl, BucketLoggingStatus, BucketVersioningStatus, Grant, LoggingEnabled,
+    BucketLoggingStatus, BucketVersioningStatus, Grant, LoggingEnabled,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Type, VersioningConfiguration,
 };
@@ -34,6 +36,10 @@ use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
 use cloudbots_shared::policy::{is_public_principal, statement_label, strings};
 use cloudbots_shared::region::partition;
 use serde_json::{json, Value};
+use settings::{
+    change_settings, versioning_status, BucketAcl, BucketSetting, DefaultEncryption, LogTarget,
+    Website,
+};
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[
@@ -165,84 +171,12 @@ fn would(input: &BotInput, message: String, changes: Vec<String>) -> BucketResul
     Ok(BotOutcome::would(input, message, changes))
 }
 
-/// Changed, as listed.
-fn remediated(input: &BotInput, message: String, changes: Vec<String>) -> BucketResult {
-    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message).with_changes(changes))
-}
-
 /// The ARN of a bucket in the step's partition.
 fn bucket_arn(input: &BotInput, bucket: &str) -> String {
     format!("arn:{}:s3:::{bucket}", partition(&input.target.region))
 }
 
-// ---- ACL grants ----
-
-/// Who a grant is for, in words.
-fn grantee(grant: &Grant) -> String {
-    let Some(grantee) = grant.grantee() else {
-        return "an unnamed grantee".to_string();
-    };
-    match grantee.r#type() {
-        Type::Group => format!(
-            "group {}",
-            grantee
-                .uri()
-                .map_or("(no URI)", |uri| uri.rsplit('/').next().unwrap_or(uri))
-        ),
-        Type::AmazonCustomerByEmail => grantee
-            .email_address()
-            .unwrap_or("(no address)")
-            .to_string(),
-        _ => format!(
-            "canonical user {}{}",
-            grantee.id().unwrap_or("(no id)"),
-            grantee
-                .display_name()
-                .map(|name| format!(" ({name})"))
-                .unwrap_or_default()
-        ),
-    }
-}
-
-/// The bucket's ACL grants to anyone but its owner, described: what the canned ACL `private`
-/// removes.
-async fn foreign_grants(s3: &Client, bucket: &str) -> Result<Vec<String>, Halt> {
-    let acl = s3
-        .get_bucket_acl()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("reading the ACL of bucket {bucket}"), e))?;
-    let owner = acl.owner().and_then(|o| o.id());
-    Ok(acl
-        .grants()
-        .iter()
-        .filter(|g| {
-            let to_owner = g.grantee().is_some_and(|who| {
-                who.r#type() == &Type::CanonicalUser && who.id().is_some() && who.id() == owner
-            });
-            !to_owner
-        })
-        .map(|g| {
-            format!(
-                "{} for {}",
-                g.permission().map_or("(no permission)", |p| p.as_str()),
-                grantee(g)
-            )
-        })
-        .collect())
-}
-
-/// Reset the bucket ACL to the owner's full control only.
-async fn make_acl_private(s3: &Client, bucket: &str) -> Result<(), Halt> {
-    s3.put_bucket_acl()
-        .bucket(bucket)
-        .acl(BucketCannedAcl::Private)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("making the ACL of bucket {bucket} private"), e))?;
-    Ok(())
-}
+// ---- s3_delete_acls ----
 
 fn grant_changes(bucket: &str, grants: &[String]) -> Vec<String> {
     grants
@@ -250,8 +184,6 @@ fn grant_changes(bucket: &str, grants: &[String]) -> Vec<String> {
         .map(|g| format!("remove ACL grant {g} from bucket {bucket}"))
         .collect()
 }
-
-// ---- s3_delete_acls ----
 
 async fn delete_acls(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
@@ -261,7 +193,8 @@ async fn delete_acls(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
 }
 
 async fn delete_acls_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
-    let grants = foreign_grants(s3, bucket).await?;
+    let acl = BucketAcl::read(s3, bucket).await?;
+    let grants = acl.foreign_grants();
     if grants.is_empty() {
         return Ok(BotOutcome::compliant(
             input,
@@ -279,9 +212,12 @@ async fn delete_acls_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketRe
             changes,
         );
     }
-    make_acl_private(s3, bucket).await?;
-    remediated(
+    let private = BucketSetting::Acl(acl.private());
+    change_settings(
         input,
+        s3,
+        bucket,
+        (vec![BucketSetting::Acl(acl)], vec![private]),
         format!(
             "Removed {} ACL grant(s) from bucket {bucket}: {}",
             grants.len(),
@@ -289,6 +225,7 @@ async fn delete_acls_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketRe
         ),
         changes,
     )
+    .await
 }
 
 // ---- s3_disable_static_website_hosting ----
@@ -312,37 +249,15 @@ async fn disable_static_website_hosting_on(
     s3: &Client,
     bucket: &str,
 ) -> BucketResult {
-    let website = match s3.get_bucket_website().bucket(bucket).send().await {
-        Ok(website) => website,
-        Err(e) if code(&e) == Some("NoSuchWebsiteConfiguration") => {
-            return Ok(BotOutcome::compliant(
-                input,
-                format!("Bucket {bucket} does not host a static website"),
-            ))
-        }
-        Err(e) => {
-            return Err(halt(
-                &format!("reading the website configuration of bucket {bucket}"),
-                e,
-            ))
-        }
+    let Some(website) = Website::read(s3, bucket).await? else {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!("Bucket {bucket} does not host a static website"),
+        ));
     };
-    let mut parts = Vec::new();
-    if let Some(index) = website.index_document() {
-        parts.push(format!("index document {}", index.suffix()));
-    }
-    if let Some(error) = website.error_document() {
-        parts.push(format!("error document {}", error.key()));
-    }
-    if let Some(redirect) = website.redirect_all_requests_to() {
-        parts.push(format!("redirect to {}", redirect.host_name()));
-    }
-    if !website.routing_rules().is_empty() {
-        parts.push(format!("{} routing rule(s)", website.routing_rules().len()));
-    }
     let changes = vec![format!(
         "delete the static website configuration of bucket {bucket} ({})",
-        parts.join(", ")
+        website.words()
     )];
     if dry_run(input) {
         return would(
@@ -351,21 +266,22 @@ async fn disable_static_website_hosting_on(
             changes,
         );
     }
-    s3.delete_bucket_website()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| {
-            halt(
-                &format!("deleting the website configuration of bucket {bucket}"),
-                e,
-            )
-        })?;
-    remediated(
+    change_settings(
         input,
+        s3,
+        bucket,
+        (
+            vec![BucketSetting::Website {
+                configuration: Some(website),
+            }],
+            vec![BucketSetting::Website {
+                configuration: None,
+            }],
+        ),
         format!("Disabled static website hosting of bucket {bucket}"),
         changes,
     )
+    .await
 }
 
 // ---- s3_enable_encryption ----
@@ -381,57 +297,31 @@ async fn enable_encryption(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
     )
 }
 
-/// The default encryption a configuration applies: algorithm and KMS key, if any.
-fn default_encryption(
-    config: Option<&ServerSideEncryptionConfiguration>,
-) -> Option<(ServerSideEncryption, Option<String>)> {
-    config?
-        .rules()
-        .iter()
-        .find_map(|rule| rule.apply_server_side_encryption_by_default())
-        .map(|default| {
-            (
-                default.sse_algorithm().clone(),
-                default.kms_master_key_id().map(str::to_string),
-            )
-        })
-}
-
-fn describe_encryption(algorithm: &ServerSideEncryption, key: Option<&str>) -> String {
-    match key {
-        Some(key) => format!("{} with key {key}", algorithm.as_str()),
-        None => algorithm.as_str().to_string(),
-    }
-}
-
 async fn enable_encryption_on(
     input: &BotInput,
     s3: &Client,
     bucket: &str,
     wanted: &S3EnableEncryptionParams,
 ) -> BucketResult {
-    let current = match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => default_encryption(out.server_side_encryption_configuration()),
-        Err(e) if code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => None,
-        Err(e) => {
-            return Err(halt(
-                &format!("reading the default encryption of bucket {bucket}"),
-                e,
-            ))
-        }
+    let current = DefaultEncryption::read(s3, bucket).await?;
+    let target = match wanted {
+        S3EnableEncryptionParams::S3 => DefaultEncryption {
+            algorithm: ServerSideEncryption::Aes256.as_str().to_string(),
+            kms_key: None,
+            bucket_key_enabled: false,
+        },
+        S3EnableEncryptionParams::Kms { kms_key_arn } => DefaultEncryption {
+            algorithm: ServerSideEncryption::AwsKms.as_str().to_string(),
+            kms_key: Some(kms_key_arn.clone()),
+            bucket_key_enabled: false,
+        },
     };
-    let (algorithm, key) = match wanted {
-        S3EnableEncryptionParams::S3 => (ServerSideEncryption::Aes256, None),
-        S3EnableEncryptionParams::Kms { kms_key_arn } => {
-            (ServerSideEncryption::AwsKms, Some(kms_key_arn.as_str()))
-        }
-    };
-    if let Some((current_algorithm, current_key)) = &current {
+    if let Some(current) = &current {
         let satisfied = match wanted {
             // Any KMS encryption is at least as strong as SSE-S3: never downgrade it.
             S3EnableEncryptionParams::S3 => true,
             S3EnableEncryptionParams::Kms { .. } => {
-                current_algorithm == &algorithm && current_key.as_deref() == key
+                current.algorithm == target.algorithm && current.kms_key == target.kms_key
             }
         };
         if satisfied {
@@ -439,56 +329,40 @@ async fn enable_encryption_on(
                 input,
                 format!(
                     "Bucket {bucket} is already encrypted by default with {}",
-                    describe_encryption(current_algorithm, current_key.as_deref())
+                    current.words()
                 ),
             ));
         }
     }
-    let was = current
-        .as_ref()
-        .map_or("no default encryption".to_string(), |(a, k)| {
-            describe_encryption(a, k.as_deref())
-        });
-    let target = describe_encryption(&algorithm, key);
+    let was = current.as_ref().map_or(
+        "no default encryption".to_string(),
+        DefaultEncryption::words,
+    );
+    let words = target.words();
     let changes = vec![format!(
-        "set the default encryption of bucket {bucket} to {target} (was {was})"
+        "set the default encryption of bucket {bucket} to {words} (was {was})"
     )];
     if dry_run(input) {
         return would(
             input,
-            format!("Would encrypt bucket {bucket} by default with {target}"),
+            format!("Would encrypt bucket {bucket} by default with {words}"),
             changes,
         );
     }
-    let default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(algorithm)
-        .set_kms_master_key_id(key.map(str::to_string))
-        .build()
-        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
-    let configuration = ServerSideEncryptionConfiguration::builder()
-        .rules(
-            ServerSideEncryptionRule::builder()
-                .apply_server_side_encryption_by_default(default)
-                .build(),
-        )
-        .build()
-        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
-    s3.put_bucket_encryption()
-        .bucket(bucket)
-        .server_side_encryption_configuration(configuration)
-        .send()
-        .await
-        .map_err(|e| {
-            halt(
-                &format!("setting the default encryption of bucket {bucket}"),
-                e,
-            )
-        })?;
-    remediated(
+    change_settings(
         input,
-        format!("Bucket {bucket} is now encrypted by default with {target}"),
+        s3,
+        bucket,
+        (
+            vec![BucketSetting::Encryption { default: current }],
+            vec![BucketSetting::Encryption {
+                default: Some(target),
+            }],
+        ),
+        format!("Bucket {bucket} is now encrypted by default with {words}"),
         changes,
     )
+    .await
 }
 
 // ---- s3_enable_logging ----
@@ -544,19 +418,12 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
     let region = input.target.region.as_str();
     let log_bucket = log_bucket_name(account, region);
 
-    let logging = s3
-        .get_bucket_logging()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("reading the logging of bucket {bucket}"), e))?;
-    if let Some(enabled) = logging.logging_enabled() {
+    if let Some(target) = LogTarget::read(s3, bucket).await? {
         return Ok(BotOutcome::compliant(
             input,
             format!(
                 "Bucket {bucket} already logs server access into bucket {} (prefix '{}')",
-                enabled.target_bucket(),
-                enabled.target_prefix()
+                target.bucket, target.prefix
             ),
         ));
     }
@@ -600,32 +467,27 @@ async fn enable_logging_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
     }
 
     let created = log_bucket.apply(s3, region).await?;
-    let log_bucket = log_bucket_name;
-    let target = LoggingEnabled::builder()
-        .target_bucket(&log_bucket)
-        .target_prefix(&prefix)
-        .build()
-        .map_err(|e| BotError::new(ErrorName::Internal, e.to_string()))?;
-    s3.put_bucket_logging()
-        .bucket(bucket)
-        .bucket_logging_status(
-            BucketLoggingStatus::builder()
-                .logging_enabled(target)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| halt(&format!("enabling the logging of bucket {bucket}"), e))?;
-    let outcome = BotOutcome::new(
+    let outcome = change_settings(
         input,
-        OutcomeStatus::Remediated,
-        format!(
-            "Bucket {bucket} now logs server access into bucket {log_bucket} under prefix {prefix}"
+        s3,
+        bucket,
+        (
+            vec![BucketSetting::Logging { target: None }],
+            vec![BucketSetting::Logging {
+                target: Some(LogTarget {
+                    bucket: log_bucket_name.clone(),
+                    prefix: prefix.clone(),
+                }),
+            }],
         ),
+        format!(
+            "Bucket {bucket} now logs server access into bucket {log_bucket_name} under prefix {prefix}"
+        ),
+        changes,
     )
-    .with_changes(changes);
+    .await?;
     Ok(if created {
-        outcome.with_artifacts(vec![log_bucket])
+        outcome.with_artifacts(vec![log_bucket_name])
     } else {
         outcome
     })
@@ -645,20 +507,15 @@ async fn enable_versioning(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
 }
 
 async fn enable_versioning_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
-    let versioning = s3
-        .get_bucket_versioning()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("reading the versioning of bucket {bucket}"), e))?;
-    let was = match versioning.status() {
-        Some(BucketVersioningStatus::Enabled) => {
+    let status = versioning_status(s3, bucket).await?;
+    let was = match &status {
+        Some(status) if status == BucketVersioningStatus::Enabled.as_str() => {
             return Ok(BotOutcome::compliant(
                 input,
                 format!("Bucket {bucket} is already versioned"),
             ))
         }
-        Some(status) => format!("was {}", status.as_str()),
+        Some(status) => format!("was {status}"),
         None => "never enabled before".to_string(),
     };
     let changes = vec![format!("enable versioning of bucket {bucket} ({was})")];
@@ -669,21 +526,20 @@ async fn enable_versioning_on(input: &BotInput, s3: &Client, bucket: &str) -> Bu
             changes,
         );
     }
-    s3.put_bucket_versioning()
-        .bucket(bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| halt(&format!("enabling the versioning of bucket {bucket}"), e))?;
-    remediated(
+    change_settings(
         input,
+        s3,
+        bucket,
+        (
+            vec![BucketSetting::Versioning { status }],
+            vec![BucketSetting::Versioning {
+                status: Some(BucketVersioningStatus::Enabled.as_str().to_string()),
+            }],
+        ),
         format!("Versioning enabled for bucket {bucket}"),
         changes,
     )
+    .await
 }
 
 // ---- s3_delete_bucket ----
@@ -720,7 +576,12 @@ async fn delete_bucket_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucket
         );
     }
     match s3.delete_bucket().bucket(bucket).send().await {
-        Ok(_) => remediated(input, format!("Deleted empty bucket {bucket}"), changes),
+        Ok(_) => Ok(BotOutcome::new(
+            input,
+            OutcomeStatus::Remediated,
+            format!("Deleted empty bucket {bucket}"),
+        )
+        .with_changes(changes)),
         Err(e) if code(&e) == Some("BucketNotEmpty") => Err(Halt::Failed(BotError::new(
             ErrorName::Conflict,
             format!("bucket {bucket} received objects while it was being deleted: not deleted"),
@@ -793,19 +654,29 @@ mod tests {
         Client::from_conf(config)
     }
 
-    fn versioning_is(status: Option<BucketVersioningStatus>) -> Rule {
-        mock!(Client::get_bucket_versioning).then_output(move || {
-            GetBucketVersioningOutput::builder()
-                .set_status(status.clone())
-                .build()
-        })
+    /// GetBucketVersioning answering each status in turn, the last one from then on.
+    fn versioning_reads(statuses: &[Option<BucketVersioningStatus>]) -> Rule {
+        let (last, first) = statuses.split_last().expect("a status");
+        let output = |status: &Option<BucketVersioningStatus>| {
+            let status = status.clone();
+            move || {
+                GetBucketVersioningOutput::builder()
+                    .set_status(status.clone())
+                    .build()
+            }
+        };
+        let sequence = first
+            .iter()
+            .fold(mock!(Client::get_bucket_versioning).sequence(), |seq, s| {
+                seq.output(output(s))
+            });
+        sequence.output(output(last)).repeatedly().build()
     }
 
-    fn enabling_versioning() -> Rule {
+    fn putting_versioning(status: BucketVersioningStatus) -> Rule {
         mock!(Client::put_bucket_versioning)
-            .match_requests(|req| {
-                req.versioning_configuration().and_then(|c| c.status())
-                    == Some(&BucketVersioningStatus::Enabled)
+            .match_requests(move |req| {
+                req.versioning_configuration().and_then(|c| c.status()) == Some(&status)
             })
             .then_output(|| PutBucketVersioningOutput::builder().build())
     }
@@ -820,24 +691,105 @@ mod tests {
         .unwrap()
     }
 
+    /// The undo of `outcome`'s change, by `restore_bucket_settings` on `s3`.
+    async fn undo_versioning(
+        outcome: &BotOutcome,
+        s3: &Client,
+    ) -> cloudbots_shared::restore::RestoreOutcome {
+        let input = cloudbots_shared::restore::RestoreInput {
+            execution: "undo-x".to_string(),
+            undoes: "x".to_string(),
+            step: cloudbots_shared::restore::UndoStep {
+                index: 0,
+                audit_id: "undo#000".to_string(),
+                record_id: "step#000".to_string(),
+                bot: outcome.bot.clone(),
+                prior: *outcome.prior.clone().expect("a recorded prior state"),
+            },
+            mode: Mode::Enforce,
+            force: false,
+        };
+        settings::restore_settings_with(&input, s3).await.unwrap()
+    }
+
     #[tokio::test]
-    async fn enable_versioning_enables_a_bucket_never_versioned() {
-        let (get, put) = (versioning_is(None), enabling_versioning());
-        let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::Enforce).await;
-        assert_eq!(outcome.status, OutcomeStatus::Remediated);
-        assert_eq!(outcome.message, "Versioning enabled for bucket logs");
-        assert_eq!(
-            outcome.changes,
-            ["enable versioning of bucket logs (never enabled before)"]
+    async fn enable_versioning_is_verified_and_undone_to_suspended() {
+        use BucketVersioningStatus::{Enabled, Suspended};
+        for (was, words, restored) in [
+            (
+                Some(Suspended),
+                "was Suspended",
+                "set the versioning of bucket logs back to Suspended",
+            ),
+            (
+                None,
+                "never enabled before",
+                "suspend the versioning of bucket logs (it was never enabled, and S3 cannot make a versioned bucket unversioned)",
+            ),
+        ] {
+            let (get, put) = (
+                versioning_reads(&[was.clone(), Some(Enabled)]),
+                putting_versioning(Enabled),
+            );
+            let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::Enforce).await;
+            assert_eq!(outcome.status, OutcomeStatus::Remediated);
+            assert_eq!(outcome.message, "Versioning enabled for bucket logs");
+            assert_eq!(
+                outcome.changes,
+                [format!("enable versioning of bucket logs ({words})")]
+            );
+            assert_eq!(outcome.verified, ["the versioning of bucket logs is Enabled"]);
+            assert_eq!(put.num_calls(), 1);
+
+            let (get, put) = (
+                versioning_reads(&[Some(Enabled), Some(Suspended)]),
+                putting_versioning(Suspended),
+            );
+            let undone = undo_versioning(&outcome, &mocked_s3(&[&get, &put])).await;
+            assert_eq!(undone.message, format!("Restored the versioning of bucket logs: {restored}"));
+            assert_eq!(undone.verified, ["the versioning of bucket logs is Suspended"]);
+            assert_eq!(put.num_calls(), 1);
+
+            let (get, put) = (
+                versioning_reads(&[Some(Suspended)]),
+                putting_versioning(Suspended),
+            );
+            let again = undo_versioning(&outcome, &mocked_s3(&[&get, &put])).await;
+            assert_eq!(
+                again.status,
+                cloudbots_shared::restore::RestoreStatus::NothingToRestore
+            );
+            assert_eq!(put.num_calls(), 0);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn enable_versioning_that_does_not_show_fails_not_verified() {
+        let (get, put) = (
+            versioning_reads(&[None]),
+            putting_versioning(BucketVersioningStatus::Enabled),
         );
-        assert_eq!(put.num_calls(), 1);
+        let input = step("s3_enable_versioning", "logs", Mode::Enforce);
+        let s3 = mocked_s3(&[&get, &put]);
+        let error = finish(
+            &input,
+            "logs",
+            enable_versioning_on(&input, &s3, "logs").await,
+        )
+        .unwrap_err();
+        assert_eq!(error.name, ErrorName::NotVerified);
+        assert_eq!(
+            error.message,
+            "bucket logs read back after the change is not as intended (3 reads): its versioning is never enabled, not Enabled"
+        );
+        assert_eq!(get.num_calls(), 4, "one read before, three after");
     }
 
     #[tokio::test]
     async fn enable_versioning_dry_run_names_the_suspended_state_and_changes_nothing() {
         let (get, put) = (
-            versioning_is(Some(BucketVersioningStatus::Suspended)),
-            enabling_versioning(),
+            versioning_reads(&[Some(BucketVersioningStatus::Suspended)]),
+            putting_versioning(BucketVersioningStatus::Enabled),
         );
         let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::DryRun).await;
         assert_eq!(outcome.status, OutcomeStatus::DryRun);
@@ -851,8 +803,8 @@ mod tests {
     #[tokio::test]
     async fn enable_versioning_leaves_a_versioned_bucket_and_skips_a_missing_one() {
         let (get, put) = (
-            versioning_is(Some(BucketVersioningStatus::Enabled)),
-            enabling_versioning(),
+            versioning_reads(&[Some(BucketVersioningStatus::Enabled)]),
+            putting_versioning(BucketVersioningStatus::Enabled),
         );
         let outcome = versioning_outcome(&mocked_s3(&[&get, &put]), Mode::Enforce).await;
         assert_eq!(outcome.status, OutcomeStatus::AlreadyCompliant);

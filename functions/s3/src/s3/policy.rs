@@ -1,7 +1,17 @@
 //! The bots that edit a bucket's policy statement by statement (`s3_limit_access`,
 //! `s3_only_allow_ssl`) or delete it with the ACL grants (`s3_delete_permissions`).
 
+use super::settings::{change_settings, BucketAcl, BucketSetting};
 use super::*;
+
+/// The policy settings a bot found and leaves: the document, or none when there is no policy.
+fn policy_setting(policy: Option<&BucketPolicy>) -> BucketSetting {
+    BucketSetting::Policy {
+        document: policy
+            .filter(|p| !p.statements().is_empty())
+            .map(BucketPolicy::document),
+    }
+}
 
 // ---- s3_delete_permissions ----
 
@@ -21,7 +31,8 @@ pub(super) async fn delete_permissions(
 
 async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
     let policy = BucketPolicy::read(s3, bucket).await.map_err(on_bucket)?;
-    let grants = foreign_grants(s3, bucket).await?;
+    let acl = BucketAcl::read(s3, bucket).await?;
+    let grants = acl.foreign_grants();
     if policy.is_none() && grants.is_empty() {
         return Ok(BotOutcome::compliant(
             input,
@@ -31,13 +42,20 @@ async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> B
         ));
     }
     let mut changes = Vec::new();
+    let (mut before, mut after) = (Vec::new(), Vec::new());
     if let Some(policy) = &policy {
         changes.push(format!(
             "delete the policy of bucket {bucket}: {}",
             policy.text()
         ));
+        before.push(policy_setting(Some(policy)));
+        after.push(policy_setting(None));
     }
-    changes.extend(grant_changes(bucket, &grants));
+    if !grants.is_empty() {
+        changes.extend(grant_changes(bucket, &grants));
+        after.push(BucketSetting::Acl(acl.private()));
+        before.push(BucketSetting::Acl(acl));
+    }
     if dry_run(input) {
         return would(
             input,
@@ -45,14 +63,11 @@ async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> B
             changes,
         );
     }
-    if policy.is_some() {
-        delete_policy(s3, bucket).await.map_err(on_bucket)?;
-    }
-    if !grants.is_empty() {
-        make_acl_private(s3, bucket).await?;
-    }
-    remediated(
+    change_settings(
         input,
+        s3,
+        bucket,
+        (before, after),
         format!(
             "Deleted the permissions of bucket {bucket} ({}{} ACL grant(s) removed)",
             if policy.is_some() {
@@ -64,6 +79,7 @@ async fn delete_permissions_on(input: &BotInput, s3: &Client, bucket: &str) -> B
         ),
         changes,
     )
+    .await
 }
 
 // ---- s3_limit_access ----
@@ -204,10 +220,13 @@ async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketR
             changes,
         );
     }
+    let before = policy_setting(Some(&policy));
     policy.set_statements(statements);
-    policy.save(s3, bucket).await.map_err(on_bucket)?;
-    remediated(
+    change_settings(
         input,
+        s3,
+        bucket,
+        (vec![before], vec![policy_setting(Some(&policy))]),
         if emptied {
             format!("Every statement of the policy of bucket {bucket} granted public access: the policy is deleted")
         } else {
@@ -215,6 +234,7 @@ async fn limit_access_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketR
         },
         changes,
     )
+    .await
 }
 
 // ---- s3_only_allow_ssl ----
@@ -295,14 +315,18 @@ async fn only_allow_ssl_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucke
             changes,
         );
     }
+    let before = policy_setting(had_policy.then_some(&policy));
     statements.push(ssl_only_statement(&arn));
     policy.set_statements(statements);
-    policy.save(s3, bucket).await.map_err(on_bucket)?;
-    remediated(
+    change_settings(
         input,
+        s3,
+        bucket,
+        (vec![before], vec![policy_setting(Some(&policy))]),
         format!("Bucket {bucket} now allows only SSL requests"),
         changes,
     )
+    .await
 }
 
 #[cfg(test)]
