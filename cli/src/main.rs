@@ -1,11 +1,13 @@
-//! `cloudbots`: plan findings offline, list the bot catalogue, print the SAM template, and
-//! run findings through the real state machine on a local stack.
+//! `cloudbots`: plan findings offline, list the bot catalogue, print the SAM template, run
+//! findings through the real state machine on a local stack, and list, show and undo the
+//! executions of the local stack or of a deployed one.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use cloudbots_cli::deployed::operator_config;
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT};
 use cloudbots_cli::operate::{
-    detail_text, executions_text, parse_duration, ExecutionDetail, UndoOptions,
+    detail_text, executions_text, parse_duration, ExecutionDetail, Operated, UndoOptions,
 };
 use cloudbots_cli::planning::{catalogue_json, catalogue_text, plan_event, plan_text, plans_json};
 use cloudbots_cli::run::{print_sent, send, LocalTarget};
@@ -75,8 +77,10 @@ enum Command {
     },
     /// The demo: real findings remediated on a fresh local stack, with the proof.
     Demo,
-    /// The executions of the running local stack, remediations and undos, newest first.
+    /// The executions of a deployment, remediations and undos, newest first.
     Executions {
+        #[command(flatten)]
+        deployment: Deployment,
         /// Only those started this long ago or less: 90s, 30m, 12h, 7d.
         #[arg(long)]
         since: Option<String>,
@@ -89,6 +93,8 @@ enum Command {
     /// One execution: its status, every audit record, and what undo would do.
     Show {
         execution: String,
+        #[command(flatten)]
+        deployment: Deployment,
         #[arg(long)]
         json: bool,
     },
@@ -96,6 +102,8 @@ enum Command {
     /// undo state machine (execution `undo-<execution>`).
     Undo {
         execution: String,
+        #[command(flatten)]
+        deployment: Deployment,
         /// Only say what would be restored.
         #[arg(long)]
         dry_run: bool,
@@ -105,6 +113,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which deployment the operating commands act on.
+#[derive(Args)]
+struct Deployment {
+    /// The CloudFormation stack cloudbots was deployed as (`sam deploy --stack-name`), read
+    /// with the standard AWS configuration (profile, environment, role). Without it: the local
+    /// stack `cloudbots local up` is serving.
+    #[arg(long, value_name = "NAME")]
+    stack: Option<String>,
+    /// The stack's region (default: the AWS configuration's, e.g. AWS_REGION).
+    #[arg(long, value_name = "R", requires = "stack")]
+    region: Option<String>,
+}
+
+impl Deployment {
+    async fn operated(&self) -> Result<Operated, String> {
+        match &self.stack {
+            Some(name) => {
+                Operated::of_stack(&operator_config(self.region.as_deref()).await, name).await
+            }
+            None => running_stack()?.operated().await,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -269,12 +301,13 @@ async fn main_result(cli: Cli) -> Result<(), String> {
         }
         Command::Demo => cloudbots_cli::demo::run().await?,
         Command::Executions {
+            deployment,
             since,
             failed,
             json,
         } => {
             let since = since.as_deref().map(parse_duration).transpose()?;
-            let listed = running_stack()?
+            let listed = deployment
                 .operated()
                 .await?
                 .executions(since, failed)
@@ -285,12 +318,17 @@ async fn main_result(cli: Cli) -> Result<(), String> {
                 print!("{}", executions_text(&listed));
             }
         }
-        Command::Show { execution, json } => {
-            let detail = running_stack()?.operated().await?.show(&execution).await?;
+        Command::Show {
+            execution,
+            deployment,
+            json,
+        } => {
+            let detail = deployment.operated().await?.show(&execution).await?;
             print_detail(&detail, json);
         }
         Command::Undo {
             execution,
+            deployment,
             dry_run,
             force,
             json,
@@ -300,7 +338,7 @@ async fn main_result(cli: Cli) -> Result<(), String> {
                 force,
                 timeout: std::time::Duration::from_secs(300),
             };
-            let detail = running_stack()?
+            let detail = deployment
                 .operated()
                 .await?
                 .undo(&execution, options)
@@ -314,7 +352,9 @@ async fn main_result(cli: Cli) -> Result<(), String> {
 /// The local stack `cloudbots local up` is serving.
 fn running_stack() -> Result<LocalTarget, String> {
     let state: StateFile = serde_json::from_str(&read(Path::new(STATE_FILE)).map_err(|_| {
-        "no local stack is running: start one with `cloudbots local up`".to_string()
+        "no local stack is running: start one with `cloudbots local up`, or pass --stack NAME \
+         for a deployed stack"
+            .to_string()
     })?)
     .map_err(|e| format!("{STATE_FILE}: {e}"))?;
     Ok(state.target)

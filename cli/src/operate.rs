@@ -6,12 +6,18 @@
 //! request: a request retried with the same name starts nothing new.
 
 use crate::run::status_name;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::ExecutionStatus;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use cloudbots_functions::audit_store::AuditStore;
 use cloudbots_functions::undo_planner::UndoRequest;
 use cloudbots_shared::audit::AuditRecord;
+use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::{plan_undo, undo_execution_name, UndoPlan};
 use serde::Serialize;
@@ -84,7 +90,7 @@ pub async fn wait_for_end(
             .execution_arn(execution_arn)
             .send()
             .await
-            .map_err(|e| sfn_error(&format!("describing {what}"), e))?;
+            .map_err(|e| aws_error(&format!("describing {what}"), "states:DescribeExecution", e))?;
         if described.status() != &ExecutionStatus::Running {
             return Ok(Some(described));
         }
@@ -103,8 +109,101 @@ pub fn execution_error(described: &DescribeExecutionOutput) -> Option<String> {
     }
 }
 
-fn sfn_error(doing: &str, e: impl std::error::Error + 'static) -> String {
-    format!("{doing}: {}", aws_sdk_sfn::error::DisplayErrorContext(e))
+/// The error codes of a call the caller's identity is not allowed to make.
+const DENIED_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+];
+
+/// The error codes of a call whose credentials AWS did not accept.
+const REFUSED_CREDENTIALS_CODES: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "AuthFailure",
+];
+
+/// What to do when no credentials were found.
+const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE to a profile of \
+    ~/.aws/config, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for an AWS IAM Identity \
+    Center login: eval \"$(aws configure export-credentials --format env)\")";
+
+/// An AWS call that failed, for people: what was being done, then why. A call the caller's
+/// identity may not make names the IAM `action` to grant it; missing or refused credentials
+/// say how to provide them; anything else keeps the SDK's whole explanation.
+pub fn aws_error<E>(doing: &str, action: &str, err: SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let Some(credentials) = credentials_error(&err) {
+        return match credentials {
+            CredentialsError::CredentialsNotLoaded(_) => format!("{doing}: {NO_CREDENTIALS}"),
+            other => format!(
+                "{doing}: could not load the AWS credentials ({}): check your AWS profile \
+                 (AWS_PROFILE, ~/.aws/config) or renew the credentials",
+                DisplayErrorContext(other)
+            ),
+        };
+    }
+    if let SdkError::ServiceError(service) = &err {
+        let code = service.err().code();
+        let status = service.raw().status().as_u16();
+        let why = match (code, service.err().message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_string(),
+            (None, Some(message)) => format!("HTTP {status}: {message}"),
+            (None, None) => format!("HTTP {status}"),
+        };
+        if code.is_some_and(|c| DENIED_CODES.contains(&c)) || (code.is_none() && status == 403) {
+            return format!(
+                "{doing}: access denied: your AWS identity needs {action}; grant it ({why})"
+            );
+        }
+        if code.is_some_and(|c| REFUSED_CREDENTIALS_CODES.contains(&c)) {
+            return format!(
+                "{doing}: AWS refused the credentials ({why}): renew them, or choose others \
+                 (AWS_PROFILE)"
+            );
+        }
+    }
+    format!("{doing}: {}", DisplayErrorContext(&err))
+}
+
+/// The credentials error that stopped a call before it was sent, if that is why it failed.
+fn credentials_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a CredentialsError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(credentials) = e.downcast_ref::<CredentialsError>() {
+            return Some(credentials);
+        }
+        next = e.source();
+    }
+    None
+}
+
+/// An audit table read that failed, for people: a refusal names `dynamodb:Query`.
+fn audit_error(e: BotError) -> String {
+    const DOING: &str = "reading the audit records";
+    match e.name {
+        ErrorName::AccessDenied => format!(
+            "{DOING}: access denied: your AWS identity needs dynamodb:Query on the audit table; \
+             grant it ({})",
+            e.message
+                .strip_prefix(&format!("{DOING}: "))
+                .unwrap_or(&e.message)
+        ),
+        _ => e.to_string(),
+    }
 }
 
 fn timestamp(t: &aws_smithy_types::DateTime) -> String {
@@ -143,7 +242,7 @@ impl Operated {
                 .send()
                 .collect::<Result<Vec<_>, _>>()
                 .await
-                .map_err(|e| sfn_error("listing the executions", e))?;
+                .map_err(|e| aws_error("listing the executions", "states:ListExecutions", e))?;
             for item in items {
                 let start = item.start_date();
                 let started = SystemTime::try_from(*start).ok();
@@ -197,9 +296,15 @@ impl Operated {
             {
                 return Ok(None)
             }
-            Err(e) => return Err(sfn_error(&format!("describing execution {name}"), e)),
+            Err(e) => {
+                return Err(aws_error(
+                    &format!("describing execution {name}"),
+                    "states:DescribeExecution",
+                    e,
+                ))
+            }
         };
-        let records = self.audit.records(name).await.map_err(|e| e.to_string())?;
+        let records = self.audit.records(name).await.map_err(audit_error)?;
         let error = execution_error(&described);
         let undo =
             (kind == Kind::Remediation).then(|| plan_undo(name, &records, Mode::Enforce, false));
@@ -264,7 +369,7 @@ impl Operated {
             .input(serde_json::to_string(&request).map_err(|e| e.to_string())?)
             .send()
             .await
-            .map_err(|e| sfn_error(&format!("starting {undo_name}"), e))?;
+            .map_err(|e| aws_error(&format!("starting {undo_name}"), "states:StartExecution", e))?;
         if wait_for_end(
             &self.sfn,
             started.execution_arn(),
