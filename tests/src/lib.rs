@@ -175,6 +175,19 @@ pub async fn run_restorer(
     run_restore(restorer, &sessions, input).await
 }
 
+/// Plan and run `AUTO: <line>` on `entity` (enforce mode) the way its Lambda does, with the AWS
+/// configuration `config` (a wire-faulty one, or the tests' own), without IAM enforcement.
+pub async fn run_with_config(
+    config: aws_config::SdkConfig,
+    line: &str,
+    entity: Value,
+) -> Result<BotOutcome, BotError> {
+    let bot = line.split(' ').next().expect("a bot name");
+    let input = step_input(line, entity, bot, Mode::Enforce);
+    let bot = bots::find(bot).expect("an implemented bot");
+    run_step(bot, &Sessions::new(config, None), input).await
+}
+
 /// Plan and run `AUTO: <line>` on `entity` (enforce mode) and return the outcome.
 pub async fn run_line(line: &str, entity: Value, mode: Mode) -> Result<BotOutcome, BotError> {
     let bot = line.split(' ').next().expect("a bot name").to_string();

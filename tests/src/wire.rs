@@ -37,6 +37,9 @@ enum Call {
     Query(String),
     /// A REST call (S3): the method, and a text in the path and query.
     Rest(String, String),
+    /// A JSON-protocol action (KMS, SQS, Secrets Manager): `X-Amz-Target` ending in
+    /// `.<name>`.
+    Json(String),
 }
 
 impl Call {
@@ -47,6 +50,10 @@ impl Call {
                 String::from_utf8_lossy(body).contains(action.as_str())
             }
             Call::Rest(method, text) => request.method() == method && request.uri().contains(text),
+            Call::Json(action) => request
+                .headers()
+                .get("x-amz-target")
+                .is_some_and(|target| target.ends_with(&format!(".{action}"))),
         }
     }
 }
@@ -90,6 +97,15 @@ pub async fn faulty_rest_client(
     answers: &[(u16, &'static str)],
 ) -> (SharedHttpClient, Arc<Faults>) {
     faulty_client_for(Call::Rest(method.to_string(), text.to_string()), answers).await
+}
+
+/// An HTTP client to moto that answers the first calls of JSON-protocol `action` (KMS
+/// `EnableKeyRotation`) with `answers`.
+pub async fn faulty_json_client(
+    action: &str,
+    answers: &[(u16, &'static str)],
+) -> (SharedHttpClient, Arc<Faults>) {
+    faulty_client_for(Call::Json(action.to_string()), answers).await
 }
 
 async fn faulty_client_for(

@@ -12,17 +12,15 @@
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_functions::bots;
 use cloudbots_functions::intake::Disposition;
-use cloudbots_functions::lambda::{run_step, AWS_MAX_ATTEMPTS};
-use cloudbots_functions::session::Sessions;
+use cloudbots_functions::lambda::AWS_MAX_ATTEMPTS;
 use cloudbots_shared::audit::AuditStatus;
-use cloudbots_shared::error::{BotError, ErrorName};
+use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::mapping::Mappings;
-use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
-use cloudbots_shared::plan::Mode;
+use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_tests::e2e::{json_deployment, local_planner, send_event, sns_event};
 use cloudbots_tests::resources::{instance_state, running_instance};
 use cloudbots_tests::wire::{faulty_client, functions_config};
-use cloudbots_tests::{aws, entity, finding, stack, step_input};
+use cloudbots_tests::{aws, entity, finding, run_with_config, stack};
 use std::time::{Duration, Instant};
 
 /// EC2's answer when it throttles a caller.
@@ -41,15 +39,8 @@ const UNAUTHORIZED: (u16, &str) = (
     "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>f3</RequestID></Response>",
 );
 
-/// Run `AUTO: <bot>` on an instance the way its Lambda does, with `config`.
-async fn run_on_instance(
-    bot: &str,
-    instance: &str,
-    config: aws_config::SdkConfig,
-) -> Result<BotOutcome, BotError> {
-    let input = step_input(bot, entity("Instance", instance, "web"), bot, Mode::Enforce);
-    let bot = bots::find(bot).expect("an implemented bot");
-    run_step(bot, &Sessions::new(config, None), input).await
+fn instance(id: &str) -> serde_json::Value {
+    entity("Instance", id, "web")
 }
 
 #[tokio::test]
@@ -57,9 +48,13 @@ async fn a_call_throttled_then_failing_with_a_server_error_is_retried_and_the_bo
     let ec2 = aws_sdk_ec2::Client::new(&aws().await);
     let id = running_instance(&ec2).await;
     let (client, faults) = faulty_client("StopInstances", &[THROTTLED, INTERNAL_ERROR]).await;
-    let outcome = run_on_instance("ec2_stop_instance", &id, functions_config(client).await)
-        .await
-        .expect("the bot succeeds after the retries");
+    let outcome = run_with_config(
+        functions_config(client).await,
+        "ec2_stop_instance",
+        instance(&id),
+    )
+    .await
+    .expect("the bot succeeds after the retries");
     assert_eq!(
         outcome.status,
         OutcomeStatus::Remediated,
@@ -84,9 +79,13 @@ async fn a_call_still_throttled_after_every_attempt_fails_the_step_as_transient(
     let throttled = vec![THROTTLED; AWS_MAX_ATTEMPTS as usize];
     let (client, faults) = faulty_client("StopInstances", &throttled).await;
     let started = Instant::now();
-    let error = run_on_instance("ec2_stop_instance", &id, functions_config(client).await)
-        .await
-        .expect_err("still throttled");
+    let error = run_with_config(
+        functions_config(client).await,
+        "ec2_stop_instance",
+        instance(&id),
+    )
+    .await
+    .expect_err("still throttled");
     // Transient is what the state machine's Retry on RunBot matches: the step runs again later.
     assert_eq!(error.name, ErrorName::Transient, "{}", error.message);
     assert!(
@@ -150,10 +149,10 @@ async fn a_bot_that_failed_half_way_is_safe_to_run_again() {
     // ec2_quarantine_instance creates the quarantine group, strips its rules, then moves the
     // instance into it: the move is refused, after the group was made.
     let (client, faults) = faulty_client("ModifyInstanceAttribute", &[UNAUTHORIZED]).await;
-    let error = run_on_instance(
-        "ec2_quarantine_instance",
-        &id,
+    let error = run_with_config(
         functions_config(client).await,
+        "ec2_quarantine_instance",
+        instance(&id),
     )
     .await
     .expect_err("the move is refused");
@@ -165,7 +164,7 @@ async fn a_bot_that_failed_half_way_is_safe_to_run_again() {
 
     // Run again (as the state machine's retry or the next finding would): it finishes the job
     // with the group the first run made.
-    let outcome = run_on_instance("ec2_quarantine_instance", &id, aws().await)
+    let outcome = run_with_config(aws().await, "ec2_quarantine_instance", instance(&id))
         .await
         .expect("the second run succeeds");
     assert_eq!(
@@ -182,7 +181,7 @@ async fn a_bot_that_failed_half_way_is_safe_to_run_again() {
     );
 
     // And once more: nothing left to do.
-    let again = run_on_instance("ec2_quarantine_instance", &id, aws().await)
+    let again = run_with_config(aws().await, "ec2_quarantine_instance", instance(&id))
         .await
         .expect("a third run succeeds");
     assert_eq!(

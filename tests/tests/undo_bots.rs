@@ -9,9 +9,6 @@
 //! changed, injected on the wire) fails the step `NotVerified`.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
-use cloudbots_functions::bots;
-use cloudbots_functions::lambda::run_step;
-use cloudbots_functions::session::Sessions;
 use cloudbots_shared::catalogue::RESTORERS;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
@@ -19,8 +16,8 @@ use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::running_instance;
 use cloudbots_tests::security_groups::{allow_inbound, default_group, described, rule};
-use cloudbots_tests::wire::{faulty_client, functions_config};
-use cloudbots_tests::{aws, entity, run_ok, run_restorer, step_input, unique_name};
+use cloudbots_tests::wire::{faulty_client, faulty_json_client, functions_config};
+use cloudbots_tests::{aws, entity, run_ok, run_restorer, run_with_config, unique_name};
 
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&aws().await)
@@ -353,12 +350,8 @@ async fn run_with_no_op(
     entity: serde_json::Value,
     action: &str,
 ) -> cloudbots_shared::error::BotError {
-    let bot_name = line.split(' ').next().unwrap();
     let (client, faults) = faulty_client(action, &[done(action); 4]).await;
-    let input = step_input(line, entity, bot_name, Mode::Enforce);
-    let bot = bots::find(bot_name).unwrap();
-    let sessions = Sessions::new(functions_config(client).await, None);
-    let error = run_step(bot, &sessions, input)
+    let error = run_with_config(functions_config(client).await, line, entity)
         .await
         .expect_err("a change that never shows is not remediated");
     assert!(faults.seen() >= 1, "{line}: {action} was called");
@@ -533,4 +526,151 @@ async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_sin
     let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
     assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
     assert_eq!(described_instance(&ec2, &id).await, before);
+}
+
+async fn kms() -> aws_sdk_kms::Client {
+    aws_sdk_kms::Client::new(&aws().await)
+}
+
+/// Everything KMS describes about a key: its metadata and whether it rotates.
+async fn described_key(kms: &aws_sdk_kms::Client, key_id: &str) -> String {
+    let metadata = kms.describe_key().key_id(key_id).send().await.unwrap();
+    let rotation = kms
+        .get_key_rotation_status()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap();
+    format!(
+        "{:?}, rotation {}",
+        metadata.key_metadata(),
+        rotation.key_rotation_enabled()
+    )
+}
+
+/// A new customer-managed key, prepared by `prepare`: its id.
+async fn new_key(kms: &aws_sdk_kms::Client, prepare: &str) -> String {
+    let key_id = kms
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    match prepare {
+        "disabled" => drop(kms.disable_key().key_id(&key_id).send().await.unwrap()),
+        "pending deletion" => drop(
+            kms.schedule_key_deletion()
+                .key_id(&key_id)
+                .pending_window_in_days(7)
+                .send()
+                .await
+                .unwrap(),
+        ),
+        _ => {}
+    }
+    key_id
+}
+
+fn key_entity(key_id: &str) -> serde_json::Value {
+    entity("KMS", key_id, "undo test key")
+}
+
+#[tokio::test]
+async fn key_rotation_and_a_disabled_key_are_verified_and_put_back() {
+    let kms = kms().await;
+    for (line, prepare, verified) in [
+        ("kms_enable_rotation", "new", "has automatic rotation on"),
+        ("kms_cmk_enable_key", "disabled", "has Enabled"),
+    ] {
+        let key_id = new_key(&kms, prepare).await;
+        let before = described_key(&kms, &key_id).await;
+        let outcome = run_ok(line, key_entity(&key_id), Mode::Enforce).await;
+        assert_eq!(outcome.status, OutcomeStatus::Remediated, "{line}");
+        assert_eq!(outcome.verified, [format!("key {key_id} {verified}")]);
+        assert_ne!(described_key(&kms, &key_id).await, before, "{line}");
+
+        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
+        assert_eq!(described_key(&kms, &key_id).await, before, "{line}");
+        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_whose_deletion_was_cancelled_is_disabled_again_never_deleted_by_undo() {
+    let kms = kms().await;
+    let key_id = new_key(&kms, "pending deletion").await;
+    let outcome = run_ok("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
+    assert_eq!(outcome.status, OutcomeStatus::Remediated);
+    let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(undone.status, RestoreStatus::Restored);
+    assert_eq!(
+        undone.message,
+        format!("Restored key {key_id}: disable key {key_id} (its deletion, cancelled by kms_cmk_enable_key, is not scheduled again: schedule it yourself if the key is still to be deleted)")
+    );
+    let metadata = kms.describe_key().key_id(&key_id).send().await.unwrap();
+    let metadata = metadata.key_metadata().unwrap();
+    assert_eq!(
+        metadata.key_state(),
+        Some(&aws_sdk_kms::types::KeyState::Disabled)
+    );
+    assert_eq!(metadata.deletion_date(), None);
+    let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(again.status, RestoreStatus::NothingToRestore);
+}
+
+#[tokio::test]
+async fn a_key_changed_since_is_refused() {
+    let kms = kms().await;
+    let key_id = new_key(&kms, "disabled").await;
+    let outcome = run_ok("kms_cmk_enable_key", key_entity(&key_id), Mode::Enforce).await;
+    kms.schedule_key_deletion()
+        .key_id(&key_id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
+    assert_eq!(refused.status, RestoreStatus::Refused);
+    assert_eq!(
+        refused.changes,
+        ["it has PendingDeletion, not Enabled as the bot left it"]
+    );
+}
+
+#[tokio::test]
+async fn a_key_change_that_does_not_show_fails_not_verified() {
+    let kms = kms().await;
+    for (line, prepare, action, mismatch) in [
+        (
+            "kms_enable_rotation",
+            "new",
+            "EnableKeyRotation",
+            "it has automatic rotation off, not automatic rotation on",
+        ),
+        (
+            "kms_cmk_enable_key",
+            "disabled",
+            "EnableKey",
+            "it has Disabled, not Enabled",
+        ),
+    ] {
+        let key_id = new_key(&kms, prepare).await;
+        let (client, faults) = faulty_json_client(action, &[(200, "{}"); 2]).await;
+        let error = run_with_config(functions_config(client).await, line, key_entity(&key_id))
+            .await
+            .unwrap_err();
+        assert_eq!(faults.seen(), 1, "{line}");
+        assert_eq!(error.name, ErrorName::NotVerified, "{line}: {error}");
+        assert_eq!(
+            error.message,
+            format!(
+                "key {key_id} read back after the change is not as intended (3 reads): {mismatch}"
+            )
+        );
+    }
 }

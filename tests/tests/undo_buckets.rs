@@ -18,15 +18,12 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, WebsiteConfiguration,
 };
 use aws_sdk_s3::Client;
-use cloudbots_functions::bots;
-use cloudbots_functions::lambda::run_step;
-use cloudbots_functions::session::Sessions;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::wire::{faulty_rest_client, functions_config};
-use cloudbots_tests::{aws, entity, run_ok, run_restorer, step_input, unique_name};
+use cloudbots_tests::{aws, entity, run_ok, run_restorer, run_with_config, unique_name};
 use serde_json::{json, Value};
 
 async fn s3() -> Client {
@@ -418,15 +415,8 @@ async fn a_bucket_setting_that_does_not_show_fails_not_verified() {
     for (line, setup, method, path, setting) in UNSEEN_WRITES {
         let bucket = set_up(&s3, *setup).await;
         let (client, faults) = faulty_rest_client(method, path, &[(200, ""); 2]).await;
-        let bot = line.split(' ').next().unwrap();
-        let input = step_input(
-            line,
-            entity("S3Bucket", &bucket, &bucket),
-            bot,
-            Mode::Enforce,
-        );
-        let sessions = Sessions::new(functions_config(client).await, None);
-        let error = run_step(bots::find(bot).unwrap(), &sessions, input)
+        let entity = entity("S3Bucket", &bucket, &bucket);
+        let error = run_with_config(functions_config(client).await, line, entity)
             .await
             .unwrap_err();
         assert_eq!(faults.seen(), 1, "{line}");

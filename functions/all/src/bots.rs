@@ -46,7 +46,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/kms",
         bots: cloudbots_kms::BOTS,
-        restorers: &[],
+        restorers: cloudbots_kms::RESTORERS,
     },
     Area {
         package_dir: "functions/messaging",

@@ -7,15 +7,25 @@
 //! Enabling a key reads its live state first: a key pending deletion must have the deletion
 //! cancelled (which leaves it disabled) before it can be enabled, and keys in the other
 //! non-enabled states cannot be enabled at all.
+//!
+//! Both bots read the key again after their change and record what they replaced, so that
+//! `restore_kms_key` can turn rotation off again or disable the key again. A deletion the
+//! enabling bot cancelled is never scheduled again by undo: destroying key material destroys
+//! every piece of data encrypted with it, and only a person should decide that.
 
 use aws_config::SdkConfig;
 use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginType};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::exclusion;
+use cloudbots_runtime::restorer::{recorded, restore, Restorer};
+use cloudbots_runtime::verify::reread;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
+use cloudbots_shared::restore::{PriorState, RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[ENABLE_ROTATION, CMK_ENABLE_KEY];
@@ -31,6 +41,176 @@ pub const CMK_ENABLE_KEY: Bot = Bot {
     tags: exclusion::KMS_TAGS,
     run: |input, aws| Box::pin(cmk_enable_key(input, aws)),
 };
+
+pub const RESTORE_KMS_KEY: Restorer = Restorer {
+    name: "restore_kms_key",
+    run: |input, aws| Box::pin(restore_key(input, aws)),
+};
+
+/// What the KMS bots change on a key, as they found it and left it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "snake_case")]
+pub enum KeySetting {
+    /// Whether KMS rotates the key's material automatically.
+    Rotation { enabled: bool },
+    /// The key state: `Enabled`, `Disabled`, `PendingDeletion`, …
+    State { state: String },
+}
+
+impl KeySetting {
+    /// The same setting as the key has it now.
+    async fn read(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeySetting, BotError> {
+        match self {
+            KeySetting::Rotation { .. } => Ok(KeySetting::Rotation {
+                enabled: kms
+                    .get_key_rotation_status()
+                    .key_id(key_id)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        bot_error(&format!("reading the rotation status of key {key_id}"), e)
+                    })?
+                    .key_rotation_enabled(),
+            }),
+            KeySetting::State { .. } => {
+                let metadata = describe_key(kms, key_id)
+                    .await?
+                    .ok_or_else(|| BotError::not_found(format!("key {key_id} does not exist")))?;
+                Ok(KeySetting::State {
+                    state: metadata
+                        .key_state()
+                        .map_or("unknown", |s| s.as_str())
+                        .to_string(),
+                })
+            }
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            KeySetting::Rotation { enabled: true } => "automatic rotation on".to_string(),
+            KeySetting::Rotation { enabled: false } => "automatic rotation off".to_string(),
+            KeySetting::State { state } => state.clone(),
+        }
+    }
+
+    /// What putting this setting back leaves: a key that was pending deletion is given back
+    /// disabled (the state a cancelled deletion leaves), never scheduled for deletion again.
+    fn reachable(&self) -> KeySetting {
+        match self {
+            KeySetting::State { state } if state == KeyState::PendingDeletion.as_str() => {
+                KeySetting::State {
+                    state: KeyState::Disabled.as_str().to_string(),
+                }
+            }
+            other => other.clone(),
+        }
+    }
+
+    /// Give the key this setting (as far as [`KeySetting::reachable`] goes).
+    async fn write(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<(), BotError> {
+        let doing = format!("setting {} on key {key_id}", self.words());
+        // Every call takes the key and ends alike: its answer dropped, its error the step's.
+        macro_rules! send {
+            ($request:expr) => {
+                $request
+                    .key_id(key_id)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| bot_error(&doing, e))
+            };
+        }
+        match self.reachable() {
+            KeySetting::Rotation { enabled: true } => send!(kms.enable_key_rotation()),
+            KeySetting::Rotation { enabled: false } => send!(kms.disable_key_rotation()),
+            KeySetting::State { state } if state == KeyState::Enabled.as_str() => {
+                send!(kms.enable_key())
+            }
+            KeySetting::State { state } if state == KeyState::Disabled.as_str() => {
+                send!(kms.disable_key())
+            }
+            KeySetting::State { state } => Err(BotError::invalid_input(format!(
+                "a key cannot be put in state {state}"
+            ))),
+        }
+    }
+
+    /// Read the key until it has this setting (else `NotVerified`); what was checked.
+    async fn settle(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<String, BotError> {
+        reread(
+            &format!("key {key_id}"),
+            || self.read(kms, key_id),
+            |now| {
+                if now == self {
+                    Vec::new()
+                } else {
+                    vec![format!("it has {}, not {}", now.words(), self.words())]
+                }
+            },
+        )
+        .await?;
+        Ok(format!("key {key_id} has {}", self.words()))
+    }
+}
+
+/// The end of both bots: make the change, read the key back until it shows, record what it was.
+async fn change_key(
+    input: &BotInput,
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    (before, after): (KeySetting, KeySetting),
+    message: String,
+    changes: Vec<String>,
+) -> Result<BotOutcome, BotError> {
+    after.write(kms, key_id).await?;
+    let verified = after.settle(kms, key_id).await?;
+    let prior = PriorState::of(
+        input,
+        RESTORE_KMS_KEY.name,
+        key_id,
+        json!(before),
+        json!(after),
+    );
+    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message)
+        .with_changes(changes)
+        .with_verified(vec![verified])
+        .with_prior(prior))
+}
+
+async fn restore_key(input: &RestoreInput, aws: &SdkConfig) -> Result<RestoreOutcome, BotError> {
+    let prior = &input.step.prior;
+    let before: KeySetting = recorded(input, &prior.before)?;
+    let left: KeySetting = recorded(input, &prior.after)?;
+    let key_id = prior.resource.as_str();
+    let kms = aws_sdk_kms::Client::new(aws);
+    let now = left.read(&kms, key_id).await?;
+    let drift = if now == left {
+        Vec::new()
+    } else {
+        vec![format!(
+            "it has {}, not {} as the bot left it",
+            now.words(),
+            left.words()
+        )]
+    };
+    let reachable = before.reachable();
+    let changes = if now == reachable {
+        Vec::new()
+    } else if reachable != before {
+        vec![format!(
+            "disable key {key_id} (its deletion, cancelled by {}, is not scheduled again: schedule it yourself if the key is still to be deleted)",
+            input.step.bot
+        )]
+    } else {
+        vec![format!("give key {key_id} {} again", before.words())]
+    };
+    let apply = async {
+        before.write(&kms, key_id).await?;
+        Ok(vec![reachable.settle(&kms, key_id).await?])
+    };
+    restore(input, &format!("key {key_id}"), drift, changes, apply).await
+}
 
 /// The key's metadata, or None when the key does not exist.
 async fn describe_key(
@@ -114,17 +294,18 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
             vec![change],
         ));
     }
-    kms.enable_key_rotation()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(|e| bot_error(&format!("enabling rotation of key {key_id}"), e))?;
-    Ok(BotOutcome::new(
+    change_key(
         input,
-        OutcomeStatus::Remediated,
+        &kms,
+        key_id,
+        (
+            KeySetting::Rotation { enabled: false },
+            KeySetting::Rotation { enabled: true },
+        ),
         format!("Automatic rotation enabled for key {key_id}"),
+        vec![change],
     )
-    .with_changes(vec![change]))
+    .await
 }
 
 /// Why a key in this state (neither enabled, disabled nor pending deletion) cannot be enabled.
@@ -184,17 +365,23 @@ async fn cmk_enable_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome,
             .await
             .map_err(|e| bot_error(&format!("cancelling the deletion of key {key_id}"), e))?;
     }
-    kms.enable_key()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(|e| bot_error(&format!("enabling key {key_id}"), e))?;
-    Ok(BotOutcome::new(
+    let state = |state: &KeyState| KeySetting::State {
+        state: state.as_str().to_string(),
+    };
+    let was = if cancel_deletion {
+        KeyState::PendingDeletion
+    } else {
+        KeyState::Disabled
+    };
+    change_key(
         input,
-        OutcomeStatus::Remediated,
+        &kms,
+        key_id,
+        (state(&was), state(&KeyState::Enabled)),
         format!("Key {key_id} enabled"),
+        changes,
     )
-    .with_changes(changes))
+    .await
 }
 
 #[cfg(test)]

@@ -167,6 +167,17 @@ pub const RESTORERS: &[RestorerSpec] = &[
             "s3_delete_acls",
             "s3_delete_permissions",
             "s3_disable_static_website_hosting",
+    RestorerSpec {
+        name: "restore_kms_key",
+        summary: "Turns automatic rotation off again, or disables again a key a bot enabled (a deletion the bot cancelled is never scheduled again), when the key still is as the bot left it",
+        bots: &["kms_cmk_enable_key", "kms_enable_rotation"],
+        iam_actions: &[
+            "kms:DescribeKey",
+            "kms:DisableKey",
+            "kms:DisableKeyRotation",
+            "kms:GetKeyRotationStatus",
+        ],
+    },
             "s3_enable_encryption",
             "s3_enable_logging",
             "s3_enable_versioning",
