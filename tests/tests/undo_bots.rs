@@ -581,15 +581,18 @@ fn key_entity(key_id: &str) -> serde_json::Value {
 #[tokio::test]
 async fn key_rotation_and_a_disabled_key_are_verified_and_put_back() {
     let kms = kms().await;
-    for (line, prepare, verified) in [
-        ("kms_enable_rotation", "new", "has automatic rotation on"),
-        ("kms_cmk_enable_key", "disabled", "has Enabled"),
+    for (line, prepare, setting, value) in [
+        ("kms_enable_rotation", "new", "automatic rotation", "on"),
+        ("kms_cmk_enable_key", "disabled", "state", "Enabled"),
     ] {
         let key_id = new_key(&kms, prepare).await;
         let before = described_key(&kms, &key_id).await;
         let outcome = run_ok(line, key_entity(&key_id), Mode::Enforce).await;
         assert_eq!(outcome.status, OutcomeStatus::Remediated, "{line}");
-        assert_eq!(outcome.verified, [format!("key {key_id} {verified}")]);
+        assert_eq!(
+            outcome.verified,
+            [format!("the {setting} of key {key_id} is {value}")]
+        );
         assert_ne!(described_key(&kms, &key_id).await, before, "{line}");
 
         let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
@@ -610,7 +613,7 @@ async fn a_key_whose_deletion_was_cancelled_is_disabled_again_never_deleted_by_u
     assert_eq!(undone.status, RestoreStatus::Restored);
     assert_eq!(
         undone.message,
-        format!("Restored key {key_id}: disable key {key_id} (its deletion, cancelled by kms_cmk_enable_key, is not scheduled again: schedule it yourself if the key is still to be deleted)")
+        format!("Restored the state of key {key_id}: disable key {key_id} (the deletion it was pending is not scheduled again: schedule it yourself if the key is still to be deleted)")
     );
     let metadata = kms.describe_key().key_id(&key_id).send().await.unwrap();
     let metadata = metadata.key_metadata().unwrap();
@@ -638,7 +641,7 @@ async fn a_key_changed_since_is_refused() {
     assert_eq!(refused.status, RestoreStatus::Refused);
     assert_eq!(
         refused.changes,
-        ["it has PendingDeletion, not Enabled as the bot left it"]
+        ["its state is PendingDeletion, not Enabled as the bot left it"]
     );
 }
 
@@ -650,13 +653,13 @@ async fn a_key_change_that_does_not_show_fails_not_verified() {
             "kms_enable_rotation",
             "new",
             "EnableKeyRotation",
-            "it has automatic rotation off, not automatic rotation on",
+            "its automatic rotation is off, not on",
         ),
         (
             "kms_cmk_enable_key",
             "disabled",
             "EnableKey",
-            "it has Disabled, not Enabled",
+            "its state is Disabled, not Enabled",
         ),
     ] {
         let key_id = new_key(&kms, prepare).await;

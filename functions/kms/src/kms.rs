@@ -18,14 +18,13 @@ use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeySpec, KeyState, OriginT
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::exclusion;
-use cloudbots_runtime::restorer::{recorded, restore, Restorer};
-use cloudbots_runtime::verify::reread;
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
-use cloudbots_shared::restore::{PriorState, RestoreInput, RestoreOutcome};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[ENABLE_ROTATION, CMK_ENABLE_KEY];
@@ -57,8 +56,24 @@ pub enum KeySetting {
     State { state: String },
 }
 
-impl KeySetting {
-    /// The same setting as the key has it now.
+impl Setting for KeySetting {
+    type Client = aws_sdk_kms::Client;
+
+    fn name(&self) -> &'static str {
+        match self {
+            KeySetting::Rotation { .. } => "automatic rotation",
+            KeySetting::State { .. } => "state",
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            KeySetting::Rotation { enabled: true } => "on".to_string(),
+            KeySetting::Rotation { enabled: false } => "off".to_string(),
+            KeySetting::State { state } => state.clone(),
+        }
+    }
+
     async fn read(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeySetting, BotError> {
         match self {
             KeySetting::Rotation { .. } => Ok(KeySetting::Rotation {
@@ -86,30 +101,12 @@ impl KeySetting {
         }
     }
 
-    fn words(&self) -> String {
-        match self {
-            KeySetting::Rotation { enabled: true } => "automatic rotation on".to_string(),
-            KeySetting::Rotation { enabled: false } => "automatic rotation off".to_string(),
-            KeySetting::State { state } => state.clone(),
-        }
-    }
-
-    /// What putting this setting back leaves: a key that was pending deletion is given back
-    /// disabled (the state a cancelled deletion leaves), never scheduled for deletion again.
-    fn reachable(&self) -> KeySetting {
-        match self {
-            KeySetting::State { state } if state == KeyState::PendingDeletion.as_str() => {
-                KeySetting::State {
-                    state: KeyState::Disabled.as_str().to_string(),
-                }
-            }
-            other => other.clone(),
-        }
-    }
-
-    /// Give the key this setting (as far as [`KeySetting::reachable`] goes).
     async fn write(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<(), BotError> {
-        let doing = format!("setting {} on key {key_id}", self.words());
+        let doing = format!(
+            "setting the {} of key {key_id} to {}",
+            self.name(),
+            self.words()
+        );
         // Every call takes the key and ends alike: its answer dropped, its error the step's.
         macro_rules! send {
             ($request:expr) => {
@@ -136,80 +133,48 @@ impl KeySetting {
         }
     }
 
-    /// Read the key until it has this setting (else `NotVerified`); what was checked.
-    async fn settle(&self, kms: &aws_sdk_kms::Client, key_id: &str) -> Result<String, BotError> {
-        reread(
-            &format!("key {key_id}"),
-            || self.read(kms, key_id),
-            |now| {
-                if now == self {
-                    Vec::new()
-                } else {
-                    vec![format!("it has {}, not {}", now.words(), self.words())]
+    /// A key that was pending deletion is given back disabled (the state a cancelled deletion
+    /// leaves), never scheduled for deletion again.
+    fn reachable(&self) -> KeySetting {
+        match self {
+            KeySetting::State { state } if state == KeyState::PendingDeletion.as_str() => {
+                KeySetting::State {
+                    state: KeyState::Disabled.as_str().to_string(),
                 }
-            },
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn restoring_words(&self, key: &str) -> String {
+        if self.reachable() == *self {
+            return format!("set the {} of {key} back to {}", self.name(), self.words());
+        }
+        format!(
+            "disable {key} (the deletion it was pending is not scheduled again: schedule it yourself if the key is still to be deleted)"
         )
-        .await?;
-        Ok(format!("key {key_id} has {}", self.words()))
     }
 }
 
-/// The end of both bots: make the change, read the key back until it shows, record what it was.
-async fn change_key(
-    input: &BotInput,
-    kms: &aws_sdk_kms::Client,
-    key_id: &str,
-    (before, after): (KeySetting, KeySetting),
-    message: String,
-    changes: Vec<String>,
-) -> Result<BotOutcome, BotError> {
-    after.write(kms, key_id).await?;
-    let verified = after.settle(kms, key_id).await?;
-    let prior = PriorState::of(
-        input,
-        RESTORE_KMS_KEY.name,
-        key_id,
-        json!(before),
-        json!(after),
-    );
-    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message)
-        .with_changes(changes)
-        .with_verified(vec![verified])
-        .with_prior(prior))
+/// How people name a key.
+fn key_label(key_id: &str) -> String {
+    format!("key {key_id}")
+}
+
+/// The key whose settings a bot changes.
+fn changed_key<'a>(
+    kms: &'a aws_sdk_kms::Client,
+    key_id: &'a str,
+) -> Resource<'a, aws_sdk_kms::Client> {
+    Resource {
+        client: kms,
+        id: key_id,
+        label: key_label(key_id),
+    }
 }
 
 async fn restore_key(input: &RestoreInput, aws: &SdkConfig) -> Result<RestoreOutcome, BotError> {
-    let prior = &input.step.prior;
-    let before: KeySetting = recorded(input, &prior.before)?;
-    let left: KeySetting = recorded(input, &prior.after)?;
-    let key_id = prior.resource.as_str();
-    let kms = aws_sdk_kms::Client::new(aws);
-    let now = left.read(&kms, key_id).await?;
-    let drift = if now == left {
-        Vec::new()
-    } else {
-        vec![format!(
-            "it has {}, not {} as the bot left it",
-            now.words(),
-            left.words()
-        )]
-    };
-    let reachable = before.reachable();
-    let changes = if now == reachable {
-        Vec::new()
-    } else if reachable != before {
-        vec![format!(
-            "disable key {key_id} (its deletion, cancelled by {}, is not scheduled again: schedule it yourself if the key is still to be deleted)",
-            input.step.bot
-        )]
-    } else {
-        vec![format!("give key {key_id} {} again", before.words())]
-    };
-    let apply = async {
-        before.write(&kms, key_id).await?;
-        Ok(vec![reachable.settle(&kms, key_id).await?])
-    };
-    restore(input, &format!("key {key_id}"), drift, changes, apply).await
+    restore_settings::<KeySetting>(input, &aws_sdk_kms::Client::new(aws), key_label).await
 }
 
 /// The key's metadata, or None when the key does not exist.
@@ -294,13 +259,13 @@ async fn enable_rotation(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
             vec![change],
         ));
     }
-    change_key(
+    setting::change(
         input,
-        &kms,
-        key_id,
+        &changed_key(&kms, key_id),
+        RESTORE_KMS_KEY.name,
         (
-            KeySetting::Rotation { enabled: false },
-            KeySetting::Rotation { enabled: true },
+            vec![KeySetting::Rotation { enabled: false }],
+            vec![KeySetting::Rotation { enabled: true }],
         ),
         format!("Automatic rotation enabled for key {key_id}"),
         vec![change],
@@ -373,11 +338,11 @@ async fn cmk_enable_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome,
     } else {
         KeyState::Disabled
     };
-    change_key(
+    setting::change(
         input,
-        &kms,
-        key_id,
-        (state(&was), state(&KeyState::Enabled)),
+        &changed_key(&kms, key_id),
+        RESTORE_KMS_KEY.name,
+        (vec![state(&was)], vec![state(&KeyState::Enabled)]),
         format!("Key {key_id} enabled"),
         changes,
     )

@@ -18,6 +18,7 @@ pub mod lambda;
 pub mod restorer;
 pub mod s3_bucket;
 pub mod session;
+pub mod setting;
 pub mod verify;
 
 pub use lambda::serve_bot;

@@ -709,7 +709,7 @@ mod tests {
             mode: Mode::Enforce,
             force: false,
         };
-        settings::restore_settings_with(&input, s3).await.unwrap()
+        settings::restore_settings(&input, s3).await.unwrap()
     }
 
     #[tokio::test]

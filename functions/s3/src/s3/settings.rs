@@ -16,19 +16,19 @@ use aws_sdk_s3::types::{
     AccessControlPolicy, Condition, ErrorDocument, Grantee, IndexDocument, Owner, Permission,
     Protocol, Redirect, RedirectAllRequestsTo, RoutingRule, WebsiteConfiguration,
 };
-use cloudbots_runtime::restorer::{recorded, restore, Restorer};
-use cloudbots_runtime::verify::reread;
-use cloudbots_shared::restore::{PriorState, RestoreInput, RestoreOutcome};
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, Resource};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
 use serde::{Deserialize, Serialize};
 
 pub const RESTORE_BUCKET_SETTINGS: Restorer = Restorer {
     name: "restore_bucket_settings",
-    run: |input, aws| Box::pin(restore_settings(input, aws)),
+    run: |input, aws| Box::pin(async { restore_settings(input, &Client::new(aws)).await }),
 };
 
 /// Which setting of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Setting {
+pub enum Kind {
     PublicAccessBlock,
     Policy,
     Acl,
@@ -136,93 +136,58 @@ fn built<T>(result: Result<T, aws_smithy_types::error::operation::BuildError>) -
     result.map_err(|e| Halt::Failed(BotError::new(ErrorName::Internal, e.to_string())))
 }
 
-impl Setting {
+impl Kind {
     pub(super) fn name(self) -> &'static str {
         match self {
-            Setting::PublicAccessBlock => "public access block",
-            Setting::Policy => "policy",
-            Setting::Acl => "ACL",
-            Setting::Website => "static website configuration",
-            Setting::Encryption => "default encryption",
-            Setting::Logging => "server access logging",
-            Setting::Versioning => "versioning",
+            Kind::PublicAccessBlock => "public access block",
+            Kind::Policy => "policy",
+            Kind::Acl => "ACL",
+            Kind::Website => "static website configuration",
+            Kind::Encryption => "default encryption",
+            Kind::Logging => "server access logging",
+            Kind::Versioning => "versioning",
         }
     }
 
     /// The setting as the bucket has it now.
     pub(super) async fn read(self, s3: &Client, bucket: &str) -> Result<BucketSetting, Halt> {
         Ok(match self {
-            Setting::PublicAccessBlock => {
+            Kind::PublicAccessBlock => {
                 BucketSetting::PublicAccessBlock(BlockSettings::read(s3, bucket).await?)
             }
-            Setting::Policy => BucketSetting::Policy {
+            Kind::Policy => BucketSetting::Policy {
                 document: BucketPolicy::read(s3, bucket)
                     .await
                     .map_err(on_bucket)?
                     .map(|policy| policy.document()),
             },
-            Setting::Acl => BucketSetting::Acl(BucketAcl::read(s3, bucket).await?),
-            Setting::Website => BucketSetting::Website {
+            Kind::Acl => BucketSetting::Acl(BucketAcl::read(s3, bucket).await?),
+            Kind::Website => BucketSetting::Website {
                 configuration: Website::read(s3, bucket).await?,
             },
-            Setting::Encryption => BucketSetting::Encryption {
+            Kind::Encryption => BucketSetting::Encryption {
                 default: DefaultEncryption::read(s3, bucket).await?,
             },
-            Setting::Logging => BucketSetting::Logging {
+            Kind::Logging => BucketSetting::Logging {
                 target: LogTarget::read(s3, bucket).await?,
             },
-            Setting::Versioning => BucketSetting::Versioning {
+            Kind::Versioning => BucketSetting::Versioning {
                 status: versioning_status(s3, bucket).await?,
             },
         })
     }
-
-    /// These settings of the bucket now, in order.
-    pub(super) async fn read_all(
-        settings: impl IntoIterator<Item = Setting>,
-        s3: &Client,
-        bucket: &str,
-    ) -> Result<Vec<BucketSetting>, Halt> {
-        let mut read = Vec::new();
-        for setting in settings {
-            read.push(setting.read(s3, bucket).await?);
-        }
-        Ok(read)
-    }
 }
 
 impl BucketSetting {
-    pub(super) fn setting(&self) -> Setting {
+    pub(super) fn kind(&self) -> Kind {
         match self {
-            BucketSetting::PublicAccessBlock(_) => Setting::PublicAccessBlock,
-            BucketSetting::Policy { .. } => Setting::Policy,
-            BucketSetting::Acl(_) => Setting::Acl,
-            BucketSetting::Website { .. } => Setting::Website,
-            BucketSetting::Encryption { .. } => Setting::Encryption,
-            BucketSetting::Logging { .. } => Setting::Logging,
-            BucketSetting::Versioning { .. } => Setting::Versioning,
-        }
-    }
-
-    /// The value as people read it.
-    pub(super) fn words(&self) -> String {
-        let or_none = |words: Option<String>| words.unwrap_or_else(|| "none".to_string());
-        match self {
-            BucketSetting::PublicAccessBlock(block) => block.words(),
-            BucketSetting::Policy { document } => or_none(document.as_ref().map(Value::to_string)),
-            BucketSetting::Acl(acl) => acl.words(),
-            BucketSetting::Website { configuration } => {
-                or_none(configuration.as_ref().map(Website::words))
-            }
-            BucketSetting::Encryption { default } => {
-                or_none(default.as_ref().map(DefaultEncryption::words))
-            }
-            BucketSetting::Logging { target } => target.as_ref().map_or("off".to_string(), |t| {
-                format!("into bucket {} under prefix '{}'", t.bucket, t.prefix)
-            }),
-            BucketSetting::Versioning { status } => status
-                .clone()
-                .unwrap_or_else(|| "never enabled".to_string()),
+            BucketSetting::PublicAccessBlock(_) => Kind::PublicAccessBlock,
+            BucketSetting::Policy { .. } => Kind::Policy,
+            BucketSetting::Acl(_) => Kind::Acl,
+            BucketSetting::Website { .. } => Kind::Website,
+            BucketSetting::Encryption { .. } => Kind::Encryption,
+            BucketSetting::Logging { .. } => Kind::Logging,
+            BucketSetting::Versioning { .. } => Kind::Versioning,
         }
     }
 
@@ -238,34 +203,9 @@ impl BucketSetting {
         }
     }
 
-    /// What writing this setting leaves: itself, except that a bucket never versioned can
-    /// only be given back versioning `Suspended`.
-    fn reachable(&self) -> BucketSetting {
-        match self {
-            BucketSetting::Versioning { status: None } => BucketSetting::Versioning {
-                status: Some(BucketVersioningStatus::Suspended.as_str().to_string()),
-            },
-            other => other.clone(),
-        }
-    }
-
-    /// Putting this setting back on `bucket`, in words.
-    fn restoring_words(&self, bucket: &str) -> String {
-        let name = self.setting().name();
-        match self {
-            BucketSetting::Versioning { status: None } => format!(
-                "suspend the versioning of bucket {bucket} (it was never enabled, and S3 cannot make a versioned bucket unversioned)"
-            ),
-            absent if absent.absent() => {
-                format!("remove the {name} of bucket {bucket} (it had none)")
-            }
-            _ => format!("set the {name} of bucket {bucket} back to {}", self.words()),
-        }
-    }
-
     /// Give the bucket this setting.
-    pub(super) async fn write(&self, s3: &Client, bucket: &str) -> Result<(), Halt> {
-        let doing = format!("writing the {} of bucket {bucket}", self.setting().name());
+    async fn put(&self, s3: &Client, bucket: &str) -> Result<(), Halt> {
+        let doing = format!("writing the {} of bucket {bucket}", self.kind().name());
         // Every write ends alike: sent, its answer dropped, a gone bucket a halt.
         macro_rules! send {
             ($request:expr) => {
@@ -356,45 +296,72 @@ impl BucketSetting {
     }
 }
 
-/// How `now` differs from `wanted`, setting by setting.
-fn differences(now: &[BucketSetting], wanted: &[BucketSetting], as_: &str) -> Vec<String> {
-    now.iter()
-        .zip(wanted)
-        .filter(|(now, wanted)| now != wanted)
-        .map(|(now, wanted)| {
-            format!(
-                "its {} is {}, not {}{as_}",
-                now.setting().name(),
-                now.words(),
-                wanted.words()
-            )
-        })
-        .collect()
+impl setting::Setting for BucketSetting {
+    type Client = Client;
+
+    fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The value as people read it.
+    fn words(&self) -> String {
+        let or_none = |words: Option<String>| words.unwrap_or_else(|| "none".to_string());
+        match self {
+            BucketSetting::PublicAccessBlock(block) => block.words(),
+            BucketSetting::Policy { document } => or_none(document.as_ref().map(Value::to_string)),
+            BucketSetting::Acl(acl) => acl.words(),
+            BucketSetting::Website { configuration } => {
+                or_none(configuration.as_ref().map(Website::words))
+            }
+            BucketSetting::Encryption { default } => {
+                or_none(default.as_ref().map(DefaultEncryption::words))
+            }
+            BucketSetting::Logging { target } => target.as_ref().map_or("off".to_string(), |t| {
+                format!("into bucket {} under prefix '{}'", t.bucket, t.prefix)
+            }),
+            BucketSetting::Versioning { status } => status
+                .clone()
+                .unwrap_or_else(|| "never enabled".to_string()),
+        }
+    }
+
+    async fn read(&self, s3: &Client, bucket: &str) -> Result<BucketSetting, BotError> {
+        self.kind().read(s3, bucket).await.map_err(halt_error)
+    }
+
+    async fn write(&self, s3: &Client, bucket: &str) -> Result<(), BotError> {
+        self.put(s3, bucket).await.map_err(halt_error)
+    }
+
+    /// What writing this setting leaves: itself, except that a bucket never versioned can
+    /// only be given back versioning `Suspended`.
+    fn reachable(&self) -> BucketSetting {
+        match self {
+            BucketSetting::Versioning { status: None } => BucketSetting::Versioning {
+                status: Some(BucketVersioningStatus::Suspended.as_str().to_string()),
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// Putting this setting back on `bucket`, in words.
+    fn restoring_words(&self, bucket: &str) -> String {
+        let name = self.kind().name();
+        match self {
+            BucketSetting::Versioning { status: None } => format!(
+                "suspend the versioning of {bucket} (it was never enabled, and S3 cannot make a versioned bucket unversioned)"
+            ),
+            absent if absent.absent() => {
+                format!("remove the {name} of {bucket} (it had none)")
+            }
+            _ => format!("set the {name} of {bucket} back to {}", self.words()),
+        }
+    }
 }
 
-/// Read the settings until they are `wanted` (else `NotVerified`); what was checked.
-async fn settle(s3: &Client, bucket: &str, wanted: &[BucketSetting]) -> Result<Vec<String>, Halt> {
-    let settings: Vec<Setting> = wanted.iter().map(BucketSetting::setting).collect();
-    reread(
-        &format!("bucket {bucket}"),
-        || async {
-            Setting::read_all(settings.iter().copied(), s3, bucket)
-                .await
-                .map_err(halt_error)
-        },
-        |now| differences(now, wanted, ""),
-    )
-    .await?;
-    Ok(wanted
-        .iter()
-        .map(|s| {
-            format!(
-                "the {} of bucket {bucket} is {}",
-                s.setting().name(),
-                s.words()
-            )
-        })
-        .collect())
+/// How people name a bucket.
+fn bucket_label(bucket: &str) -> String {
+    format!("bucket {bucket}")
 }
 
 /// The end of every bucket-setting bot: write `after`, read the settings back until they are
@@ -407,21 +374,21 @@ pub(super) async fn change_settings(
     message: String,
     changes: Vec<String>,
 ) -> BucketResult {
-    for setting in &after {
-        setting.write(s3, bucket).await?;
-    }
-    let verified = settle(s3, bucket, &after).await?;
-    let prior = PriorState::of(
+    let resource = Resource {
+        client: s3,
+        id: bucket,
+        label: bucket_label(bucket),
+    };
+    setting::change(
         input,
+        &resource,
         RESTORE_BUCKET_SETTINGS.name,
-        bucket,
-        json!(before),
-        json!(after),
-    );
-    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message)
-        .with_changes(changes)
-        .with_verified(verified)
-        .with_prior(prior))
+        (before, after),
+        message,
+        changes,
+    )
+    .await
+    .map_err(on_bucket)
 }
 
 /// A halt as an error: a bucket gone while verifying or restoring is `NotFound`.
@@ -432,45 +399,11 @@ fn halt_error(halt: Halt) -> BotError {
     }
 }
 
-async fn restore_settings(
-    input: &RestoreInput,
-    aws: &SdkConfig,
-) -> Result<RestoreOutcome, BotError> {
-    restore_settings_with(input, &Client::new(aws)).await
-}
-
-pub(super) async fn restore_settings_with(
+pub(super) async fn restore_settings(
     input: &RestoreInput,
     s3: &Client,
 ) -> Result<RestoreOutcome, BotError> {
-    let prior = &input.step.prior;
-    let before: Vec<BucketSetting> = recorded(input, &prior.before)?;
-    let left: Vec<BucketSetting> = recorded(input, &prior.after)?;
-    let bucket = prior.resource.as_str();
-    let now = Setting::read_all(left.iter().map(BucketSetting::setting), s3, bucket)
-        .await
-        .map_err(halt_error)?;
-    let names: Vec<&str> = left.iter().map(|s| s.setting().name()).collect();
-    let what = format!("the {} of bucket {bucket}", names.join(" and "));
-    let drift = differences(&now, &left, " as the bot left it");
-    let to_restore: Vec<&BucketSetting> = now
-        .iter()
-        .zip(&before)
-        .filter(|(now, before)| **now != before.reachable())
-        .map(|(_, before)| before)
-        .collect();
-    let changes = to_restore
-        .iter()
-        .map(|before| before.restoring_words(bucket))
-        .collect();
-    let apply = async {
-        for before in &to_restore {
-            before.write(s3, bucket).await.map_err(halt_error)?;
-        }
-        let reached: Vec<BucketSetting> = before.iter().map(BucketSetting::reachable).collect();
-        settle(s3, bucket, &reached).await.map_err(halt_error)
-    };
-    restore(input, &what, drift, changes, apply).await
+    setting::restore_settings::<BucketSetting>(input, s3, bucket_label).await
 }
 
 impl BlockSettings {
