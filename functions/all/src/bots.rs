@@ -51,7 +51,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/messaging",
         bots: cloudbots_messaging::BOTS,
-        restorers: &[],
+        restorers: cloudbots_messaging::RESTORERS,
     },
     Area {
         package_dir: "functions/logging",

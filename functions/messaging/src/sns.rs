@@ -4,12 +4,15 @@
 //! is reported compliant and a topic that no longer exists is not acted on. The topic is the
 //! finding's `entity.topicArn`, reached in the region its ARN names.
 
+use crate::attribute::Attribute;
 use aws_config::SdkConfig;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
+use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::session::in_region;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -17,6 +20,8 @@ use cloudbots_shared::params::{
     NoParams, SnsEnforceSseParams, SnsSetTopicPrivateParams, SNS_AWS_MANAGED_KEY_REASON,
 };
 use cloudbots_shared::policy::{lets_anyone_act, statement_label, statements, strings};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -39,6 +44,11 @@ pub const TOPIC_DELETE: Bot = Bot {
     name: "sns_topic_delete",
     tags: SNS_TAGS,
     run: |input, aws| Box::pin(topic_delete(input, aws)),
+};
+
+pub const RESTORE_TOPIC_ATTRIBUTES: Restorer = Restorer {
+    name: "restore_topic_attributes",
+    run: |input, aws| Box::pin(restore_topic(input, aws)),
 };
 
 /// SNS topics, by ARN.
@@ -146,11 +156,57 @@ impl<'a> Topic<'a> {
     }
 }
 
-/// Dry-run: what would change; otherwise make the change and report it done.
+/// A topic attribute the bots change (`KmsMasterKeyId`, `Policy`), as found and as left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TopicAttribute(Attribute);
+
+impl Setting for TopicAttribute {
+    type Client = aws_sdk_sns::Client;
+
+    fn name(&self) -> &'static str {
+        self.0.title()
+    }
+
+    fn words(&self) -> String {
+        self.0.words()
+    }
+
+    async fn read(&self, sns: &aws_sdk_sns::Client, arn: &str) -> Result<Self, BotError> {
+        let topic = Topic::parse(arn)?;
+        let attributes = topic.attributes(sns).await?.ok_or_else(|| {
+            BotError::not_found(format!("topic {} does not exist (any more)", topic.name))
+        })?;
+        let value = attributes.get(&self.0.name).cloned().unwrap_or_default();
+        Ok(TopicAttribute(Attribute::new(&self.0.name, value)))
+    }
+
+    async fn write(&self, sns: &aws_sdk_sns::Client, arn: &str) -> Result<(), BotError> {
+        let topic = Topic::parse(arn)?;
+        let doing = format!("setting the {} of topic {}", self.name(), topic.name);
+        topic
+            .set_attribute(sns, &self.0.name, self.0.value.clone(), &doing)
+            .await
+    }
+}
+
+/// How people name the topic of an ARN.
+fn topic_label(arn: &str) -> String {
+    format!("topic {}", arn.rsplit(':').next().unwrap_or(arn))
+}
+
+async fn restore_topic(input: &RestoreInput, aws: &SdkConfig) -> Result<RestoreOutcome, BotError> {
+    let sns = Topic::parse(&input.step.prior.resource)?.client(aws);
+    restore_settings::<TopicAttribute>(input, &sns, topic_label).await
+}
+
+/// Dry-run: what would change; otherwise set `attribute` (its value now in `current`), read it
+/// back and record what it was.
 async fn change_topic(
     input: &BotInput,
     sns: &aws_sdk_sns::Client,
     topic: &Topic<'_>,
+    current: &HashMap<String, String>,
     (attribute, value): (&str, String),
     (would, done): (String, String),
     changes: Vec<String>,
@@ -158,10 +214,23 @@ async fn change_topic(
     if dry_run(input) {
         return Ok(BotOutcome::would(input, would, changes));
     }
-    topic
-        .set_attribute(sns, attribute, value, &changes.join("; "))
-        .await?;
-    Ok(BotOutcome::new(input, OutcomeStatus::Remediated, done).with_changes(changes))
+    let was = current.get(attribute).cloned().unwrap_or_default();
+    setting::change(
+        input,
+        &Resource {
+            client: sns,
+            id: topic.arn,
+            label: topic_label(topic.arn),
+        },
+        RESTORE_TOPIC_ATTRIBUTES.name,
+        (
+            vec![TopicAttribute(Attribute::new(attribute, was))],
+            vec![TopicAttribute(Attribute::new(attribute, value))],
+        ),
+        done,
+        changes,
+    )
+    .await
 }
 
 async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -189,6 +258,7 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
         input,
         &sns,
         &topic,
+        &current,
         ("KmsMasterKeyId", arn.clone()),
         (
             format!("Would {change}"),
@@ -224,10 +294,10 @@ async fn set_topic_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
     let topic = Topic::of(input)?;
     let name = topic.name;
     let sns = topic.client(aws);
-    let Some(current) = topic.attributes(&sns).await? else {
+    let Some(attributes) = topic.attributes(&sns).await? else {
         return Ok(topic.gone(input));
     };
-    let current: Value = current
+    let current: Value = attributes
         .get("Policy")
         .filter(|p| !p.is_empty())
         .map(|p| serde_json::from_str(p))
@@ -290,6 +360,7 @@ async fn set_topic_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutco
         input,
         &sns,
         &topic,
+        &attributes,
         ("Policy", policy.to_string()),
         (
             format!("Would make topic {name} private"),

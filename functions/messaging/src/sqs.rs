@@ -5,16 +5,21 @@
 //! `entity.queueUrl`; a stronger setting already in place is never weakened (SSE-SQS does not
 //! replace a KMS key).
 
+use crate::attribute::Attribute;
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{NoParams, SqsEnforceSseParams};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The bots of this module.
@@ -30,6 +35,11 @@ pub const CONFIGURE_DLQ: Bot = Bot {
     name: "sqs_configure_dlq",
     tags: SQS_TAGS,
     run: |input, aws| Box::pin(configure_dlq(input, aws)),
+};
+
+pub const RESTORE_QUEUE_ATTRIBUTES: Restorer = Restorer {
+    name: "restore_queue_attributes",
+    run: |input, aws| Box::pin(restore_queue(input, aws)),
 };
 
 /// SQS queues, by URL.
@@ -73,9 +83,12 @@ struct Queue<'a> {
 }
 
 fn queue(input: &BotInput) -> Result<Queue<'_>, BotError> {
-    let url = entity_field(input, "queueUrl")?;
+    Ok(queue_at(entity_field(input, "queueUrl")?))
+}
+
+fn queue_at(url: &str) -> Queue<'_> {
     let name = url.rsplit('/').next().unwrap_or(url);
-    Ok(Queue { url, name })
+    Queue { url, name }
 }
 
 /// The named attributes of the queue, or None when the queue does not exist.
@@ -98,6 +111,101 @@ async fn attributes(
             e,
         )),
     }
+}
+
+/// A queue attribute the bots change (`KmsMasterKeyId`, `SqsManagedSseEnabled`,
+/// `RedrivePolicy`), as found and as left. SSE-SQS reads `false` when the queue does not say.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct QueueAttribute(Attribute);
+
+impl QueueAttribute {
+    fn new(name: &QueueAttributeName, value: impl Into<String>) -> QueueAttribute {
+        QueueAttribute(Attribute::new(name.as_str(), value))
+    }
+
+    /// The attribute as `current` (the queue's attributes read) has it.
+    fn of(name: &QueueAttributeName, current: &HashMap<QueueAttributeName, String>) -> Self {
+        let unset = match name {
+            QueueAttributeName::SqsManagedSseEnabled => "false",
+            _ => "",
+        };
+        QueueAttribute::new(name, current.get(name).map_or(unset, String::as_str))
+    }
+}
+
+impl Setting for QueueAttribute {
+    type Client = aws_sdk_sqs::Client;
+
+    fn name(&self) -> &'static str {
+        self.0.title()
+    }
+
+    fn words(&self) -> String {
+        self.0.words()
+    }
+
+    async fn read(&self, sqs: &aws_sdk_sqs::Client, url: &str) -> Result<Self, BotError> {
+        let queue = queue_at(url);
+        let name = QueueAttributeName::from(self.0.name.as_str());
+        let current = attributes(sqs, &queue, std::slice::from_ref(&name))
+            .await?
+            .ok_or_else(|| {
+                BotError::not_found(format!("queue {} does not exist (any more)", queue.name))
+            })?;
+        Ok(QueueAttribute::of(&name, &current))
+    }
+
+    async fn write(&self, sqs: &aws_sdk_sqs::Client, url: &str) -> Result<(), BotError> {
+        sqs.set_queue_attributes()
+            .queue_url(url)
+            .attributes(
+                QueueAttributeName::from(self.0.name.as_str()),
+                &self.0.value,
+            )
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                bot_error(
+                    &format!("setting the {} of {}", self.name(), queue_label(url)),
+                    e,
+                )
+            })
+    }
+}
+
+/// How people name the queue of a URL.
+fn queue_label(url: &str) -> String {
+    format!("queue {}", queue_at(url).name)
+}
+
+async fn restore_queue(input: &RestoreInput, aws: &SdkConfig) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<QueueAttribute>(input, &aws_sdk_sqs::Client::new(aws), queue_label).await
+}
+
+/// The end of both bots: set the attributes `after`, read them back, record `before`.
+async fn change_queue(
+    input: &BotInput,
+    sqs: &aws_sdk_sqs::Client,
+    queue: &Queue<'_>,
+    settings: (Vec<QueueAttribute>, Vec<QueueAttribute>),
+    done: String,
+    changes: Vec<String>,
+) -> Result<BotOutcome, BotError> {
+    setting::change(
+        input,
+        &Resource {
+            client: sqs,
+            id: queue.url,
+            label: queue_label(queue.url),
+        },
+        RESTORE_QUEUE_ATTRIBUTES.name,
+        settings,
+        done,
+        changes,
+    )
+    .await
 }
 
 fn gone(input: &BotInput, queue: &Queue<'_>) -> BotOutcome {
@@ -128,7 +236,8 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
         .get(&QueueAttributeName::SqsManagedSseEnabled)
         .is_some_and(|on| on == "true");
 
-    let (attribute, value, how) = match &wanted {
+    let before = |name| QueueAttribute::of(name, &current);
+    let (settings, how) = match &wanted {
         SqsEnforceSseParams::SqsManaged => {
             if let Some(key) = current_key {
                 return Ok(BotOutcome::compliant(
@@ -142,9 +251,12 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
                     format!("Queue {name} is already encrypted with SSE-SQS"),
                 ));
             }
+            let sse_sqs = QueueAttributeName::SqsManagedSseEnabled;
             (
-                QueueAttributeName::SqsManagedSseEnabled,
-                "true".to_string(),
+                (
+                    vec![before(&sse_sqs)],
+                    vec![QueueAttribute::new(&sse_sqs, "true")],
+                ),
                 "SSE-SQS".to_string(),
             )
         }
@@ -159,9 +271,19 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
                     ),
                 ));
             }
-            (
+            // A KMS key replaces SSE-SQS: both are recorded, so undo gives back either.
+            let (key, sse_sqs) = (
                 QueueAttributeName::KmsMasterKeyId,
-                described.arn.clone(),
+                QueueAttributeName::SqsManagedSseEnabled,
+            );
+            (
+                (
+                    vec![before(&key), before(&sse_sqs)],
+                    vec![
+                        QueueAttribute::new(&key, described.arn.as_str()),
+                        QueueAttribute::new(&sse_sqs, "false"),
+                    ],
+                ),
                 format!("KMS key {}", described.arn),
             )
         }
@@ -174,18 +296,15 @@ async fn enforce_sse(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bo
             vec![change],
         ));
     }
-    sqs.set_queue_attributes()
-        .queue_url(queue.url)
-        .attributes(attribute, value)
-        .send()
-        .await
-        .map_err(|e| bot_error(&change, e))?;
-    Ok(BotOutcome::new(
+    change_queue(
         input,
-        OutcomeStatus::Remediated,
+        &sqs,
+        &queue,
+        settings,
         format!("Queue {name} encrypted with {how}"),
+        vec![change],
     )
-    .with_changes(vec![change]))
+    .await
 }
 
 async fn configure_dlq(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -311,18 +430,19 @@ async fn configure_dlq(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
         "deadLetterTargetArn": dlq_arn,
         "maxReceiveCount": MAX_RECEIVE_COUNT,
     });
-    sqs.set_queue_attributes()
-        .queue_url(queue.url)
-        .attributes(QueueAttributeName::RedrivePolicy, policy.to_string())
-        .send()
-        .await
-        .map_err(|e| bot_error(&changes[1], e))?;
-    Ok(BotOutcome::new(
+    let redrive = QueueAttributeName::RedrivePolicy;
+    change_queue(
         input,
-        OutcomeStatus::Remediated,
+        &sqs,
+        &queue,
+        (
+            vec![QueueAttribute::of(&redrive, &current)],
+            vec![QueueAttribute::new(&redrive, policy.to_string())],
+        ),
         format!(
             "Queue {name} now sends messages received {MAX_RECEIVE_COUNT} times to dead-letter queue {dlq_name}"
         ),
+        changes,
     )
-    .with_changes(changes))
+    .await
 }

@@ -178,6 +178,26 @@ pub const RESTORERS: &[RestorerSpec] = &[
             "kms:GetKeyRotationStatus",
         ],
     },
+    RestorerSpec {
+        name: "restore_topic_attributes",
+        summary: "Sets back the SNS topic attribute a bot changed (its KMS key, its policy), when the topic still has it as the bot left it",
+        bots: &["sns_enforce_sse", "sns_set_topic_private"],
+        iam_actions: &["sns:GetTopicAttributes", "sns:SetTopicAttributes"],
+    },
+    RestorerSpec {
+        name: "restore_queue_attributes",
+        summary: "Sets back the SQS queue attributes a bot changed (its encryption, its redrive policy; a dead-letter queue it created stays), when the queue still has them as the bot left them",
+        bots: &["sqs_configure_dlq", "sqs_enforce_sse"],
+        iam_actions: &["sqs:GetQueueAttributes", "sqs:SetQueueAttributes"],
+    },
+    RestorerSpec {
+        name: "restore_bucket_settings",
+        summary: "Puts back the bucket settings an S3 bot replaced (public access block, policy, ACL, static website, default encryption, access logging, versioning), when the bucket still has them as the bot left them",
+        bots: &[
+            "s3_block_all_public_access",
+            "s3_delete_acls",
+            "s3_delete_permissions",
+            "s3_disable_static_website_hosting",
             "s3_enable_encryption",
             "s3_enable_logging",
             "s3_enable_versioning",
