@@ -66,7 +66,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/lambda",
         bots: cloudbots_lambda::BOTS,
-        restorers: &[],
+        restorers: cloudbots_lambda::RESTORERS,
     },
     Area {
         package_dir: "functions/containers",

@@ -11,14 +11,18 @@ use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::types::{TracingConfig, TracingMode};
 use cloudbots_runtime::aws_error::{bot_error, none_if_code};
-use cloudbots_runtime::bot::{lambda_function_arn, make_changes, params, Bot};
+use cloudbots_runtime::bot::{dry_run, lambda_function_arn, make_changes, params, Bot};
 use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{LambdaTagParams, NoParams};
 use cloudbots_shared::policy::{decode_policy_document, statement_label, statements, strings};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The bots of this module.
@@ -68,6 +72,11 @@ pub const TAG: Bot = Bot {
     name: "lambda_tag",
     tags: LAMBDA_TAGS,
     run: |input, aws| Box::pin(tag(input, aws)),
+};
+
+pub const RESTORE_LAMBDA_FUNCTION: Restorer = Restorer {
+    name: "restore_lambda_function",
+    run: |input, aws| Box::pin(restore_function(input, aws)),
 };
 
 /// Lambda functions, by ARN.
@@ -128,6 +137,158 @@ impl Function {
             read,
         )
     }
+}
+
+/// What the Lambda bots change on a function, as found and as left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "snake_case")]
+pub enum FunctionSetting {
+    /// Reserved concurrency; none when the function has none (it shares the account's pool).
+    ReservedConcurrency { value: Option<i32> },
+    /// One tag; none when the function does not have it.
+    Tag { key: String, value: Option<String> },
+}
+
+impl Setting for FunctionSetting {
+    type Client = aws_sdk_lambda::Client;
+
+    fn name(&self) -> &'static str {
+        match self {
+            FunctionSetting::ReservedConcurrency { .. } => "reserved concurrency",
+            FunctionSetting::Tag { .. } => "tag",
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            FunctionSetting::ReservedConcurrency { value: Some(n) } => n.to_string(),
+            FunctionSetting::ReservedConcurrency { value: None } => "none".to_string(),
+            FunctionSetting::Tag {
+                key,
+                value: Some(value),
+            } => format!("{key}={value}"),
+            FunctionSetting::Tag { key, value: None } => format!("{key} absent"),
+        }
+    }
+
+    async fn read(&self, lambda: &aws_sdk_lambda::Client, arn: &str) -> Result<Self, BotError> {
+        let gone =
+            || BotError::not_found(format!("{} does not exist (any more)", function_label(arn)));
+        Ok(match self {
+            FunctionSetting::ReservedConcurrency { .. } => {
+                let read = lambda
+                    .get_function_concurrency()
+                    .function_name(arn)
+                    .send()
+                    .await;
+                let doing = format!(
+                    "reading the reserved concurrency of {}",
+                    function_label(arn)
+                );
+                FunctionSetting::ReservedConcurrency {
+                    value: none_if_code(NOT_FOUND, &doing, read)?
+                        .ok_or_else(gone)?
+                        .reserved_concurrent_executions(),
+                }
+            }
+            FunctionSetting::Tag { key, .. } => {
+                let read = lambda.list_tags().resource(arn).send().await;
+                let doing = format!("reading the tags of {}", function_label(arn));
+                let tags = none_if_code(NOT_FOUND, &doing, read)?.ok_or_else(gone)?;
+                FunctionSetting::Tag {
+                    key: key.clone(),
+                    value: tags.tags().and_then(|tags| tags.get(key)).cloned(),
+                }
+            }
+        })
+    }
+
+    async fn write(&self, lambda: &aws_sdk_lambda::Client, arn: &str) -> Result<(), BotError> {
+        let doing = format!(
+            "setting the {} of {} to {}",
+            self.name(),
+            function_label(arn),
+            self.words()
+        );
+        match self {
+            FunctionSetting::ReservedConcurrency { value: Some(n) } => lambda
+                .put_function_concurrency()
+                .function_name(arn)
+                .reserved_concurrent_executions(*n)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            FunctionSetting::ReservedConcurrency { value: None } => lambda
+                .delete_function_concurrency()
+                .function_name(arn)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            FunctionSetting::Tag {
+                key,
+                value: Some(value),
+            } => lambda
+                .tag_resource()
+                .resource(arn)
+                .tags(key, value)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            FunctionSetting::Tag { key, value: None } => lambda
+                .untag_resource()
+                .resource(arn)
+                .tag_keys(key)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+        }
+    }
+}
+
+/// How people name the function of an ARN.
+fn function_label(arn: &str) -> String {
+    format!("function {}", function_name(arn))
+}
+
+async fn restore_function(
+    input: &RestoreInput,
+    aws: &SdkConfig,
+) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<FunctionSetting>(input, &aws_sdk_lambda::Client::new(aws), function_label)
+        .await
+}
+
+/// Dry-run: what would change; otherwise give the function the settings `after`, read them
+/// back and record what they were.
+async fn change_function(
+    input: &BotInput,
+    lambda: &aws_sdk_lambda::Client,
+    function: &Function,
+    settings: (Vec<FunctionSetting>, Vec<FunctionSetting>),
+    changes: Vec<String>,
+    (would, done): (String, String),
+) -> Result<BotOutcome, BotError> {
+    if dry_run(input) {
+        return Ok(BotOutcome::would(input, would, changes));
+    }
+    let resource = Resource {
+        client: lambda,
+        id: function.arn.as_str(),
+        label: function_label(&function.arn),
+    };
+    setting::change(
+        input,
+        &resource,
+        RESTORE_LAMBDA_FUNCTION.name,
+        settings,
+        done,
+        changes,
+    )
+    .await
 }
 
 /// The function name in a function ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`)
@@ -482,24 +643,19 @@ async fn disable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErr
         "set the reserved concurrency of function {} to 0 (was {was})",
         function.name
     );
-    let put = lambda
-        .put_function_concurrency()
-        .function_name(&function.arn)
-        .reserved_concurrent_executions(0)
-        .send();
-    let put = async {
-        put.await
-            .map(drop)
-            .map_err(|e| bot_error(&format!("disabling function {}", function.name), e))
-    };
-    make_changes(
+    let concurrency = |value| FunctionSetting::ReservedConcurrency { value };
+    change_function(
         input,
+        &lambda,
+        &function,
+        (vec![concurrency(previous)], vec![concurrency(Some(0))]),
         vec![change],
-        format!("Would disable function {}", function.name),
-        put,
-        format!(
-            "Function {} disabled: reserved concurrency 0, was {was} (to undo, {undo})",
-            function.name
+        (
+            format!("Would disable function {}", function.name),
+            format!(
+                "Function {} disabled: reserved concurrency 0, was {was} (to undo, {undo})",
+                function.name
+            ),
         ),
     )
     .await
@@ -580,22 +736,20 @@ async fn tag(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> 
             function.name
         ),
     };
-    let tag = lambda
-        .tag_resource()
-        .resource(&function.arn)
-        .tags(&key, &value)
-        .send();
-    let tag = async {
-        tag.await
-            .map(drop)
-            .map_err(|e| bot_error(&format!("tagging function {}", function.name), e))
+    let tag = |value: Option<&String>| FunctionSetting::Tag {
+        key: key.clone(),
+        value: value.cloned(),
     };
-    make_changes(
+    change_function(
         input,
+        &lambda,
+        &function,
+        (vec![tag(current)], vec![tag(Some(&value))]),
         vec![change.clone()],
-        format!("Would {change}"),
-        tag,
-        format!("Function {} tagged {key}={value}", function.name),
+        (
+            format!("Would {change}"),
+            format!("Function {} tagged {key}={value}", function.name),
+        ),
     )
     .await
 }

@@ -5,3 +5,6 @@ pub mod lambda;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[lambda::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[lambda::RESTORE_LAMBDA_FUNCTION];

@@ -191,6 +191,19 @@ pub const RESTORERS: &[RestorerSpec] = &[
         iam_actions: &["sqs:GetQueueAttributes", "sqs:SetQueueAttributes"],
     },
     RestorerSpec {
+        name: "restore_lambda_function",
+        summary: "Sets back the reserved concurrency or the tag a bot changed on a Lambda function, when the function still has it as the bot left it",
+        bots: &["lambda_disable", "lambda_tag"],
+        iam_actions: &[
+            "lambda:DeleteFunctionConcurrency",
+            "lambda:GetFunctionConcurrency",
+            "lambda:ListTags",
+            "lambda:PutFunctionConcurrency",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+        ],
+    },
+    RestorerSpec {
         name: "restore_bucket_settings",
         summary: "Puts back the bucket settings an S3 bot replaced (public access block, policy, ACL, static website, default encryption, access logging, versioning), when the bucket still has them as the bot left them",
         bots: &[
