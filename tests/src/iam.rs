@@ -49,6 +49,47 @@ pub async fn new_role(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
     role
 }
 
+/// A new group named `<prefix>-<unique>`.
+pub async fn new_group(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
+    let group = unique_name(prefix);
+    iam.create_group()
+        .group_name(&group)
+        .send()
+        .await
+        .expect("create_group");
+    group
+}
+
+/// A policy document allowing `action` on any resource.
+pub fn document(action: &str) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+        .to_string()
+}
+
+/// A customer-managed policy allowing `action`; returns its ARN.
+pub async fn new_policy(iam: &aws_sdk_iam::Client, prefix: &str, action: &str) -> String {
+    let out = iam
+        .create_policy()
+        .policy_name(unique_name(prefix))
+        .policy_document(document(action))
+        .send()
+        .await
+        .expect("create_policy");
+    out.policy().unwrap().arn().unwrap().to_string()
+}
+
+/// A CloudGuard IamGroup entity: known by name, with an empty id.
+pub fn group_entity(group: &str) -> Value {
+    entity("IamGroup", "", group)
+}
+
+/// A CloudGuard IamPolicy entity, known by its ARN.
+pub fn policy_entity(arn: &str) -> Value {
+    let mut e = entity("IamPolicy", arn, arn.rsplit('/').next().unwrap());
+    e["arn"] = json!(arn);
+    e
+}
+
 /// ARNs of the managed policies attached to the role.
 pub async fn role_policies(iam: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
     let out = iam

@@ -13,8 +13,8 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::{Mode, Target};
 use cloudbots_tests::iam::{
-    create_bot_role, member_role, new_role, new_user, role_entity, role_policies, user_entity,
-    user_policies, TRUST_EC2,
+    create_bot_role, document, group_entity, member_role, new_group, new_policy, new_role,
+    new_user, policy_entity, role_entity, role_policies, user_entity, user_policies, TRUST_EC2,
 };
 use cloudbots_tests::{
     aws, bot_aws, entity, run_bot, run_line, run_ok, stack, step_input, unique_name, MEMBER_ACCOUNT,
@@ -31,33 +31,6 @@ async fn as_bot(bot: &str) -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&bot_aws(bot).await)
 }
 
-fn document(action: &str) -> String {
-    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
-        .to_string()
-}
-
-async fn new_group(iam: &aws_sdk_iam::Client, prefix: &str) -> String {
-    let group = unique_name(prefix);
-    iam.create_group()
-        .group_name(&group)
-        .send()
-        .await
-        .expect("create_group");
-    group
-}
-
-/// A customer-managed policy allowing `action`; returns its ARN.
-async fn new_policy(iam: &aws_sdk_iam::Client, prefix: &str, action: &str) -> String {
-    let out = iam
-        .create_policy()
-        .policy_name(unique_name(prefix))
-        .policy_document(document(action))
-        .send()
-        .await
-        .expect("create_policy");
-    out.policy().unwrap().arn().unwrap().to_string()
-}
-
 async fn group_policies(iam: &aws_sdk_iam::Client, group: &str) -> Vec<String> {
     let out = iam
         .list_attached_group_policies()
@@ -69,16 +42,6 @@ async fn group_policies(iam: &aws_sdk_iam::Client, group: &str) -> Vec<String> {
         .iter()
         .map(|p| p.policy_arn().unwrap().to_string())
         .collect()
-}
-
-fn group_entity(group: &str) -> Value {
-    entity("IamGroup", "", group)
-}
-
-fn policy_entity(arn: &str) -> Value {
-    let mut e = entity("IamPolicy", arn, arn.rsplit('/').next().unwrap());
-    e["arn"] = json!(arn);
-    e
 }
 
 // ---- iam_role_attach_policy / iam_user_attach_policy ----

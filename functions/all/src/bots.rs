@@ -81,7 +81,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/iam",
         bots: cloudbots_iam::BOTS,
-        restorers: &[],
+        restorers: cloudbots_iam::RESTORERS,
     },
 ];
 

@@ -11,6 +11,7 @@
 //! event's own user name is the caller, who may have created the key for someone else.
 //! CloudTrail is passed in separately so that tests can mock it (the local stack lacks it).
 
+use crate::principal::Principal;
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_iam::types::{
@@ -26,7 +27,9 @@ use cloudbots_runtime::cloudtrail::{alert_time, closest_event, EventQuery, DEFAU
 use cloudbots_runtime::exclusion;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
-use cloudbots_shared::params::{DeactivateUnusedAccessKeyParams, NoParams, PasswordPolicyParams};
+use cloudbots_shared::params::{
+    DeactivateUnusedAccessKeyParams, IdentityKind, NoParams, PasswordPolicyParams,
+};
 use serde_json::json;
 use std::time::SystemTime;
 
@@ -46,13 +49,13 @@ pub const BOTS: &[Bot] = &[
 pub const QUARANTINE_USER: Bot = Bot {
     name: "iam_quarantine_user",
     tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(quarantine(input, aws, Identity::User)),
+    run: |input, aws| Box::pin(quarantine(input, aws, IdentityKind::User)),
 };
 
 pub const QUARANTINE_ROLE: Bot = Bot {
     name: "iam_quarantine_role",
     tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(quarantine(input, aws, Identity::Role)),
+    run: |input, aws| Box::pin(quarantine(input, aws, IdentityKind::Role)),
 };
 
 pub const DISABLE_CONSOLE_PASSWORD: Bot = Bot {
@@ -173,101 +176,18 @@ async fn create_quarantine_policy(iam: &aws_sdk_iam::Client) -> Result<(), BotEr
     }
 }
 
-/// The kinds of IAM identity a quarantine policy can be attached to.
-#[derive(Debug, Clone, Copy)]
-enum Identity {
-    User,
-    Role,
-}
-
-impl Identity {
-    fn label(self) -> &'static str {
-        match self {
-            Identity::User => "IAM user",
-            Identity::Role => "IAM role",
-        }
-    }
-
-    /// The ARNs of the managed policies attached to the identity, or None when it is missing.
-    async fn attached_policies(
-        self,
-        iam: &aws_sdk_iam::Client,
-        name: &str,
-    ) -> Result<Option<Vec<String>>, BotError> {
-        let doing = format!("listing the policies attached to {} {name}", self.label());
-        let arns = |policies: Vec<aws_sdk_iam::types::AttachedPolicy>| {
-            policies
-                .into_iter()
-                .filter_map(|p| p.policy_arn)
-                .collect::<Vec<_>>()
-        };
-        match self {
-            Identity::User => {
-                let listed = iam
-                    .list_attached_user_policies()
-                    .user_name(name)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Result<Vec<_>, _>>()
-                    .await;
-                Ok(none_if_missing(&doing, listed)?.map(arns))
-            }
-            Identity::Role => {
-                let listed = iam
-                    .list_attached_role_policies()
-                    .role_name(name)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .collect::<Result<Vec<_>, _>>()
-                    .await;
-                Ok(none_if_missing(&doing, listed)?.map(arns))
-            }
-        }
-    }
-
-    async fn attach(
-        self,
-        iam: &aws_sdk_iam::Client,
-        name: &str,
-        policy_arn: &str,
-    ) -> Result<(), BotError> {
-        let doing = format!("attaching {policy_arn} to {} {name}", self.label());
-        match self {
-            Identity::User => iam
-                .attach_user_policy()
-                .user_name(name)
-                .policy_arn(policy_arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
-            Identity::Role => iam
-                .attach_role_policy()
-                .role_name(name)
-                .policy_arn(policy_arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
-        }
-    }
-}
-
 /// Attach the deny-all policy to the user or role the finding names.
 async fn quarantine(
     input: &BotInput,
     aws: &SdkConfig,
-    identity: Identity,
+    kind: IdentityKind,
 ) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
-    let name = entity_name(input)?;
-    let who = format!("{} {name}", identity.label());
+    let who = Principal::new(kind, entity_name(input)?);
     let policy_arn = quarantine_policy_arn(&input.target.account_id);
     let iam = aws_sdk_iam::Client::new(aws);
 
-    let Some(attached) = identity.attached_policies(&iam, name).await? else {
+    let Some(attached) = who.attached_policies(&iam).await? else {
         return Ok(BotOutcome::new(
             input,
             OutcomeStatus::Skipped,
@@ -298,7 +218,7 @@ async fn quarantine(
     if create {
         create_quarantine_policy(&iam).await?;
     }
-    identity.attach(&iam, name, &policy_arn).await?;
+    who.attach(&iam, &policy_arn).await?;
     let artifacts = if create {
         vec![policy_arn.clone()]
     } else {

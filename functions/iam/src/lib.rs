@@ -4,6 +4,11 @@
 
 pub mod iam;
 pub mod iam_policies;
+pub mod principal;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[iam::BOTS, iam_policies::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
+    &[iam_policies::restore::RESTORE_IAM_PRINCIPAL_POLICIES];

@@ -51,7 +51,7 @@ pub const BOTS: &[BotSpec] = &[
         guard: false,
         entity_type: "EcsService",
         changes_instance: false,
-        iam_actions: &["iam:DeleteRolePolicy", "iam:ListRolePolicies"],
+        iam_actions: &["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies"],
         params: &[],
         example: "AUTO: ecs_service_role_detach_inline_policy",
         differences: "Deletes the role's live inline policies (every page), not the finding's copy; the role's own opt-out tag is re-read before acting; a role without inline policies is already compliant, a missing role is skipped, an entity without role.name is rejected as invalid input.",

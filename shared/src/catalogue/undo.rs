@@ -112,6 +112,14 @@ pub const NOT_REVERSIBLE: &[(&str, Undo)] = &[
         "iam_user_disable_console_password",
         Undo::Irreversible("the deleted login profile's password is not known, so it cannot be recreated"),
     ),
+    (
+        "iam_delete_default_policy_version",
+        Undo::Irreversible("a deleted policy version cannot be given back: IAM never reuses a version id, so its document could only return as a new version with another id, and the policy's versions would not be as before"),
+    ),
+    (
+        "iam_role_clone_with_non_enumerable_name",
+        Undo::NothingToUndo("it changes nothing of the original role, only creates the clone, which undo does not delete (it may already be in use; delete it by hand if unwanted)"),
+    ),
 ];
 
 /// A restorer: the function that puts one kind of resource back in the state a bot replaced,
@@ -159,14 +167,6 @@ pub const RESTORERS: &[RestorerSpec] = &[
         bots: &["ec2_quarantine_instance", "ec2_attach_sg"],
         iam_actions: &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
     },
-    RestorerSpec {
-        name: "restore_bucket_settings",
-        summary: "Puts back the bucket settings an S3 bot replaced (public access block, policy, ACL, static website, default encryption, access logging, versioning), when the bucket still has them as the bot left them",
-        bots: &[
-            "s3_block_all_public_access",
-            "s3_delete_acls",
-            "s3_delete_permissions",
-            "s3_disable_static_website_hosting",
     RestorerSpec {
         name: "restore_kms_key",
         summary: "Turns automatic rotation off again, or disables again a key a bot enabled (a deletion the bot cancelled is never scheduled again), when the key still is as the bot left it",
@@ -234,6 +234,48 @@ pub const RESTORERS: &[RestorerSpec] = &[
             "s3:PutBucketVersioning",
             "s3:PutBucketWebsite",
             "s3:PutEncryptionConfiguration",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_iam_principal_policies",
+        summary: "Gives IAM users, groups and roles back what an IAM policy bot changed (managed policies attached or detached, deleted inline policies with their recorded documents, the permissions boundary, a user's group membership), when they still are as the bot left them; a boundary policy a bot created is kept",
+        bots: &[
+            "iam_role_attach_policy",
+            "iam_user_attach_policy",
+            "iam_detach_policy",
+            "iam_group_delete_inline_policy",
+            "ecs_service_role_detach_inline_policy",
+            "iam_user_delete_inline_policies",
+            "iam_user_detach",
+            "iam_entity_remove_permission_boundary",
+            "iam_entity_create_and_attach_permission_boundary",
+        ],
+        iam_actions: &[
+            "iam:AddUserToGroup",
+            "iam:AttachGroupPolicy",
+            "iam:AttachRolePolicy",
+            "iam:AttachUserPolicy",
+            "iam:DeleteRolePermissionsBoundary",
+            "iam:DeleteUserPermissionsBoundary",
+            "iam:DetachRolePolicy",
+            "iam:DetachUserPolicy",
+            "iam:GetGroupPolicy",
+            "iam:GetRole",
+            "iam:GetRolePolicy",
+            "iam:GetUser",
+            "iam:GetUserPolicy",
+            "iam:ListAttachedGroupPolicies",
+            "iam:ListAttachedRolePolicies",
+            "iam:ListAttachedUserPolicies",
+            "iam:ListGroupPolicies",
+            "iam:ListGroupsForUser",
+            "iam:ListRolePolicies",
+            "iam:ListUserPolicies",
+            "iam:PutGroupPolicy",
+            "iam:PutRolePermissionsBoundary",
+            "iam:PutRolePolicy",
+            "iam:PutUserPermissionsBoundary",
+            "iam:PutUserPolicy",
         ],
     },
 ];
@@ -318,7 +360,7 @@ mod tests {
             );
         }
         // Destroy-phase bots are irreversible, except those that delete documents the outcome
-        // records in full (inline policies, a policy version), which undo puts back.
+        // records in full (inline policies), which undo puts back.
         let reversible_deletions: Vec<&str> = CATALOGUE
             .iter()
             .filter(|b| b.phase == Phase::Destroy && undo_of(b.name) == Undo::Reversible)
@@ -330,7 +372,6 @@ mod tests {
                 "ecs_service_role_detach_inline_policy",
                 "iam_group_delete_inline_policy",
                 "iam_user_delete_inline_policies",
-                "iam_delete_default_policy_version",
             ]
         );
         assert_eq!(undo_of("ec2_stop_instance").describe(), "reversible");
