@@ -175,6 +175,47 @@ pub async fn run_restorer(
     run_restore(restorer, &sessions, input).await
 }
 
+/// Undo `outcome`'s change as its restorer's Lambda does and assert the resource is back: the
+/// step is `restored`, `describe()` (the resource's full description) equals `before`, and a
+/// second undo finds nothing to restore. `case` names the case in failures. The first undo's
+/// outcome, for further checks.
+pub async fn assert_undone<T, F, Fut>(
+    outcome: &BotOutcome,
+    case: &str,
+    before: &T,
+    describe: F,
+) -> RestoreOutcome
+where
+    T: PartialEq + std::fmt::Debug,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let undone = run_restorer(outcome, Mode::Enforce, false)
+        .await
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert_eq!(
+        undone.status,
+        cloudbots_shared::restore::RestoreStatus::Restored,
+        "{case}: {}",
+        undone.message
+    );
+    assert_eq!(
+        &describe().await,
+        before,
+        "{case}: not as before the bot ran"
+    );
+    let again = run_restorer(outcome, Mode::Enforce, false)
+        .await
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    assert_eq!(
+        again.status,
+        cloudbots_shared::restore::RestoreStatus::NothingToRestore,
+        "{case}: a second undo: {}",
+        again.message
+    );
+    undone
+}
+
 /// Plan and run `AUTO: <line>` on `entity` (enforce mode) the way its Lambda does, with the AWS
 /// configuration `config` (a wire-faulty one, or the tests' own), without IAM enforcement.
 pub async fn run_with_config(

@@ -17,7 +17,9 @@ use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::running_instance;
 use cloudbots_tests::security_groups::{allow_inbound, default_group, described, rule};
 use cloudbots_tests::wire::{faulty_client, faulty_json_client, functions_config};
-use cloudbots_tests::{aws, entity, run_ok, run_restorer, run_with_config, unique_name};
+use cloudbots_tests::{
+    assert_undone, aws, entity, run_ok, run_restorer, run_with_config, unique_name,
+};
 
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&aws().await)
@@ -168,36 +170,13 @@ async fn every_security_group_rule_bot_is_verified_and_undone_to_the_exact_group
         let changed = described(&ec2, &group).await;
         assert_ne!(changed, before, "{}", case.line);
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(
-            undone.status,
-            RestoreStatus::Restored,
-            "{}: {}",
-            case.line,
-            undone.message
-        );
+        let undone = assert_undone(&outcome, case.line, &before, || described(&ec2, &group)).await;
         assert_eq!(
             undone.changes.len(),
             undone.verified.len(),
             "{}: each change re-read",
             case.line
         );
-        assert_eq!(
-            described(&ec2, &group).await,
-            before,
-            "{}: the group as it was",
-            case.line
-        );
-
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(
-            again.status,
-            RestoreStatus::NothingToRestore,
-            "{}: {}",
-            case.line,
-            again.message
-        );
-        assert_eq!(described(&ec2, &group).await, before, "{}", case.line);
     }
 }
 
@@ -481,20 +460,7 @@ async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_sin
         );
         assert_eq!(outcome.verified.len(), 1, "{line}");
         assert_ne!(described_instance(&ec2, &id).await, before, "{line}");
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(
-            undone.status,
-            RestoreStatus::Restored,
-            "{line}: {}",
-            undone.message
-        );
-        assert_eq!(
-            described_instance(&ec2, &id).await,
-            before,
-            "{line}: the groups it had"
-        );
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+        assert_undone(&outcome, &line, &before, || described_instance(&ec2, &id)).await;
     }
 
     // Someone moves the instance to yet another group after the bot ran: refused, then forced.
@@ -595,11 +561,7 @@ async fn key_rotation_and_a_disabled_key_are_verified_and_put_back() {
         );
         assert_ne!(described_key(&kms, &key_id).await, before, "{line}");
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
-        assert_eq!(described_key(&kms, &key_id).await, before, "{line}");
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+        assert_undone(&outcome, line, &before, || described_key(&kms, &key_id)).await;
     }
 }
 

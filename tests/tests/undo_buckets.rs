@@ -23,7 +23,9 @@ use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::wire::{faulty_rest_client, functions_config};
-use cloudbots_tests::{aws, entity, run_ok, run_restorer, run_with_config, unique_name};
+use cloudbots_tests::{
+    assert_undone, aws, entity, run_ok, run_restorer, run_with_config, unique_name,
+};
 use serde_json::{json, Value};
 
 async fn s3() -> Client {
@@ -261,21 +263,7 @@ async fn every_bucket_setting_bot_is_verified_and_undone_to_the_bucket_it_found(
         }
         assert_ne!(described_bucket(&s3, &bucket).await, before, "{case}");
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(
-            undone.status,
-            RestoreStatus::Restored,
-            "{case}: {}",
-            undone.message
-        );
-        assert_eq!(described_bucket(&s3, &bucket).await, before, "{case}");
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(
-            again.status,
-            RestoreStatus::NothingToRestore,
-            "{case}: {}",
-            again.message
-        );
+        assert_undone(&outcome, &case, &before, || described_bucket(&s3, &bucket)).await;
     }
 }
 

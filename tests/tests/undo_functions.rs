@@ -13,7 +13,9 @@ use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::iam::new_role;
 use cloudbots_tests::wire::{faulty_rest_client, functions_config};
-use cloudbots_tests::{aws, entity, run_ok, run_restorer, run_with_config, unique_name};
+use cloudbots_tests::{
+    assert_undone, aws, entity, run_ok, run_restorer, run_with_config, unique_name,
+};
 
 async fn lambda() -> aws_sdk_lambda::Client {
     aws_sdk_lambda::Client::new(&aws().await)
@@ -111,11 +113,10 @@ async fn function_bots_are_verified_and_undone_to_the_function_they_found() {
         assert_eq!(outcome.verified, [verified.replace("{}", &name)], "{line}");
         assert_ne!(described_function(&lambda, &arn).await, before, "{line}");
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
-        assert_eq!(described_function(&lambda, &arn).await, before, "{line}");
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+        assert_undone(&outcome, line, &before, || {
+            described_function(&lambda, &arn)
+        })
+        .await;
     }
 }
 

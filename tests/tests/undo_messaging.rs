@@ -14,7 +14,9 @@ use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::wire::{faulty_client, faulty_json_client, functions_config};
-use cloudbots_tests::{aws, entity_with, run_ok, run_restorer, run_with_config, unique_name};
+use cloudbots_tests::{
+    assert_undone, aws, entity_with, run_ok, run_restorer, run_with_config, unique_name,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -132,11 +134,7 @@ async fn topic_bots_are_verified_and_undone_to_the_topic_they_found() {
         );
         assert_ne!(described_topic(&sns, &arn).await, before, "{line}");
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
-        assert_eq!(described_topic(&sns, &arn).await, before, "{line}");
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+        assert_undone(&outcome, &line, &before, || described_topic(&sns, &arn)).await;
     }
 }
 
@@ -157,11 +155,7 @@ async fn queue_bots_are_verified_and_undone_to_the_queue_they_found() {
         assert!(!outcome.verified.is_empty(), "{line}");
         assert_ne!(described_queue(&sqs, &url).await, before, "{line}");
 
-        let undone = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
-        assert_eq!(described_queue(&sqs, &url).await, before, "{line}");
-        let again = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-        assert_eq!(again.status, RestoreStatus::NothingToRestore, "{line}");
+        assert_undone(&outcome, &line, &before, || described_queue(&sqs, &url)).await;
     }
 }
 
