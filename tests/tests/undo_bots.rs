@@ -639,3 +639,97 @@ async fn a_key_change_that_does_not_show_fails_not_verified() {
         );
     }
 }
+
+/// Every tag EC2 describes of the resource, sorted.
+async fn described_tags(ec2: &aws_sdk_ec2::Client, resource_id: &str) -> Vec<(String, String)> {
+    let out = ec2
+        .describe_tags()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("resource-id")
+                .values(resource_id)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut tags: Vec<(String, String)> = out
+        .tags()
+        .iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    tags.sort();
+    tags
+}
+
+async fn tag(ec2: &aws_sdk_ec2::Client, resource_id: &str, key: &str, value: &str) {
+    ec2.create_tags()
+        .resources(resource_id)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn ec2_tags_are_verified_and_put_back_or_removed() {
+    let ec2 = ec2().await;
+    for line in [
+        "tag_ec2_resource owner team-b",
+        "tag_ec2_resource reviewed yes",
+        "mark_for_stop_ec2_resource 3h",
+        "ec2_tag_instance_from_vpc cost-center",
+    ] {
+        let id = running_instance(&ec2).await;
+        tag(&ec2, &id, "owner", "team-a").await;
+        let instance = ec2
+            .describe_instances()
+            .instance_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let vpc = instance.reservations()[0].instances()[0]
+            .vpc_id()
+            .unwrap()
+            .to_string();
+        tag(&ec2, &vpc, "cost-center", "42").await;
+        let before = described_tags(&ec2, &id).await;
+        let outcome = run_ok(line, entity("Instance", &id, "web"), Mode::Enforce).await;
+        assert_eq!(outcome.status, OutcomeStatus::Remediated, "{line}");
+        assert_eq!(outcome.verified.len(), 1, "{line}");
+        assert!(
+            outcome.verified[0].starts_with(&format!("the tag of {id} is ")),
+            "{line}: {:?}",
+            outcome.verified
+        );
+        assert_ne!(described_tags(&ec2, &id).await, before, "{line}");
+        assert_undone(&outcome, line, &before, || described_tags(&ec2, &id)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_tag_that_does_not_show_fails_not_verified() {
+    let ec2 = ec2().await;
+    let id = running_instance(&ec2).await;
+    let error = run_with_no_op(
+        "tag_ec2_resource owner team-b",
+        entity("Instance", &id, "web"),
+        "CreateTags",
+    )
+    .await;
+    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    assert_eq!(
+        error.message,
+        format!("{id} read back after the change is not as intended (3 reads): its tag is owner absent, not owner=team-b")
+    );
+}

@@ -3,7 +3,8 @@
 //!
 //! The tagging bots work on any EC2 resource id (instance, volume, VPC, security group...),
 //! so they read and write tags through DescribeTags/CreateTags rather than a per-type API, and
-//! learn that a resource is gone from CreateTags' answer.
+//! learn that a resource is gone from CreateTags' answer. Each reads the tag back after setting
+//! it and records its previous value (or absence), so `restore_ec2_tags` can put it back.
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
@@ -13,9 +14,13 @@ use chrono::{DateTime, Utc};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::exclusion;
-use cloudbots_shared::error::BotError;
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
+use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{MarkForStopParams, NoParams, TagParams};
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[
@@ -74,23 +79,101 @@ pub(crate) async fn tag_value(
         .map(|t| t.value().unwrap_or_default().to_string()))
 }
 
-/// Set one tag; false when EC2 says the resource does not exist.
-pub(crate) async fn put_tag(
+pub const RESTORE_EC2_TAGS: Restorer = Restorer {
+    name: "restore_ec2_tags",
+    run: |input, aws| Box::pin(restore_tag(input, aws)),
+};
+
+/// One tag of an EC2 resource, as a bot found it and left it; none when it has no such tag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ec2Tag {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl Setting for Ec2Tag {
+    type Client = aws_sdk_ec2::Client;
+
+    fn name(&self) -> &'static str {
+        "tag"
+    }
+
+    fn words(&self) -> String {
+        match &self.value {
+            Some(value) => format!("{}={value}", self.key),
+            None => format!("{} absent", self.key),
+        }
+    }
+
+    async fn read(&self, ec2: &aws_sdk_ec2::Client, resource_id: &str) -> Result<Self, BotError> {
+        Ok(Ec2Tag {
+            key: self.key.clone(),
+            value: tag_value(ec2, resource_id, &self.key).await?,
+        })
+    }
+
+    async fn write(&self, ec2: &aws_sdk_ec2::Client, resource_id: &str) -> Result<(), BotError> {
+        let doing = format!("setting the tag {} of {resource_id}", self.words());
+        // Both calls end alike: a resource EC2 does not know is gone, anything else fails.
+        macro_rules! send {
+            ($request:expr) => {
+                $request.send().await.map(drop).map_err(|e| {
+                    if code(&e).is_some_and(|c| c.contains("NotFound") || c == "InvalidID") {
+                        BotError::not_found(format!("{resource_id} does not exist (any more)"))
+                    } else {
+                        bot_error(&doing, e)
+                    }
+                })
+            };
+        }
+        match &self.value {
+            Some(value) => send!(ec2
+                .create_tags()
+                .resources(resource_id)
+                .tags(Tag::builder().key(&self.key).value(value).build())),
+            None => send!(ec2
+                .delete_tags()
+                .resources(resource_id)
+                .tags(Tag::builder().key(&self.key).build())),
+        }
+    }
+}
+
+async fn restore_tag(input: &RestoreInput, aws: &SdkConfig) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<Ec2Tag>(input, &aws_sdk_ec2::Client::new(aws), str::to_string).await
+}
+
+/// The end of the tagging bots: tag `resource_id` with `key=value` (it had `was`), read the tag
+/// back and record what it was; `gone` is the outcome when EC2 no longer knows the resource.
+pub(crate) async fn change_tag(
+    input: &BotInput,
     ec2: &aws_sdk_ec2::Client,
     resource_id: &str,
-    key: &str,
-    value: &str,
-) -> Result<bool, BotError> {
-    match ec2
-        .create_tags()
-        .resources(resource_id)
-        .tags(Tag::builder().key(key).value(value).build())
-        .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) if code(&e).is_some_and(|c| c.contains("NotFound") || c == "InvalidID") => Ok(false),
-        Err(e) => Err(bot_error(&format!("tagging {resource_id}"), e)),
+    (key, was, value): (&str, Option<&str>, &str),
+    (message, changes): (String, Vec<String>),
+    gone: fn(&BotInput, &str) -> BotOutcome,
+) -> Result<BotOutcome, BotError> {
+    let tag = |value: Option<&str>| Ec2Tag {
+        key: key.to_string(),
+        value: value.map(str::to_string),
+    };
+    let resource = Resource {
+        client: ec2,
+        id: resource_id,
+        label: resource_id.to_string(),
+    };
+    let changed = setting::change(
+        input,
+        &resource,
+        RESTORE_EC2_TAGS.name,
+        (vec![tag(was)], vec![tag(Some(value))]),
+        message,
+        changes,
+    )
+    .await;
+    match changed {
+        Err(error) if error.name == ErrorName::NotFound => Ok(gone(input, resource_id)),
+        other => other,
     }
 }
 
@@ -239,15 +322,18 @@ async fn mark_for_stop(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
             changes,
         ));
     }
-    if !put_tag(&ec2, resource_id, MARKED_FOR_STOP_TAG, &value).await? {
-        return Ok(resource_gone(input, resource_id));
-    }
-    Ok(BotOutcome::new(
+    change_tag(
         input,
-        OutcomeStatus::Remediated,
-        format!("{resource_id} tagged: Key: {MARKED_FOR_STOP_TAG} | Value: {value}"),
+        &ec2,
+        resource_id,
+        (MARKED_FOR_STOP_TAG, None, &value),
+        (
+            format!("{resource_id} tagged: Key: {MARKED_FOR_STOP_TAG} | Value: {value}"),
+            changes,
+        ),
+        resource_gone,
     )
-    .with_changes(changes))
+    .await
 }
 
 /// ` (2026-11-30T13:00:00Z)` for an epoch-seconds tag value, or nothing when it is not one.
@@ -283,13 +369,16 @@ async fn tag_ec2_resource(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcom
             changes,
         ));
     }
-    if !put_tag(&ec2, resource_id, &key, &value).await? {
-        return Ok(resource_gone(input, resource_id));
-    }
-    Ok(BotOutcome::new(
+    change_tag(
         input,
-        OutcomeStatus::Remediated,
-        format!("{resource_id} tagged: Key: {key} | Value: {value}"),
+        &ec2,
+        resource_id,
+        (&key, current.as_deref(), &value),
+        (
+            format!("{resource_id} tagged: Key: {key} | Value: {value}"),
+            changes,
+        ),
+        resource_gone,
     )
-    .with_changes(changes))
+    .await
 }

@@ -16,4 +16,5 @@ pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] =
 pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
     instance::restore::RESTORE_INSTANCE_STATE,
     instance::restore::RESTORE_INSTANCE_SECURITY_GROUPS,
+    ec2_resources::RESTORE_EC2_TAGS,
 ];

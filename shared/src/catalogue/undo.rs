@@ -168,6 +168,12 @@ pub const RESTORERS: &[RestorerSpec] = &[
         iam_actions: &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
     },
     RestorerSpec {
+        name: "restore_ec2_tags",
+        summary: "Sets back, or removes, the tag a bot put on an EC2 resource, when the resource still has it as the bot left it",
+        bots: &["mark_for_stop_ec2_resource", "tag_ec2_resource", "ec2_tag_instance_from_vpc"],
+        iam_actions: &["ec2:CreateTags", "ec2:DeleteTags", "ec2:DescribeTags"],
+    },
+    RestorerSpec {
         name: "restore_kms_key",
         summary: "Turns automatic rotation off again, or disables again a key a bot enabled (a deletion the bot cancelled is never scheduled again), when the key still is as the bot left it",
         bots: &["kms_cmk_enable_key", "kms_enable_rotation"],

@@ -22,7 +22,7 @@ pub mod role;
 
 pub use role::detach_instance_role_with;
 
-use crate::ec2_resources::{put_tag, tag_value};
+use crate::ec2_resources::{change_tag, tag_value};
 pub use crate::quarantine_group::QUARANTINE_GROUP_NAME;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
@@ -592,13 +592,18 @@ async fn tag_instance_from_vpc(input: &BotInput, aws: &SdkConfig) -> Result<BotO
             changes,
         ));
     }
-    if !put_tag(&ec2, instance_id, &key, &value).await? {
-        return Ok(gone(input, instance_id));
-    }
-    Ok(BotOutcome::new(
+    change_tag(
         input,
-        OutcomeStatus::Remediated,
-        format!("Instance tagged: {instance_id} Key: {key} | Value: {value} (from VPC {vpc_id})"),
+        &ec2,
+        instance_id,
+        (&key, current, &value),
+        (
+            format!(
+                "Instance tagged: {instance_id} Key: {key} | Value: {value} (from VPC {vpc_id})"
+            ),
+            changes,
+        ),
+        gone,
     )
-    .with_changes(changes))
+    .await
 }
