@@ -156,6 +156,7 @@ impl Operated {
             audit: AuditStore::new(aws_sdk_dynamodb::Client::new(config), &outputs.audit_table),
             remediation_arn: outputs.remediation_arn,
             undo_arn: outputs.undo_arn,
+            options: format!(" --stack {name} --region {region}"),
         })
     }
 }

@@ -29,6 +29,9 @@ pub struct Operated {
     pub audit: AuditStore,
     pub remediation_arn: String,
     pub undo_arn: String,
+    /// The options naming this deployment on the command line (` --stack prod --region
+    /// eu-west-1`; empty for the local stack), for the commands a message suggests.
+    pub options: String,
 }
 
 /// Which state machine an execution belongs to.
@@ -380,8 +383,8 @@ impl Operated {
         .is_none()
         {
             return Err(format!(
-                "{undo_name} is still running after {:?}: see `cloudbots show {undo_name}`",
-                options.timeout
+                "{undo_name} is still running after {:?}: see `cloudbots show {undo_name}{}`",
+                options.timeout, self.options
             ));
         }
         self.show(&undo_name).await

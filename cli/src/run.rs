@@ -61,6 +61,7 @@ impl LocalTarget {
             audit: AuditStore::new(aws_sdk_dynamodb::Client::new(&config), &self.audit_table),
             remediation_arn: self.state_machine_arn.clone(),
             undo_arn: self.undo_state_machine_arn.clone(),
+            options: String::new(),
         })
     }
 
