@@ -54,11 +54,15 @@ enum Command {
     },
     /// Print the SAM template generated from the catalogue (infra/template.yaml).
     Template,
-    /// Print the member-account role template generated from the catalogue
-    /// (infra/member-role.yaml), or with --policy its permissions (infra/member-role-policy.json).
+    /// Print the member-account roles' template generated from the catalogue
+    /// (infra/member-role.yaml), or with --policy the bots' role's permissions
+    /// (infra/member-role-policy.json), or with --undo-policy the restorers' role's
+    /// (infra/member-undo-role-policy.json).
     MemberRole {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "undo_policy")]
         policy: bool,
+        #[arg(long)]
+        undo_policy: bool,
     },
     /// Print the bot reference generated from the catalogue (docs/bots.md).
     Docs,
@@ -207,14 +211,20 @@ async fn main_result(cli: Cli) -> Result<(), String> {
             }
         }
         Command::Template => print!("{}", cloudbots_cli::template::render()),
-        Command::MemberRole { policy } => print!(
-            "{}",
-            if policy {
-                cloudbots_cli::member_role::render_policy()
-            } else {
-                cloudbots_cli::member_role::render()
-            }
-        ),
+        Command::MemberRole {
+            policy,
+            undo_policy,
+        } => {
+            use cloudbots_cli::member_role::{render, BOTS, UNDO};
+            print!(
+                "{}",
+                match (policy, undo_policy) {
+                    (true, _) => BOTS.render_policy(),
+                    (_, true) => UNDO.render_policy(),
+                    _ => render(),
+                }
+            )
+        }
         Command::Docs => print!("{}", cloudbots_cli::planning::catalogue_markdown()),
         Command::Local {
             action: LocalAction::Up { text_output },

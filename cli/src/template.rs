@@ -11,7 +11,8 @@
 //! `!GetAtt`, `!If`) that make the template readable are not plain YAML values, and a fixed
 //! layout lets tests read single resources back out of the text.
 
-use cloudbots_shared::catalogue::{BotSpec, RestorerSpec, CATALOGUE, RESTORERS};
+use cloudbots_shared::catalogue::{BotSpec, PassRole, RestorerSpec, CATALOGUE, RESTORERS};
+use cloudbots_shared::plan::UNDO_ROLE_SUFFIX;
 use std::fmt::Write;
 
 /// Every function's `CodeUri`: the workspace, relative to the template. SAM runs cargo-lambda
@@ -32,18 +33,17 @@ const FUNCTION_ARN_PREFIX: (&str, &str) = (
     r#"!Sub "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${FunctionNamePrefix}""#,
 );
 const AUDIT_TABLE_NAME: (&str, &str) = ("AuditTableName", "!Ref AuditTable");
+const REPORT_FUNCTION_ARN: (&str, &str) = ("ReportFunctionArn", "!GetAtt ReportFunction.Arn");
 
 /// The `${...}` names the remediation definition uses, with the values the template gives them.
-pub const DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] = [
-    FUNCTION_ARN_PREFIX,
-    ("ReportFunctionArn", "!GetAtt ReportFunction.Arn"),
-    AUDIT_TABLE_NAME,
-];
+pub const DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] =
+    [FUNCTION_ARN_PREFIX, REPORT_FUNCTION_ARN, AUDIT_TABLE_NAME];
 
 /// The `${...}` names the undo definition uses, with the values the template gives them.
-pub const UNDO_DEFINITION_SUBSTITUTIONS: [(&str, &str); 3] = [
+pub const UNDO_DEFINITION_SUBSTITUTIONS: [(&str, &str); 4] = [
     FUNCTION_ARN_PREFIX,
     ("UndoPlannerFunctionArn", "!GetAtt PlanUndoFunction.Arn"),
+    REPORT_FUNCTION_ARN,
     AUDIT_TABLE_NAME,
 ];
 
@@ -220,8 +220,8 @@ fn parameters(out: &mut String) {
   CrossAccountRoleName:
     Type: String
     Default: Dome9CloudBots
-    AllowedPattern: \"[\\\\w+=,.@-]{1,64}\"
-    Description: The role the bots assume in member accounts (multi mode); the RoleName of infra/member-role.yaml.
+    AllowedPattern: \"[\\\\w+=,.@-]{1,59}\"
+    Description: The role the bots assume in member accounts (multi mode), the RoleName of infra/member-role.yaml; the restorers assume the same name with -undo after it.
   ExternalId:
     Type: String
     NoEcho: true
@@ -466,8 +466,24 @@ struct RoleSpec<'a> {
     trust: Trust,
     policy_name: &'a str,
     statements: Vec<Statement<'a>>,
-    /// Add `sts:AssumeRole` on the member-account role, in multi-account mode only.
-    assumes_member_role: bool,
+    /// The member-account role it assumes, in multi-account mode only.
+    assumes: Option<MemberRoleName>,
+}
+
+/// Which member-account role a hub role assumes: the bots' (`CrossAccountRoleName`) or the
+/// restorers' (the same name with [`UNDO_ROLE_SUFFIX`]).
+enum MemberRoleName {
+    Bots,
+    Undo,
+}
+
+impl MemberRoleName {
+    fn suffix(&self) -> &'static str {
+        match self {
+            MemberRoleName::Bots => "",
+            MemberRoleName::Undo => UNDO_ROLE_SUFFIX,
+        }
+    }
 }
 
 fn role(out: &mut String, role: &RoleSpec) {
@@ -542,17 +558,19 @@ fn role(out: &mut String, role: &RoleSpec) {
             .expect("writing to a String");
         }
     }
-    if role.assumes_member_role {
-        out.push_str(
+    if let Some(member_role) = &role.assumes {
+        writeln!(
+            out,
             "              - !If
                 - IsMulti
                 - Sid: AssumeMemberRole
                   Effect: Allow
                   Action: sts:AssumeRole
-                  Resource: !Sub \"arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}\"
-                - !Ref AWS::NoValue
-",
-        );
+                  Resource: !Sub \"arn:${{AWS::Partition}}:iam::*:role/${{CrossAccountRoleName}}{}\"
+                - !Ref AWS::NoValue",
+            member_role.suffix()
+        )
+        .expect("writing to a String");
     }
     out.push('\n');
 }
@@ -590,7 +608,7 @@ fn bot_function(out: &mut String, bot: &BotResources) {
             trust: Trust::Lambda,
             policy_name: name,
             statements: bot_statements(bot.bot),
-            assumes_member_role: true,
+            assumes: Some(MemberRoleName::Bots),
         },
     );
 }
@@ -598,15 +616,20 @@ fn bot_function(out: &mut String, bot: &BotResources) {
 /// A bot's actions on any resource, and `iam:PassRole` apart: only the roles it passes, only to
 /// the service it passes them to.
 fn bot_statements(bot: &BotSpec) -> Vec<Statement<'_>> {
-    let Some(scope) = bot.pass_role() else {
-        return vec![Statement::new(
-            "BotActions",
-            bot.role_actions(),
-            vec![quoted("*")],
-        )];
+    function_statements("BotActions", bot.role_actions(), bot.pass_role())
+}
+
+/// A function's `actions` (statement `sid`) on any resource, and `iam:PassRole` apart when it
+/// passes roles (`pass_role`): only those roles, only to that service.
+fn function_statements<'a>(
+    sid: &'a str,
+    actions: Vec<&'a str>,
+    pass_role: Option<PassRole>,
+) -> Vec<Statement<'a>> {
+    let Some(scope) = pass_role else {
+        return vec![Statement::new(sid, actions, vec![quoted("*")])];
     };
-    let actions = bot
-        .role_actions()
+    let actions = actions
         .into_iter()
         .filter(|action| *action != PASS_ROLE)
         .collect();
@@ -618,7 +641,7 @@ fn bot_statements(bot: &BotSpec) -> Vec<Statement<'_>> {
         })
         .collect();
     vec![
-        Statement::new("BotActions", actions, vec![quoted("*")]),
+        Statement::new(sid, actions, vec![quoted("*")]),
         Statement {
             condition: Some(("iam:PassedToService", scope.service)),
             ..Statement::new("PassRole", vec![PASS_ROLE], roles)
@@ -658,12 +681,12 @@ fn restorer_function(out: &mut String, restorer: &RestorerSpec) {
             ),
             trust: Trust::Lambda,
             policy_name: name,
-            statements: vec![Statement::new(
+            statements: function_statements(
                 "RestoreActions",
                 restorer.iam_actions.to_vec(),
-                vec![quoted("*")],
-            )],
-            assumes_member_role: false,
+                restorer.pass_role(),
+            ),
+            assumes: Some(MemberRoleName::Undo),
         },
     );
 }
@@ -754,7 +777,7 @@ fn intake(out: &mut String) {
                     vec!["!GetAtt IntakeDeadLetterQueue.Arn".into()],
                 ),
             ],
-            assumes_member_role: false,
+            assumes: None,
         },
     );
 }
@@ -849,7 +872,7 @@ fn report(out: &mut String) {
                     vec![quoted("*")],
                 ),
             ],
-            assumes_member_role: false,
+            assumes: None,
         },
     );
 }
@@ -890,7 +913,7 @@ fn undo_planner(out: &mut String) {
                 vec!["dynamodb:Query"],
                 vec!["!GetAtt AuditTable.Arn".into()],
             )],
-            assumes_member_role: false,
+            assumes: None,
         },
     );
 }
@@ -980,7 +1003,7 @@ fn state_machine(out: &mut String, machine: MachineSpec) {
             trust: Trust::StepFunctions,
             policy_name: name,
             statements,
-            assumes_member_role: false,
+            assumes: None,
         },
     );
 }
@@ -989,7 +1012,10 @@ fn undo_state_machine(out: &mut String) {
     let functions = RESTORERS
         .iter()
         .map(|r| format!("!GetAtt {}.Arn", ResourceIds::of(r.name).function_id))
-        .chain(["!GetAtt PlanUndoFunction.Arn".to_string()])
+        .chain([
+            "!GetAtt PlanUndoFunction.Arn".to_string(),
+            "!GetAtt ReportFunction.Arn".to_string(),
+        ])
         .collect();
     state_machine(
         out,
@@ -998,10 +1024,10 @@ fn undo_state_machine(out: &mut String) {
             name: "undo",
             definition_uri: UNDO_DEFINITION_URI,
             substitutions: &UNDO_DEFINITION_SUBSTITUTIONS,
-            description: "Runs the undo state machine: invokes the undo planner and the restorers, writes the audit.",
+            description: "Runs the undo state machine: invokes the undo planner, the restorers and the report, writes the audit.",
             statements: vec![
                 Statement::new(
-                    "InvokePlannerAndRestorers",
+                    "InvokePlannerRestorersAndReport",
                     vec!["lambda:InvokeFunction"],
                     functions,
                 ),

@@ -139,8 +139,13 @@ fn checked_in_member_role_template_and_policy_are_the_rendered_ones() {
     );
     assert_checked_in(
         "infra/member-role-policy.json",
-        &member_role::render_policy(),
+        &member_role::BOTS.render_policy(),
         "member-role --policy",
+    );
+    assert_checked_in(
+        "infra/member-undo-role-policy.json",
+        &member_role::UNDO.render_policy(),
+        "member-role --undo-policy",
     );
 }
 
@@ -494,61 +499,123 @@ fn steps_run_one_at_a_time_with_jittered_retries() {
 }
 
 #[test]
-fn the_member_role_holds_every_bot_action_and_nothing_else() {
-    let union: BTreeSet<String> = CATALOGUE
+fn the_member_roles_hold_every_bot_action_and_every_restorer_action_apart() {
+    let bots: BTreeSet<String> = CATALOGUE
         .iter()
         .flat_map(|bot| bot.role_actions().into_iter().map(str::to_string))
         .collect();
-    let text = member_role::render();
-    let role = block(&text, "CloudBotsRole", 2);
-    let policy_start = role
+    let restorers: BTreeSet<String> = RESTORERS
         .iter()
-        .position(|line| line.trim() == "Policies:")
-        .unwrap();
-    let statements = policy_statements(&role[policy_start..]);
-    assert_eq!(
-        statements,
-        [PolicyStatement {
-            sid: "BotActions".into(),
-            actions: union.iter().cloned().collect(),
-            resources: vec!["\"*\"".into()],
-        }]
-    );
-    let policy: Value = serde_json::from_str(&repo_file("infra/member-role-policy.json")).unwrap();
-    let json_actions: Vec<String> =
-        serde_json::from_value(policy["Statement"][0]["Action"].clone()).unwrap();
-    assert_eq!(json_actions, union.into_iter().collect::<Vec<_>>());
-    assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
-    assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+        .flat_map(|r| r.iam_actions.iter().map(|a| a.to_string()))
+        .collect();
+    let text = member_role::render();
+    for (id, sid, union, file) in [
+        (
+            "CloudBotsRole",
+            "BotActions",
+            &bots,
+            "infra/member-role-policy.json",
+        ),
+        (
+            "CloudBotsUndoRole",
+            "RestoreActions",
+            &restorers,
+            "infra/member-undo-role-policy.json",
+        ),
+    ] {
+        let role = block(&text, id, 2);
+        let policy_start = role
+            .iter()
+            .position(|line| line.trim() == "Policies:")
+            .unwrap();
+        let statements = policy_statements(&role[policy_start..]);
+        assert_eq!(
+            statements,
+            [PolicyStatement {
+                sid: sid.into(),
+                actions: union.iter().cloned().collect(),
+                resources: vec!["\"*\"".into()],
+            }],
+            "{id}"
+        );
+        let policy: Value = serde_json::from_str(&repo_file(file)).unwrap();
+        let json_actions: Vec<String> =
+            serde_json::from_value(policy["Statement"][0]["Action"].clone()).unwrap();
+        assert_eq!(
+            &json_actions,
+            &union.iter().cloned().collect::<Vec<_>>(),
+            "{file}"
+        );
+        assert_eq!(policy["Statement"].as_array().unwrap().len(), 1);
+        assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+    }
+    // Neither role can both change and undo: the bots' role cannot start a stopped instance,
+    // the undo role cannot stop one.
+    assert!(!bots.contains("ec2:StartInstances"));
+    assert!(restorers.contains("ec2:StartInstances"));
+    assert!(!restorers.contains("ec2:StopInstances"));
 }
 
 #[test]
-fn the_member_role_trusts_only_the_hub_accounts_bot_roles_with_the_external_id() {
+fn the_member_roles_trust_only_the_hub_accounts_bot_or_restorer_roles_with_the_external_id() {
     let text = member_role::render();
-    let role = block(&text, "CloudBotsRole", 2);
-    let trust: Vec<&str> = role
-        .iter()
-        .skip_while(|line| line.trim() != "AssumeRolePolicyDocument:")
-        .take_while(|line| line.trim() != "Policies:")
-        .map(|line| line.trim())
-        .collect();
-    let expected = [
-        "AssumeRolePolicyDocument:",
-        "Version: \"2012-10-17\"",
-        "Statement:",
-        "- Sid: HubBotRoles",
-        "Effect: Allow",
-        "Principal:",
-        "AWS: !Sub \"arn:${AWS::Partition}:iam::${HubAccountId}:root\"",
-        "Action: sts:AssumeRole",
-        "Condition:",
-        "StringEquals:",
-        "sts:ExternalId: !Ref ExternalId",
-        "ArnLike:",
-        "aws:PrincipalArn: !Sub \"arn:${AWS::Partition}:iam::${HubAccountId}:role/cloudbots/*\"",
-    ];
-    assert_eq!(trust, expected);
+    for (id, name, sid, path) in [
+        (
+            "CloudBotsRole",
+            "!Ref RoleName",
+            "HubBotRoles",
+            "/cloudbots/",
+        ),
+        (
+            "CloudBotsUndoRole",
+            "!Sub \"${RoleName}-undo\"",
+            "HubRestorerRoles",
+            "/cloudbots-undo/",
+        ),
+    ] {
+        let role = block(&text, id, 2);
+        assert_eq!(field(&role, "RoleName"), Some(name), "{id}");
+        let trust: Vec<&str> = role
+            .iter()
+            .skip_while(|line| line.trim() != "AssumeRolePolicyDocument:")
+            .take_while(|line| line.trim() != "Policies:")
+            .map(|line| line.trim())
+            .collect();
+        let principal = format!(
+            "aws:PrincipalArn: !Sub \"arn:${{AWS::Partition}}:iam::${{HubAccountId}}:role{path}*\""
+        );
+        let expected = [
+            "AssumeRolePolicyDocument:",
+            "Version: \"2012-10-17\"",
+            "Statement:",
+            &format!("- Sid: {sid}"),
+            "Effect: Allow",
+            "Principal:",
+            "AWS: !Sub \"arn:${AWS::Partition}:iam::${HubAccountId}:root\"",
+            "Action: sts:AssumeRole",
+            "Condition:",
+            "StringEquals:",
+            "sts:ExternalId: !Ref ExternalId",
+            "ArnLike:",
+            &principal,
+        ];
+        assert_eq!(trust, expected, "{id}");
+    }
     assert_eq!(BOT_ROLE_PATH, "/cloudbots/");
+    assert_eq!(RESTORER_ROLE_PATH, "/cloudbots-undo/");
+    assert_eq!(
+        field(&parameter(&text, "RoleName"), "AllowedPattern"),
+        Some("\"[\\\\w+=,.@-]{1,59}\""),
+        "the undo role's name, 5 characters longer, fits IAM's 64"
+    );
+    assert_eq!(
+        field(
+            &parameter(&template::render(), "CrossAccountRoleName"),
+            "AllowedPattern"
+        ),
+        field(&parameter(&text, "RoleName"), "AllowedPattern"),
+        "the hub accepts exactly the member role names"
+    );
     assert_eq!(
         field(&parameter(&text, "RoleName"), "Default"),
         Some("Dome9CloudBots")
@@ -574,7 +641,7 @@ fn the_member_role_trusts_only_the_hub_accounts_bot_roles_with_the_external_id()
 }
 
 /// A stand-in for the AWS CLI: records each call's arguments under `log/<n>/<i>` and answers
-/// `sts get-caller-identity`, and `iam get-role` once the role was created.
+/// `sts get-caller-identity`, and `iam get-role` of a role once it was created.
 fn fake_aws(dir: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir.join("log")).unwrap();
@@ -589,8 +656,8 @@ i=0
 for arg in "$@"; do printf '%s' "$arg" > "$log/$n/$i"; i=$((i + 1)); done
 case "$1 $2" in
   "sts get-caller-identity") echo "arn:aws:iam::111111111111:user/admin" ;;
-  "iam get-role") [[ -e "$log/../created" ]] || exit 254; echo "arn:aws:iam::111111111111:role/$4" ;;
-  "iam create-role") touch "$log/../created" ;;
+  "iam get-role") [[ -e "$log/../created-$4" ]] || exit 254; echo "arn:aws:iam::111111111111:role/$4" ;;
+  "iam create-role") touch "$log/../created-$4" ;;
 esac
 "#,
     )
@@ -630,7 +697,7 @@ fn scratch_dir(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn create_role_sh_creates_the_member_role_of_the_template() {
+fn create_role_sh_creates_the_member_roles_of_the_template() {
     let dir = scratch_dir("create-role");
     fake_aws(&dir);
     let out = create_role(&dir, &["222222222222", "s3cret-id"]);
@@ -641,70 +708,86 @@ fn create_role_sh_creates_the_member_role_of_the_template() {
     );
     let calls = aws_calls(&dir);
     let verbs: Vec<String> = calls.iter().map(|c| c[..2].join(" ")).collect();
-    assert_eq!(
-        verbs,
+    let role_verbs = |create: &str| {
         [
-            "sts get-caller-identity",
-            "iam get-role",
-            "iam create-role",
-            "iam put-role-policy",
-            "iam get-role"
+            "iam get-role".to_string(),
+            format!("iam {create}"),
+            "iam put-role-policy".to_string(),
         ]
-    );
-    let create = &calls[2];
+    };
+    let mut expected = vec!["sts get-caller-identity".to_string()];
+    expected.extend(role_verbs("create-role"));
+    expected.extend(role_verbs("create-role"));
+    expected.extend(["iam get-role".to_string(), "iam get-role".to_string()]);
+    assert_eq!(verbs, expected);
     let arg = |call: &[String], flag: &str| {
         let i = call.iter().position(|a| a == flag).unwrap();
         call[i + 1].clone()
     };
-    assert_eq!(arg(create, "--role-name"), "Dome9CloudBots");
-    let trust: Value = serde_json::from_str(&arg(create, "--assume-role-policy-document"))
-        .expect("the trust policy is JSON");
+    for ((create, put), (name, role)) in [(&calls[2], &calls[3]), (&calls[5], &calls[6])]
+        .into_iter()
+        .zip([
+            ("Dome9CloudBots", &member_role::BOTS),
+            ("Dome9CloudBots-undo", &member_role::UNDO),
+        ])
+    {
+        assert_eq!(arg(create, "--role-name"), name);
+        assert_eq!(arg(create, "--description"), role.description);
+        let trust: Value = serde_json::from_str(&arg(create, "--assume-role-policy-document"))
+            .expect("the trust policy is JSON");
+        assert_eq!(
+            trust,
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": role.trust_sid,
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"sts:ExternalId": "s3cret-id"},
+                        "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::222222222222:role{}*", role.trusted_path)}
+                    }
+                }]
+            }),
+            "{name}"
+        );
+        assert_eq!(arg(put, "--role-name"), name);
+        assert_eq!(arg(put, "--policy-name"), role.policy_name);
+        let file = arg(put, "--policy-document");
+        let file = file.strip_prefix("file://").expect("the policy is a file");
+        assert_eq!(
+            std::fs::read_to_string(file).unwrap(),
+            role.render_policy(),
+            "{name}"
+        );
+    }
+    let printed: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .take(2)
+        .map(str::to_string)
+        .collect();
     assert_eq!(
-        trust,
-        serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "HubBotRoles",
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"sts:ExternalId": "s3cret-id"},
-                    "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::222222222222:role{BOT_ROLE_PATH}*")}
-                }
-            }]
-        })
-    );
-    let put = &calls[3];
-    assert_eq!(arg(put, "--policy-name"), member_role::POLICY_NAME);
-    let file = arg(put, "--policy-document");
-    let file = file.strip_prefix("file://").expect("the policy is a file");
-    assert_eq!(
-        std::fs::read_to_string(file).unwrap(),
-        member_role::render_policy()
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).lines().last(),
-        Some("arn:aws:iam::111111111111:role/Dome9CloudBots")
+        printed,
+        [
+            "arn:aws:iam::111111111111:role/Dome9CloudBots-undo",
+            "arn:aws:iam::111111111111:role/Dome9CloudBots"
+        ]
     );
 
-    // Run again (an upgrade): the existing role's trust is updated, its policy put again.
+    // Run again (an upgrade): the existing roles' trust is updated, their policies put again.
     let again = create_role(&dir, &["222222222222", "s3cret-id", "Dome9CloudBots"]);
     assert!(again.status.success());
-    let verbs: Vec<String> = aws_calls(&dir)[5..]
+    let verbs: Vec<String> = aws_calls(&dir)[calls.len()..]
         .iter()
         .map(|c| c[..2].join(" "))
         .collect();
-    assert_eq!(
-        verbs,
-        [
-            "sts get-caller-identity",
-            "iam get-role",
-            "iam update-assume-role-policy",
-            "iam put-role-policy",
-            "iam get-role"
-        ]
-    );
+    let mut expected = vec!["sts get-caller-identity".to_string()];
+    expected.extend(role_verbs("update-assume-role-policy"));
+    expected.extend(role_verbs("update-assume-role-policy"));
+    expected.extend(["iam get-role".to_string(), "iam get-role".to_string()]);
+    assert_eq!(verbs, expected);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -723,7 +806,11 @@ fn create_role_sh_refuses_bad_arguments_before_calling_aws() {
         ),
         (
             &["222222222222", "s3cret-id", "bad name"][..],
-            "create_role: ROLE_NAME must be 1 to 64 of A-Z a-z 0-9 _ + = , . @ -, got 'bad name'",
+            "create_role: ROLE_NAME must be 1 to 59 of A-Z a-z 0-9 _ + = , . @ -, got 'bad name'",
+        ),
+        (
+            &["222222222222", "s3cret-id", &"r".repeat(60)][..],
+            "create_role: ROLE_NAME must be 1 to 59",
         ),
         (&["222222222222"][..], "usage:"),
     ] {
@@ -1175,14 +1262,49 @@ fn every_restorer_has_a_function_and_a_role_with_exactly_its_actions_apart_from_
             ids.role_id
         );
         assert_ne!(RESTORER_ROLE_PATH, BOT_ROLE_PATH);
+        let mut expected = vec![PolicyStatement {
+            sid: "RestoreActions".into(),
+            actions: restorer
+                .iam_actions
+                .iter()
+                .filter(|a| restorer.pass_role().is_none() || **a != "iam:PassRole")
+                .map(|a| a.to_string())
+                .collect(),
+            resources: vec!["\"*\"".into()],
+        }];
+        if let Some(scope) = restorer.pass_role() {
+            expected.push(PolicyStatement {
+                sid: "PassRole".into(),
+                actions: vec!["iam:PassRole".into()],
+                resources: scope
+                    .roles
+                    .iter()
+                    .map(|role| {
+                        format!(
+                            "!Sub \"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{role}\""
+                        )
+                    })
+                    .collect(),
+            });
+            assert!(
+                role.iter()
+                    .any(|line| line.trim() == format!("iam:PassedToService: {}", scope.service)),
+                "{}: roles are passed to {} only",
+                ids.role_id,
+                scope.service
+            );
+        }
+        expected.push(PolicyStatement {
+            sid: "AssumeMemberRole".into(),
+            actions: vec!["sts:AssumeRole".into()],
+            resources: vec![
+                "!Sub \"arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}-undo\"".into(),
+            ],
+        });
         assert_eq!(
             policy_statements(&role),
-            [PolicyStatement {
-                sid: "RestoreActions".into(),
-                actions: restorer.iam_actions.iter().map(|a| a.to_string()).collect(),
-                resources: vec!["\"*\"".into()],
-            }],
-            "{}: exactly the restorer's actions, and no member role",
+            expected,
+            "{}: exactly the restorer's actions (roles passed to one service only), and only the member account's undo role",
             ids.role_id
         );
     }
@@ -1209,17 +1331,20 @@ fn every_restorer_has_a_function_and_a_role_with_exactly_its_actions_apart_from_
 }
 
 #[test]
-fn the_undo_state_machine_invokes_exactly_the_planner_and_the_restorers() {
+fn the_undo_state_machine_invokes_exactly_the_planner_the_restorers_and_the_report() {
     let text = template::render();
     let role = block(&text, "UndoStateMachineRole", 2);
     let statements = policy_statements(&role);
-    assert_eq!(statements[0].sid, "InvokePlannerAndRestorers");
+    assert_eq!(statements[0].sid, "InvokePlannerRestorersAndReport");
     assert_eq!(statements[0].actions, ["lambda:InvokeFunction"]);
     let invoked: BTreeSet<_> = statements[0].resources.iter().cloned().collect();
     let expected: BTreeSet<_> = RESTORERS
         .iter()
         .map(|r| format!("!GetAtt {}.Arn", ResourceIds::of(r.name).function_id))
-        .chain(["!GetAtt PlanUndoFunction.Arn".to_string()])
+        .chain([
+            "!GetAtt PlanUndoFunction.Arn".to_string(),
+            "!GetAtt ReportFunction.Arn".to_string(),
+        ])
         .collect();
     assert_eq!(invoked, expected);
     assert_eq!(

@@ -1,6 +1,11 @@
 //! The output message posted to the output topic: the original's `remediationOutput` format
 //! (reference §2.8, §6.3), JSON or text, so existing parsers keep working — minus its defects:
 //! the CloudGuard API key is never echoed, and every entry has an `Execution status`.
+//!
+//! An undo execution posts its own message to the same topic ([`UndoMessage`], subject
+//! `RemediationUndo`), in the same format with its own keys, so whoever reads the remediations
+//! also learns which of them were put back — and a parser of remediation messages never
+//! mistakes an undo for one.
 
 use crate::audit::{failure_message, AuditRecord, AuditStatus};
 use crate::plan::Plan;
@@ -48,6 +53,54 @@ pub struct OutputMessage {
     pub execution_name: String,
     #[serde(rename = "Rules violations found")]
     pub rules_violations_found: Vec<BotReport>,
+}
+
+/// One step of an undo: the remediation step it reverses and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndoReport {
+    /// The audit record of the step it reverses (`step#001`).
+    #[serde(rename = "Step")]
+    pub step: String,
+    #[serde(rename = "Remediation")]
+    pub remediation: String,
+    /// `restored`, `nothing to restore`, `not restored (changed since)`, `irreversible`, …
+    #[serde(rename = "Undo status")]
+    pub undo_status: String,
+    #[serde(rename = "Execution status")]
+    pub execution_status: String,
+    #[serde(rename = "Undo message")]
+    pub undo_message: String,
+}
+
+/// The message of an undo execution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndoMessage {
+    #[serde(rename = "Execution name")]
+    pub execution_name: String,
+    /// The remediation execution it reverses.
+    #[serde(rename = "Undoes")]
+    pub undoes: String,
+    #[serde(rename = "Steps undone")]
+    pub steps: Vec<UndoReport>,
+}
+
+/// Build the message of the undo execution `execution_name` of `undoes` from its audit
+/// records (one per remediation step, last step first, as undo went).
+pub fn build_undo(execution_name: &str, undoes: &str, records: &[AuditRecord]) -> UndoMessage {
+    UndoMessage {
+        execution_name: execution_name.to_string(),
+        undoes: undoes.to_string(),
+        steps: records
+            .iter()
+            .map(|r| UndoReport {
+                step: r.entry.clone(),
+                remediation: r.bot.clone(),
+                undo_status: r.status.words().to_string(),
+                execution_status: r.status.execution_status().to_string(),
+                undo_message: readable_message(r),
+            })
+            .collect(),
+    }
 }
 
 /// The output format, from `OUTPUT_TYPE` (`JSON`, anything else is text, as in the original).
@@ -157,21 +210,47 @@ fn readable_message(record: &AuditRecord) -> String {
 pub fn render(message: &OutputMessage, output_type: OutputType) -> String {
     match output_type {
         OutputType::Json => serde_json::to_string(message).expect("output serialises"),
-        OutputType::Text => render_text(message),
+        OutputType::Text => render_text(
+            message,
+            ("Rules violations found", "Rule violations found"),
+            &message.rules_violations_found,
+            ("Bot message", |bot: &BotReport| bot.bot_message.as_str()),
+        ),
+    }
+}
+
+/// An undo's message body in the deployment's format.
+pub fn render_undo(message: &UndoMessage, output_type: OutputType) -> String {
+    match output_type {
+        OutputType::Json => serde_json::to_string(message).expect("output serialises"),
+        OutputType::Text => render_text(
+            message,
+            ("Steps undone", "Steps undone"),
+            &message.steps,
+            ("Undo message", |step: &UndoReport| {
+                step.undo_message.as_str()
+            }),
+        ),
     }
 }
 
 /// The original's text mode: each dict dumped as JSON, `"{}'` removed, `,` turned into line
-/// breaks; then `Rule violations found:` and each bot, its message on a `Bot message:` line.
-fn render_text(message: &OutputMessage) -> String {
-    let top = pairs(message, &["Rules violations found"]);
-    let mut text = flatten(&top);
-    text.push_str("\nRule violations found:\n");
-    for bot in &message.rules_violations_found {
-        text.push_str(&flatten(&pairs(bot, &["Bot message"])));
-        text.push_str("\nBot message: ");
-        text.push_str(&bot.bot_message);
-        if !bot.bot_message.ends_with('\n') {
+/// breaks; then the list's heading (`Rule violations found:`) and each entry, its message on a
+/// line of its own (`Bot message: …`). `list` is the list's key and heading, `message` the
+/// entries' message key and the message.
+fn render_text<T: Serialize, E: Serialize>(
+    top: &T,
+    (list_key, heading): (&str, &str),
+    entries: &[E],
+    (message_key, message): (&str, fn(&E) -> &str),
+) -> String {
+    let mut text = flatten(&pairs(top, &[list_key]));
+    text.push_str(&format!("\n{heading}:\n"));
+    for entry in entries {
+        let message = message(entry);
+        text.push_str(&flatten(&pairs(entry, &[message_key])));
+        text.push_str(&format!("\n{message_key}: {message}"));
+        if !message.ends_with('\n') {
             text.push('\n');
         }
     }
@@ -278,6 +357,49 @@ mod tests {
         assert_eq!(
             render(&sample(), OutputType::Text),
             "ReportTime: 2018-03-20T05:40:42.043Z\n logsHttpEndpoint: null\n logsHttpEndpointStreamName: null\n logsHttpEndpointStreamPartitionKey: null\n dome9AccountId: null\n executionId: null\n vendor: AWS\n Account id: 123456789012\n findingKey: SAMPLEFINDINGKEY==\n Execution name: cg-i-3ff104dc363d2ab2c-0123\nRule violations found:\nRule: Instance should fail\n ID: i-3ff104dc363d2ab2c\n Name: TestInstance\n Remediation: ec2_stop_instance\n Execution status: passed\nBot message: Instance stopped: i-3ff104dc363d2ab2c\n"
+        );
+    }
+
+    #[test]
+    fn an_undo_says_which_remediation_it_reverses_and_what_came_of_each_step() {
+        let record = |id: &str, entry: &str, bot: &str, status, message: &str| AuditRecord {
+            execution_name: "undo-cg-sg-1".into(),
+            record_id: id.into(),
+            bot: bot.into(),
+            phase: "undo".into(),
+            status,
+            message: message.into(),
+            detail: String::new(),
+            recorded_at: "2026-12-04T10:00:00Z".into(),
+            entry: entry.into(),
+        };
+        let message = build_undo(
+            "undo-cg-sg-1",
+            "cg-sg-1",
+            &[
+                record(
+                    "undo#000",
+                    "step#001",
+                    "sg_single_rule_delete",
+                    AuditStatus::Refused,
+                    "security group sg-1 changed since sg_single_rule_delete left it",
+                ),
+                record(
+                    "undo#001",
+                    "step#000",
+                    "ec2_create_snapshot",
+                    AuditStatus::Irreversible,
+                    "the snapshots are evidence, and undo never deletes evidence",
+                ),
+            ],
+        );
+        assert_eq!(
+            render_undo(&message, OutputType::Json),
+            r#"{"Execution name":"undo-cg-sg-1","Undoes":"cg-sg-1","Steps undone":[{"Step":"step#001","Remediation":"sg_single_rule_delete","Undo status":"not restored (changed since)","Execution status":"failed","Undo message":"security group sg-1 changed since sg_single_rule_delete left it"},{"Step":"step#000","Remediation":"ec2_create_snapshot","Undo status":"irreversible","Execution status":"passed","Undo message":"the snapshots are evidence, and undo never deletes evidence"}]}"#
+        );
+        assert_eq!(
+            render_undo(&message, OutputType::Text),
+            "Execution name: undo-cg-sg-1\n Undoes: cg-sg-1\nSteps undone:\nStep: step#001\n Remediation: sg_single_rule_delete\n Undo status: not restored (changed since)\n Execution status: failed\nUndo message: security group sg-1 changed since sg_single_rule_delete left it\nStep: step#000\n Remediation: ec2_create_snapshot\n Undo status: irreversible\n Execution status: passed\nUndo message: the snapshots are evidence, and undo never deletes evidence\n"
         );
     }
 

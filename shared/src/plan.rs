@@ -255,6 +255,25 @@ pub struct Target {
     pub role_arn: Option<String>,
 }
 
+/// What the member account's undo role is called: the bots' member role's name with this
+/// after it. Restorers assume that role, never the bots' one, so neither role holds both a
+/// change and its inverse.
+pub const UNDO_ROLE_SUFFIX: &str = "-undo";
+
+impl Target {
+    /// The same account and region, reached for an undo: through the member account's undo
+    /// role when the bots went through its member role.
+    pub fn undoing(&self) -> Target {
+        Target {
+            role_arn: self
+                .role_arn
+                .as_ref()
+                .map(|arn| format!("{arn}{UNDO_ROLE_SUFFIX}")),
+            ..self.clone()
+        }
+    }
+}
+
 /// One bot run of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -793,6 +812,16 @@ mod tests {
         assert_eq!(
             planned.target.role_arn.as_deref(),
             Some("arn:aws:iam::621958466464:role/Remediator")
+        );
+        assert_eq!(
+            planned.target.undoing().role_arn.as_deref(),
+            Some("arn:aws:iam::621958466464:role/Remediator-undo"),
+            "undo goes through the member account's undo role"
+        );
+        assert_eq!(
+            plan(&finding, &PlannerConfig::default()).target.undoing(),
+            plan(&finding, &PlannerConfig::default()).target,
+            "an own-account target is reached for undo as it was by the bots"
         );
     }
 

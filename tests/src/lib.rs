@@ -7,25 +7,29 @@
 //! with `AccessDenied`. A binary that runs the state machine ([`e2e`]) runs no bot directly
 //! and keeps the stack unenforced: moto's Step Functions engine cannot sign as an IAM user.
 
+pub mod alarms;
+pub mod cloudtrail;
 pub mod e2e;
 pub mod iam;
+pub mod network_acl;
 pub mod resources;
 pub mod security_groups;
 pub mod wire;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use cloudbots_cli::local::{LocalStack, LOCAL_ACCOUNT, LOCAL_REGION};
 use cloudbots_functions::bots;
 use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::restorer::run_restore;
 use cloudbots_functions::session::Sessions;
-use cloudbots_shared::error::BotError;
+use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::finding::from_cloudguard;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::{plan, Mode, PlannerConfig, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_shared::restore::{RestoreInput, RestoreOutcome, UndoStep};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The stack shared by every test of this binary (started on first use).
 pub fn stack() -> &'static LocalStack {
@@ -150,16 +154,24 @@ pub async fn run_restorer(
     mode: Mode,
     force: bool,
 ) -> Result<RestoreOutcome, BotError> {
+    let input = restore_input(outcome, mode, force);
+    let restorer =
+        bots::find_restorer(&input.step.prior.restorer).expect("an implemented restorer");
+    let credentials = iam::bot_credentials(restorer.name, None).await;
+    let sessions = Sessions::new(enforced(credentials).await, None);
+    run_restore(restorer, &sessions, input).await
+}
+
+/// The undo step of `outcome`'s recorded change, as the undo state machine gives it to the
+/// restorer: for a restorer called directly with a mocked client.
+pub fn restore_input(outcome: &BotOutcome, mode: Mode, force: bool) -> RestoreInput {
     let prior = *outcome.prior.clone().unwrap_or_else(|| {
         panic!(
             "{} recorded no prior state: {}",
             outcome.bot, outcome.message
         )
     });
-    let restorer = bots::find_restorer(&prior.restorer).expect("an implemented restorer");
-    let credentials = iam::bot_credentials(restorer.name, None).await;
-    let sessions = Sessions::new(enforced(credentials).await, None);
-    let input = RestoreInput {
+    RestoreInput {
         execution: "undo-test".to_string(),
         undoes: "test".to_string(),
         step: UndoStep {
@@ -171,8 +183,7 @@ pub async fn run_restorer(
         },
         mode,
         force,
-    };
-    run_restore(restorer, &sessions, input).await
+    }
 }
 
 /// Undo `outcome`'s change as its restorer's Lambda does and assert the resource is back: the
@@ -216,6 +227,55 @@ where
     undone
 }
 
+/// After someone changed the resource `outcome`'s bot left: assert undo refuses with exactly
+/// `differences` and leaves the resource as it found it, then that a forced undo restores it so
+/// that `describe()` equals `before`. The refusal, for further checks.
+pub async fn assert_refused_then_forced<T, F, Fut>(
+    outcome: &BotOutcome,
+    differences: &[&str],
+    before: &T,
+    describe: F,
+) -> RestoreOutcome
+where
+    T: PartialEq + std::fmt::Debug,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use cloudbots_shared::restore::RestoreStatus;
+    let changed = describe().await;
+    let refused = run_restorer(outcome, Mode::Enforce, false)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", outcome.bot));
+    assert_refused(&refused, differences);
+    assert_eq!(
+        describe().await,
+        changed,
+        "{}: a refused undo changes nothing",
+        outcome.bot
+    );
+    let forced = run_restorer(outcome, Mode::Enforce, true)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", outcome.bot));
+    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
+    assert_eq!(&describe().await, before, "{}: forced undo", outcome.bot);
+    refused
+}
+
+/// Assert the undo was refused for exactly the differences `changes`.
+pub fn assert_refused<S>(refused: &RestoreOutcome, changes: &[S])
+where
+    S: std::fmt::Debug,
+    String: PartialEq<S>,
+{
+    assert_eq!(
+        refused.status,
+        cloudbots_shared::restore::RestoreStatus::Refused,
+        "{}",
+        refused.message
+    );
+    assert_eq!(refused.changes, changes, "{}", refused.message);
+}
+
 /// Plan and run `AUTO: <line>` on `entity` (enforce mode) the way its Lambda does, with the AWS
 /// configuration `config` (a wire-faulty one, or the tests' own), without IAM enforcement.
 pub async fn run_with_config(
@@ -227,6 +287,76 @@ pub async fn run_with_config(
     let input = step_input(line, entity, bot, Mode::Enforce);
     let bot = bots::find(bot).expect("an implemented bot");
     run_step(bot, &Sessions::new(config, None), input).await
+}
+
+/// Run `AUTO: <line>` on `entity` as its Lambda does, with the calls of the query-protocol
+/// `action` answered "done" without reaching the local stack: the error it fails with (the
+/// step must fail, and `action` must have been called).
+pub async fn run_with_no_op(line: &str, entity: Value, action: &str) -> BotError {
+    let (client, faults) = wire::faulty_client(action, &[wire::query_no_op(action); 4]).await;
+    let error = run_with_config(wire::functions_config(client).await, line, entity)
+        .await
+        .expect_err("a change that never shows is not remediated");
+    assert!(faults.seen() >= 1, "{line}: {action} was called");
+    error
+}
+
+/// Assert `outcome` is remediated and verified exactly `verified`.
+pub fn assert_remediated(outcome: &BotOutcome, verified: &[String]) {
+    assert_eq!(
+        outcome.status,
+        OutcomeStatus::Remediated,
+        "{}",
+        outcome.message
+    );
+    assert_eq!(outcome.verified, verified, "{}", outcome.bot);
+}
+
+/// Run `AUTO: <line>` on `entity` as its Lambda does, with `faulty` (a wire-faulty client and
+/// its faults) answering the change "done" without making it: assert the change went out once
+/// and the step failed `NotVerified`. The error, for its message.
+pub async fn run_not_verified(
+    (client, faults): (SharedHttpClient, Arc<wire::Faults>),
+    line: &str,
+    entity: Value,
+) -> BotError {
+    let error = run_with_config(wire::functions_config(client).await, line, entity)
+        .await
+        .unwrap_err();
+    assert_eq!(faults.seen(), 1, "{line}");
+    assert_eq!(error.name, ErrorName::NotVerified, "{line}: {error}");
+    error
+}
+
+/// [`run_not_verified`], and assert the step failed with exactly `message`.
+pub async fn assert_not_verified(
+    faulty: (SharedHttpClient, Arc<wire::Faults>),
+    line: &str,
+    entity: Value,
+    message: String,
+) {
+    let error = run_not_verified(faulty, line, entity).await;
+    assert_eq!(error.message, message, "{line}");
+}
+
+/// Assert the step failed `NotVerified`: `what` read back after the change is not as intended,
+/// by `difference`.
+pub fn assert_not_as_intended(error: &BotError, what: &str, difference: &str) {
+    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    assert_eq!(
+        error.message,
+        format!("{what} read back after the change is not as intended (3 reads): {difference}")
+    );
+}
+
+/// Undo `outcome`'s change after its resource was deleted: assert the restorer fails
+/// `NotFound` with `message`.
+pub async fn assert_undo_not_found(outcome: &BotOutcome, message: String) {
+    let error = run_restorer(outcome, Mode::Enforce, false)
+        .await
+        .unwrap_err();
+    assert_eq!(error.name, ErrorName::NotFound, "{error}");
+    assert_eq!(error.message, message);
 }
 
 /// Plan and run `AUTO: <line>` on `entity` (enforce mode) and return the outcome.

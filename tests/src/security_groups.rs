@@ -1,7 +1,8 @@
-//! Security groups for the tests: rules to open, and the live rules read back as
-//! `protocol ports peer` lines, so a test can compare the exact set left on a group.
+//! Security groups for the tests: rules to open, the live rules read back as
+//! `protocol ports peer` lines, so a test can compare the exact set left on a group, and the
+//! quarantine group a quarantine bot creates.
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range};
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, SecurityGroup};
 use std::collections::BTreeSet;
 
 /// One rule open to `cidr` (IPv4 or IPv6); protocol `-1` is all traffic.
@@ -178,4 +179,22 @@ pub async fn default_group(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
         .group_id()
         .expect("a group id")
         .to_string()
+}
+
+/// The security group named `quarantine` in `vpc`, once a quarantine bot created it.
+pub async fn quarantine_group(ec2: &aws_sdk_ec2::Client, vpc: &str) -> Option<SecurityGroup> {
+    ec2.describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(
+            Filter::builder()
+                .name("group-name")
+                .values("quarantine")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("describe_security_groups")
+        .security_groups()
+        .first()
+        .cloned()
 }

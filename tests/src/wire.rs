@@ -128,6 +128,14 @@ async fn faulty_client_for(
     (client, faults)
 }
 
+/// The answer of a query-protocol service (EC2, IAM, RDS: [`faulty_client`] matches their
+/// calls) to a call of `action` it says succeeded, read by each of their protocols (EC2's
+/// `return`, the others' empty `Result`): the injected silent no-op.
+pub fn query_no_op(action: &str) -> (u16, &'static str) {
+    let body = format!("<{action}Response><{action}Result></{action}Result><requestId>nv</requestId><return>true</return></{action}Response>");
+    (200, Box::leak(body.into_boxed_str()))
+}
+
 /// The functions' AWS configuration (their retry settings), pointed at the local stack as the
 /// tests' own configuration is (same endpoint and keys) and sending through `client`.
 pub async fn functions_config(client: SharedHttpClient) -> aws_config::SdkConfig {

@@ -407,7 +407,8 @@ async fn new_repository(ecr: &aws_sdk_ecr::Client, repository: &str) -> Vec<Stri
         .expect("create_repository");
     let mut digests = Vec::new();
     for (tag, layer) in [("v1", "sha256:aaaa"), ("v2", "sha256:bbbb")] {
-        let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": layer}, "layers": []});
+        // Distinct layers give distinct digests (the emulator computes a digest from them).
+        let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"digest": layer}, "layers": [{"digest": layer}]});
         let image = ecr
             .put_image()
             .repository_name(repository)

@@ -17,7 +17,7 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::iam::{new_role, new_user, role_policies, user_entity};
-use cloudbots_tests::{aws, bot_aws, entity, run_ok, step_input};
+use cloudbots_tests::{aws, bot_aws, entity, run_line, run_ok, step_input};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 
@@ -241,10 +241,17 @@ async fn force_password_change_requires_a_new_password() {
     );
 
     // The local stack's UpdateLoginProfile drops the password when none is passed (AWS keeps
-    // it), so the profile cannot be read back after this run: only the outcome is checked.
-    let first = run_ok(line, user_entity(&user), Mode::Enforce).await;
-    assert_eq!(first.status, OutcomeStatus::Remediated, "{}", first.message);
-    assert_eq!(first.changes, dry.changes);
+    // it), so the bot's read-back finds no console password and the step fails NotVerified,
+    // as it would on AWS for a change that did not show. The remediated path and its undo run
+    // on a mocked IAM in undo_iam_users.rs.
+    let first = run_line(line, user_entity(&user), Mode::Enforce)
+        .await
+        .unwrap_err();
+    assert_eq!(first.name, ErrorName::NotVerified, "{first}");
+    assert_eq!(
+        first.message,
+        format!("IAM user {user} read back after the change is not as intended (3 reads): its password reset requirement is none (no console password), not on")
+    );
 
     let reset = new_user_with_password(&iam).await;
     iam.update_login_profile()

@@ -5,24 +5,32 @@
 //! What the local stack cannot show is mocked, and only that: CloudTrail LookupEvents (not
 //! served); a layer of another account on a function (the stack rewrites every layer ARN to
 //! the function's own account), so the detaching update is asserted on a mocked Lambda; the
-//! tracing mode (accepted by the stack but not kept), likewise.
+//! tracing mode (accepted by the stack but not kept, so the stack's enforcing run fails
+//! `NotVerified`), likewise. A mocked Lambda answers each read in turn, as the function is
+//! before the change and then after it, since the bots read their change back.
 
 use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
 use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_cloudtrail::types::Event;
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
-use aws_sdk_lambda::operation::update_function_configuration::UpdateFunctionConfigurationOutput;
+use aws_sdk_lambda::operation::update_function_configuration::{
+    UpdateFunctionConfigurationInput, UpdateFunctionConfigurationOutput,
+};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Layer, Runtime, TracingConfigResponse, TracingMode};
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cloudbots_cli::local::LOCAL_ACCOUNT;
-use cloudbots_functions::bots::lambda::{detach_external_layer_with, enable_active_tracing_with};
+use cloudbots_functions::bots::lambda::{
+    detach_external_layer_with, enable_active_tracing_with, restore_function_with,
+};
 use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_shared::restore::{RestoreOutcome, RestoreStatus};
 use cloudbots_tests::iam::{new_role, role_policies};
 use cloudbots_tests::{
-    assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_ok, step_input, unique_name,
+    assert_skipped_by_live_opt_out, aws, bot_aws, entity, restore_input, run_line, run_ok,
+    step_input, unique_name,
 };
 use serde_json::{json, Value};
 
@@ -356,20 +364,63 @@ fn log_ic_input(bot: &str, name: &str, arn: &str, mode: Mode) -> BotInput {
     input
 }
 
-/// A Lambda whose function has `layers`, and which accepts one update to exactly `kept`.
-fn lambda_with_layers(layers: &[String], kept: Vec<String>) -> aws_sdk_lambda::Client {
-    let layers = layers.to_vec();
-    let read = mock!(aws_sdk_lambda::Client::get_function_configuration).then_output(move || {
-        let mut config = GetFunctionConfigurationOutput::builder();
-        for arn in &layers {
-            config = config.layers(Layer::builder().arn(arn).build());
-        }
-        config.build()
-    });
+/// GetFunctionConfiguration answering each configuration in turn, the last one from then on.
+fn configuration_reads(configurations: Vec<GetFunctionConfigurationOutput>) -> Rule {
+    let (last, first) = configurations.split_last().expect("a configuration");
+    let sequence = first.iter().fold(
+        mock!(aws_sdk_lambda::Client::get_function_configuration).sequence(),
+        |sequence, configuration| {
+            let configuration = configuration.clone();
+            sequence.output(move || configuration.clone())
+        },
+    );
+    let last = last.clone();
+    sequence.output(move || last.clone()).repeatedly().build()
+}
+
+/// A configuration with these layers.
+fn with_layers(layers: &[String]) -> GetFunctionConfigurationOutput {
+    let mut config = GetFunctionConfigurationOutput::builder();
+    for arn in layers {
+        config = config.layers(Layer::builder().arn(arn).build());
+    }
+    config.build()
+}
+
+/// A configuration with this tracing mode.
+fn traced(mode: TracingMode) -> GetFunctionConfigurationOutput {
+    GetFunctionConfigurationOutput::builder()
+        .tracing_config(TracingConfigResponse::builder().mode(mode).build())
+        .build()
+}
+
+/// A mocked Lambda whose function has each configuration of `reads` in turn (the last from
+/// then on) and which accepts the updates `accepts` matches; it and the update rule, to count
+/// the updates.
+async fn mocked_lambda(
+    reads: Vec<GetFunctionConfigurationOutput>,
+    accepts: impl Fn(&UpdateFunctionConfigurationInput) -> bool + Send + Sync + 'static,
+) -> (aws_sdk_lambda::Client, Rule) {
+    let read = configuration_reads(reads);
     let update = mock!(aws_sdk_lambda::Client::update_function_configuration)
-        .match_requests(move |r| r.layers() == kept.as_slice())
+        .match_requests(accepts)
         .then_output(|| UpdateFunctionConfigurationOutput::builder().build());
-    mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&read, &update])
+    let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&read, &update]);
+    (lambda, update)
+}
+
+/// A Lambda whose function has each layer list of `reads` in turn, and which accepts setting
+/// its layers to exactly `set`.
+async fn lambda_layers(reads: &[&[String]], set: &[String]) -> (aws_sdk_lambda::Client, Rule) {
+    let set = set.to_vec();
+    let reads = reads.iter().map(|layers| with_layers(layers)).collect();
+    mocked_lambda(reads, move |r| r.layers() == set.as_slice()).await
+}
+
+/// A Lambda whose function has `layers` until it accepts one update to exactly `kept`, then
+/// has `kept`.
+async fn lambda_with_layers(layers: &[String], kept: Vec<String>) -> aws_sdk_lambda::Client {
+    lambda_layers(&[layers, &kept], &kept).await.0
 }
 
 #[tokio::test]
@@ -383,11 +434,11 @@ async fn detach_external_layer_keeps_the_other_layers_in_order() {
     let live = [own.clone(), miner.clone(), tools.clone()];
     let bot = "lambda_detach_external_layer";
 
-    let lambda = lambda_with_layers(&live, vec![own.clone(), tools.clone()]);
+    let kept = vec![own.clone(), tools.clone()];
     let dry = detach_external_layer_with(
         &log_ic_input(bot, name, &arn, Mode::DryRun),
         &cloudtrail,
-        &lambda,
+        &lambda_with_layers(&live, kept.clone()).await,
     )
     .await
     .unwrap();
@@ -400,7 +451,7 @@ async fn detach_external_layer_keeps_the_other_layers_in_order() {
     let done = detach_external_layer_with(
         &log_ic_input(bot, name, &arn, Mode::Enforce),
         &cloudtrail,
-        &lambda,
+        &lambda_with_layers(&live, kept).await,
     )
     .await
     .unwrap();
@@ -460,7 +511,7 @@ async fn detach_external_layer_needs_the_alert_time_and_the_functions_event() {
     let name = "billing";
     let arn = format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:{name}");
     let bot = "lambda_detach_external_layer";
-    let lambda = lambda_with_layers(&[], vec![]);
+    let lambda = lambda_with_layers(&[], vec![]).await;
     let cloudtrail = cloudtrail_with_update("another-function", &[layer(FOREIGN, "miner", 1)]);
 
     let mut no_time = log_ic_input(bot, name, &arn, Mode::Enforce);
@@ -486,20 +537,19 @@ async fn detach_external_layer_needs_the_alert_time_and_the_functions_event() {
 
 // ---- lambda_enable_active_tracing ----
 
-fn lambda_tracing(mode: TracingMode) -> aws_sdk_lambda::Client {
-    let read = mock!(aws_sdk_lambda::Client::get_function_configuration).then_output(move || {
-        GetFunctionConfigurationOutput::builder()
-            .tracing_config(TracingConfigResponse::builder().mode(mode.clone()).build())
-            .build()
-    });
-    let update = mock!(aws_sdk_lambda::Client::update_function_configuration)
-        .match_requests(|r| r.tracing_config().and_then(|t| t.mode()) == Some(&TracingMode::Active))
-        .then_output(|| UpdateFunctionConfigurationOutput::builder().build());
-    mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&read, &update])
+/// A Lambda whose function traces in each mode of `modes` in turn, and which accepts setting
+/// the mode `set`.
+async fn lambda_tracing(modes: &[TracingMode], set: TracingMode) -> (aws_sdk_lambda::Client, Rule) {
+    let reads = modes.iter().cloned().map(traced).collect();
+    mocked_lambda(reads, move |r| {
+        r.tracing_config().and_then(|t| t.mode()) == Some(&set)
+    })
+    .await
 }
 
 #[tokio::test]
 async fn enable_active_tracing_turns_on_active_mode_and_leaves_an_active_function() {
+    use TracingMode::{Active, PassThrough};
     let name = "billing";
     let arn = format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:{name}");
     let bot = "lambda_enable_active_tracing";
@@ -507,7 +557,7 @@ async fn enable_active_tracing_turns_on_active_mode_and_leaves_an_active_functio
 
     let done = enable_active_tracing_with(
         &input(Mode::Enforce),
-        &lambda_tracing(TracingMode::PassThrough),
+        &lambda_tracing(&[PassThrough, Active], Active).await.0,
     )
     .await
     .unwrap();
@@ -523,10 +573,12 @@ async fn enable_active_tracing_turns_on_active_mode_and_leaves_an_active_functio
         format!("Function {name} now traces actively (was PassThrough); its role needs X-Ray write permission (AWSXRayDaemonWriteAccess) for the traces to arrive")
     );
 
-    let again =
-        enable_active_tracing_with(&input(Mode::Enforce), &lambda_tracing(TracingMode::Active))
-            .await
-            .unwrap();
+    let again = enable_active_tracing_with(
+        &input(Mode::Enforce),
+        &lambda_tracing(&[Active], Active).await.0,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.status, OutcomeStatus::AlreadyCompliant);
     assert_eq!(
         again.message,
@@ -544,11 +596,197 @@ async fn enable_active_tracing_runs_on_the_stack_with_its_role_only() {
     )
     .await;
     assert_eq!(dry.status, OutcomeStatus::DryRun);
-    let done = run_ok(
+    // The stack takes the update (the role allows it) but does not keep the mode, so the
+    // bot's read-back finds it unchanged.
+    let error = run_line(
         "lambda_enable_active_tracing",
         function_entity(&name, &arn),
         Mode::Enforce,
     )
-    .await;
+    .await
+    .unwrap_err();
+    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    assert_eq!(
+        error.message,
+        format!("function {name} read back after the change is not as intended (3 reads): its tracing mode is PassThrough, not Active")
+    );
+}
+
+// ---- verify and undo of the tracing and layer bots, on a mocked Lambda ----
+//
+// The local stack keeps neither the tracing mode nor layers of another account (see above), so
+// these bots' read-back and `restore_lambda_function`'s undo run on a mocked Lambda answering
+// each read as the function is at that point. The other Lambda bots are verified and undone on
+// the stack in `undo_functions.rs`.
+
+/// `restore_lambda_function` undoing `outcome` (forced or not) with `clients`.
+async fn undo(
+    outcome: &BotOutcome,
+    clients: &aws_sdk_lambda::Client,
+    force: bool,
+) -> RestoreOutcome {
+    restore_function_with(&restore_input(outcome, Mode::Enforce, force), clients)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", outcome.bot))
+}
+
+#[tokio::test]
+async fn active_tracing_is_verified_and_undone_to_pass_through() {
+    use TracingMode::{Active, PassThrough};
+    let (name, arn) = (
+        "billing",
+        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
+    );
+    let bot = "lambda_enable_active_tracing";
+    let input = step_input(bot, function_entity(name, &arn), bot, Mode::Enforce);
+    let (clients, update) = lambda_tracing(&[PassThrough, Active], Active).await;
+    let done = enable_active_tracing_with(&input, &clients).await.unwrap();
     assert_eq!(done.status, OutcomeStatus::Remediated, "{}", done.message);
+    assert_eq!(
+        done.verified,
+        [format!("the tracing mode of function {name} is Active")]
+    );
+    assert_eq!(update.num_calls(), 1);
+
+    let (clients, update) = lambda_tracing(&[Active, PassThrough], PassThrough).await;
+    let undone = undo(&done, &clients, false).await;
+    assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
+    assert_eq!(
+        undone.message,
+        format!("Restored the tracing mode of function {name}: set the tracing mode of function {name} back to PassThrough")
+    );
+    assert_eq!(
+        undone.verified,
+        [format!(
+            "the tracing mode of function {name} is PassThrough"
+        )]
+    );
+    assert_eq!(update.num_calls(), 1);
+
+    let (clients, update) = lambda_tracing(&[PassThrough], PassThrough).await;
+    let again = undo(&done, &clients, false).await;
+    assert_eq!(
+        again.status,
+        RestoreStatus::NothingToRestore,
+        "{}",
+        again.message
+    );
+    assert_eq!(update.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn tracing_or_layers_that_do_not_show_fail_not_verified() {
+    let (name, arn) = (
+        "billing",
+        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
+    );
+    let bot = "lambda_enable_active_tracing";
+    let input = step_input(bot, function_entity(name, &arn), bot, Mode::Enforce);
+    let (clients, update) = lambda_tracing(&[TracingMode::PassThrough], TracingMode::Active).await;
+    let error = enable_active_tracing_with(&input, &clients)
+        .await
+        .unwrap_err();
+    assert_eq!(update.num_calls(), 1);
+    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    assert_eq!(
+        error.message,
+        format!("function {name} read back after the change is not as intended (3 reads): its tracing mode is PassThrough, not Active")
+    );
+
+    let (own, miner) = (
+        layer(LOCAL_ACCOUNT, "shared-libs", 4),
+        layer(FOREIGN, "miner", 1),
+    );
+    let live = [own.clone(), miner.clone()];
+    let bot = "lambda_detach_external_layer";
+    let (clients, update) = lambda_layers(&[&live], std::slice::from_ref(&own)).await;
+    let error = detach_external_layer_with(
+        &log_ic_input(bot, name, &arn, Mode::Enforce),
+        &cloudtrail_with_update(name, std::slice::from_ref(&miner)),
+        &clients,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(update.num_calls(), 1);
+    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    assert_eq!(
+        error.message,
+        format!("function {name} read back after the change is not as intended (3 reads): its layer list is {own}, {miner}, not {own}")
+    );
+}
+
+#[tokio::test]
+async fn detached_layers_come_back_in_their_order_unless_the_list_changed_since() {
+    let (name, arn) = (
+        "billing",
+        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
+    );
+    let own = layer(LOCAL_ACCOUNT, "shared-libs", 4);
+    let miner = layer(FOREIGN, "miner", 2);
+    let tools = layer(LOCAL_ACCOUNT, "tools", 1);
+    let live = [own.clone(), miner.clone(), tools.clone()];
+    let kept = [own.clone(), tools.clone()];
+    let bot = "lambda_detach_external_layer";
+    let cloudtrail = cloudtrail_with_update(name, &[own.clone(), miner.clone()]);
+    let detach = || async {
+        let (clients, _) = lambda_layers(&[&live, &kept], &kept).await;
+        detach_external_layer_with(
+            &log_ic_input(bot, name, &arn, Mode::Enforce),
+            &cloudtrail,
+            &clients,
+        )
+        .await
+        .unwrap()
+    };
+    let done = detach().await;
+    assert_eq!(done.status, OutcomeStatus::Remediated, "{}", done.message);
+    assert_eq!(
+        done.verified,
+        [format!(
+            "the layer list of function {name} is {own}, {tools}"
+        )]
+    );
+
+    let (clients, update) = lambda_layers(&[&kept, &live], &live).await;
+    let undone = undo(&done, &clients, false).await;
+    assert_eq!(undone.status, RestoreStatus::Restored, "{}", undone.message);
+    assert_eq!(
+        undone.verified,
+        [format!(
+            "the layer list of function {name} is {own}, {miner}, {tools}"
+        )]
+    );
+    assert_eq!(update.num_calls(), 1);
+    let (clients, update) = lambda_layers(&[&live], &live).await;
+    let again = undo(&done, &clients, false).await;
+    assert_eq!(
+        again.status,
+        RestoreStatus::NothingToRestore,
+        "{}",
+        again.message
+    );
+    assert_eq!(update.num_calls(), 0);
+
+    // Someone took `tools` off after the bot: refused, unless forced.
+    let done = detach().await;
+    let only_own = [own.clone()];
+    let (clients, update) = lambda_layers(&[&only_own], &live).await;
+    let refused = undo(&done, &clients, false).await;
+    assert_eq!(
+        refused.status,
+        RestoreStatus::Refused,
+        "{}",
+        refused.message
+    );
+    assert_eq!(
+        refused.changes,
+        [format!(
+            "its layer list is {own}, not {own}, {tools} as the bot left it"
+        )]
+    );
+    assert_eq!(update.num_calls(), 0);
+    let (clients, update) = lambda_layers(&[&only_own, &live], &live).await;
+    let forced = undo(&done, &clients, true).await;
+    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
+    assert_eq!(update.num_calls(), 1);
 }

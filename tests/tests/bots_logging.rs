@@ -5,14 +5,12 @@
 //! one mocked service (see `alarms`).
 
 use aws_sdk_cloudtrail::types::Trail;
-use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
-use aws_sdk_cloudwatch::operation::put_metric_alarm::PutMetricAlarmOutput;
 use aws_sdk_cloudwatch::types::MetricAlarm;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cloudbots_functions::bots;
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::alarms::Alarms;
 use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{
     assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_line, run_ok, step_input, unique_name,
@@ -473,39 +471,21 @@ async fn trail_with_log_group(name: &str) -> (String, String) {
     (arn, group)
 }
 
-/// CloudWatch's alarms, mocked: the local stack cannot parse the RPCv2 CBOR protocol the
-/// CloudWatch SDK speaks. `existing` are the alarms DescribeAlarms finds (by name); every
-/// PutMetricAlarm succeeds. The rules are returned to count and inspect the calls.
-fn alarms(existing: &[&'static str], topic_arn: &str) -> (aws_sdk_cloudwatch::Client, Rule) {
-    let topic_arn = topic_arn.to_string();
-    let found: Vec<MetricAlarm> = existing
-        .iter()
-        .map(|metric| {
+/// CloudWatch's alarms, mocked (the local stack cannot parse the RPCv2 CBOR protocol the
+/// CloudWatch SDK speaks): `existing` are the alarms found before the run, by metric.
+fn alarms(existing: &[&'static str], topic_arn: &str) -> Alarms {
+    let alarms = Alarms::new();
+    for metric in existing {
+        alarms.put(
             MetricAlarm::builder()
                 .alarm_name(format!("{metric} Alarm"))
                 .metric_name(*metric)
                 .namespace("CISBenchmark")
-                .alarm_actions(topic_arn.clone())
-                .build()
-        })
-        .collect();
-    let describe =
-        mock!(aws_sdk_cloudwatch::Client::describe_alarms).then_compute_output(move |request| {
-            let asked = request.alarm_names();
-            DescribeAlarmsOutput::builder()
-                .set_metric_alarms(Some(
-                    found
-                        .iter()
-                        .filter(|a| asked.iter().any(|n| Some(n.as_str()) == a.alarm_name()))
-                        .cloned()
-                        .collect(),
-                ))
-                .build()
-        });
-    let put = mock!(aws_sdk_cloudwatch::Client::put_metric_alarm)
-        .then_output(|| PutMetricAlarmOutput::builder().build());
-    let client = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&describe, &put]);
-    (client, put)
+                .alarm_actions(topic_arn)
+                .build(),
+        );
+    }
+    alarms
 }
 
 #[tokio::test]
@@ -518,7 +498,8 @@ async fn metric_filters_alarms_topic_and_subscription_are_created_once() {
     let topic_arn = format!("arn:aws:sns:us-east-1:{ACCOUNT}:{topic}");
     let as_bot = bot_aws(bot).await;
     let run = |mode, existing: &'static [&'static str]| {
-        let (cloudwatch, put) = alarms(existing, &topic_arn);
+        let alarms = alarms(existing, &topic_arn);
+        let cloudwatch = alarms.client();
         let input = step_input(&line, trail_entity(&name, &arn), bot, mode);
         let as_bot = as_bot.clone();
         async move {
@@ -526,7 +507,7 @@ async fn metric_filters_alarms_topic_and_subscription_are_created_once() {
                 bots::cloudwatch::create_metric_filter_with(&input, &as_bot, |_| cloudwatch)
                     .await
                     .unwrap();
-            (outcome, put.num_calls())
+            (outcome, alarms.puts.num_calls())
         }
     };
 

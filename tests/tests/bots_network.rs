@@ -12,7 +12,10 @@ use cloudbots_functions::bots::network_acl::{acl_delete_with, acl_revert_modific
 use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
-use cloudbots_tests::{aws, bot_aws, entity, run_line, run_ok, step_input, unique_name};
+use cloudbots_tests::network_acl::{
+    acl_input, add_tcp_entry, cloudtrail_with_history, entry_event, new_acl, tcp_entry, ALERT_SECS,
+};
+use cloudbots_tests::{aws, bot_aws, entity, run_line, run_ok, unique_name};
 use serde_json::{json, Value};
 
 async fn ec2() -> aws_sdk_ec2::Client {
@@ -270,10 +273,6 @@ async fn network_bots_skip_or_find_nothing_for_a_missing_vpc() {
 
 // ---- acl_delete (Log.ic) ----
 
-const ALERT: &str = "2026-11-30T10:00:00Z";
-/// `ALERT` in seconds since the epoch.
-const ALERT_SECS: i64 = 1_796_032_800;
-
 /// A CloudTrail CreateNetworkAcl record for `acl_id`, `offset` seconds from the alert.
 fn create_acl_event(acl_id: &str, vpc: &str, offset: i64) -> Event {
     let record = json!({
@@ -298,28 +297,8 @@ fn cloudtrail_with(events: Vec<Event>) -> aws_sdk_cloudtrail::Client {
     mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&lookup])
 }
 
-fn acl_input(entity_id: &str, mode: Mode) -> BotInput {
-    let mut input = step_input(
-        "acl_delete",
-        entity("NACL", entity_id, "cloudbots-test-acl"),
-        "acl_delete",
-        mode,
-    );
-    input.finding.event_time = Some(ALERT.to_string());
-    input
-}
-
-async fn new_acl(ec2: &aws_sdk_ec2::Client, vpc: &str) -> String {
-    ec2.create_network_acl()
-        .vpc_id(vpc)
-        .send()
-        .await
-        .expect("create_network_acl")
-        .network_acl()
-        .unwrap()
-        .network_acl_id()
-        .unwrap()
-        .to_string()
+fn delete_input(acl: &str, mode: Mode) -> BotInput {
+    acl_input("acl_delete", acl, mode)
 }
 
 async fn acl_exists(ec2: &aws_sdk_ec2::Client, acl: &str) -> bool {
@@ -345,7 +324,7 @@ async fn acl_delete_deletes_the_acl_the_closest_create_event_made() {
     ]);
 
     let dry = acl_delete_with(
-        &acl_input(&acl, Mode::DryRun),
+        &delete_input(&acl, Mode::DryRun),
         &as_bot("acl_delete").await,
         &cloudtrail,
     )
@@ -359,7 +338,7 @@ async fn acl_delete_deletes_the_acl_the_closest_create_event_made() {
     assert!(acl_exists(&ec2, &acl).await, "dry-run changes nothing");
 
     let first = acl_delete_with(
-        &acl_input(&acl, Mode::Enforce),
+        &delete_input(&acl, Mode::Enforce),
         &as_bot("acl_delete").await,
         &cloudtrail,
     )
@@ -370,7 +349,7 @@ async fn acl_delete_deletes_the_acl_the_closest_create_event_made() {
     assert!(acl_exists(&ec2, &decoy).await, "only the event's ACL");
 
     let second = acl_delete_with(
-        &acl_input(&acl, Mode::Enforce),
+        &delete_input(&acl, Mode::Enforce),
         &as_bot("acl_delete").await,
         &cloudtrail,
     )
@@ -400,7 +379,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
         .unwrap();
     let default = acls.network_acls()[0].network_acl_id().unwrap().to_string();
     let skipped = acl_delete_with(
-        &acl_input(&default, Mode::Enforce),
+        &delete_input(&default, Mode::Enforce),
         &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&default, &vpc, 0)]),
     )
@@ -452,7 +431,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
         .await
         .unwrap();
     let error = acl_delete_with(
-        &acl_input(&associated, Mode::Enforce),
+        &delete_input(&associated, Mode::Enforce),
         &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&associated, &vpc, 0)]),
     )
@@ -466,7 +445,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
 
     let other = new_acl(&ec2, &vpc).await;
     let mismatch = acl_delete_with(
-        &acl_input(&other, Mode::Enforce),
+        &delete_input(&other, Mode::Enforce),
         &as_bot("acl_delete").await,
         &cloudtrail_with(vec![create_acl_event(&associated, &vpc, 0)]),
     )
@@ -480,7 +459,7 @@ async fn acl_delete_leaves_default_associated_and_other_acls_alone() {
 async fn acl_delete_needs_an_event_and_an_alert_time() {
     let far = cloudtrail_with(vec![]);
     let none = acl_delete_with(
-        &acl_input("acl-0123456789abcdef0", Mode::Enforce),
+        &delete_input("acl-0123456789abcdef0", Mode::Enforce),
         &as_bot("acl_delete").await,
         &far,
     )
@@ -492,7 +471,7 @@ async fn acl_delete_needs_an_event_and_an_alert_time() {
         "CloudTrail has no CreateNetworkAcl event within 30 s of the alert time 2026-11-30 10:00:00 UTC: nothing to delete"
     );
 
-    let mut no_time = acl_input("acl-0123456789abcdef0", Mode::Enforce);
+    let mut no_time = delete_input("acl-0123456789abcdef0", Mode::Enforce);
     no_time.finding.event_time = None;
     let error = acl_delete_with(&no_time, &as_bot("acl_delete").await, &far)
         .await
@@ -672,82 +651,8 @@ async fn vpc_isolate_cuts_dns_subnets_and_every_users_ec2_access_to_the_vpc() {
 
 // ---- acl_revert_modification (Log.ic) ----
 
-/// A CloudTrail record of an entry change of `acl`, `offset` seconds from the alert.
-fn entry_event(name: &str, request: Value, offset: i64) -> Event {
-    let record = json!({"eventName": name, "requestParameters": request});
-    Event::builder()
-        .event_name(name)
-        .event_time(DateTime::from_secs(ALERT_SECS + offset))
-        .cloud_trail_event(record.to_string())
-        .build()
-}
-
-/// The request of an inbound TCP entry as CloudTrail records it.
-fn tcp_entry(acl: &str, rule: i32, cidr: &str, from: i32, to: i32) -> Value {
-    json!({
-        "networkAclId": acl, "ruleNumber": rule, "egress": false, "ruleAction": "allow",
-        "aclProtocol": "6", "cidrBlock": cidr, "portRange": {"from": from, "to": to}, "icmpTypeCode": {}
-    })
-}
-
-/// A CloudTrail client answering `near` for the lookup around the alert and `history`
-/// (newest first) for the lookup of the ACL's earlier events.
-fn cloudtrail_with_history(near: Vec<Event>, history: Vec<Event>) -> aws_sdk_cloudtrail::Client {
-    let around_alert = mock!(aws_sdk_cloudtrail::Client::lookup_events)
-        .match_requests(|r| r.start_time().is_some())
-        .then_output(move || {
-            LookupEventsOutput::builder()
-                .set_events(Some(near.clone()))
-                .build()
-        });
-    let earlier = mock!(aws_sdk_cloudtrail::Client::lookup_events)
-        .match_requests(|r| r.start_time().is_none())
-        .then_output(move || {
-            LookupEventsOutput::builder()
-                .set_events(Some(history.clone()))
-                .build()
-        });
-    mock_client!(
-        aws_sdk_cloudtrail,
-        RuleMode::MatchAny,
-        [&around_alert, &earlier]
-    )
-}
-
 fn revert_input(acl: &str, mode: Mode) -> BotInput {
-    let mut input = step_input(
-        "acl_revert_modification",
-        entity("NACL", acl, "cloudbots-test-acl"),
-        "acl_revert_modification",
-        mode,
-    );
-    input.finding.event_time = Some(ALERT.to_string());
-    input
-}
-
-async fn add_tcp_entry(
-    ec2: &aws_sdk_ec2::Client,
-    acl: &str,
-    rule: i32,
-    cidr: &str,
-    ports: (i32, i32),
-) {
-    ec2.create_network_acl_entry()
-        .network_acl_id(acl)
-        .rule_number(rule)
-        .egress(false)
-        .protocol("6")
-        .rule_action(aws_sdk_ec2::types::RuleAction::Allow)
-        .cidr_block(cidr)
-        .port_range(
-            aws_sdk_ec2::types::PortRange::builder()
-                .from(ports.0)
-                .to(ports.1)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("create_network_acl_entry");
+    acl_input("acl_revert_modification", acl, mode)
 }
 
 /// The ACL's inbound entries other than the final deny: `rule cidr from-to`.
@@ -797,7 +702,7 @@ async fn acl_revert_deletes_an_entry_the_event_created() {
     let cloudtrail = cloudtrail_with_history(
         vec![entry_event(
             "CreateNetworkAclEntry",
-            tcp_entry(&acl, 100, "0.0.0.0/0", 22, 22),
+            tcp_entry(&acl, 100, "0.0.0.0/0", (22, 22)),
             2,
         )],
         vec![],
@@ -856,17 +761,17 @@ async fn acl_revert_recreates_a_deleted_entry_from_its_latest_earlier_definition
         vec![
             entry_event(
                 "CreateNetworkAclEntry",
-                tcp_entry(&acl, 120, "0.0.0.0/0", 80, 80),
+                tcp_entry(&acl, 120, "0.0.0.0/0", (80, 80)),
                 -50,
             ),
             entry_event(
                 "ReplaceNetworkAclEntry",
-                tcp_entry(&acl, 110, "10.0.0.0/8", 22, 22),
+                tcp_entry(&acl, 110, "10.0.0.0/8", (22, 22)),
                 -100,
             ),
             entry_event(
                 "CreateNetworkAclEntry",
-                tcp_entry(&acl, 110, "0.0.0.0/0", 22, 22),
+                tcp_entry(&acl, 110, "0.0.0.0/0", (22, 22)),
                 -200,
             ),
         ],
@@ -923,12 +828,12 @@ async fn acl_revert_restores_a_replaced_entry() {
     let cloudtrail = cloudtrail_with_history(
         vec![entry_event(
             "ReplaceNetworkAclEntry",
-            tcp_entry(&acl, 130, "0.0.0.0/0", 0, 65535),
+            tcp_entry(&acl, 130, "0.0.0.0/0", (0, 65535)),
             1,
         )],
         vec![entry_event(
             "CreateNetworkAclEntry",
-            tcp_entry(&acl, 130, "0.0.0.0/0", 443, 443),
+            tcp_entry(&acl, 130, "0.0.0.0/0", (443, 443)),
             -300,
         )],
     );

@@ -2,10 +2,10 @@
 //! IAM enforced and only its role's actions allowed: the DB instance's real security groups
 //! and the VPC's quarantine group after each run.
 
-use aws_sdk_ec2::types::Filter;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::resources::vpc_with_two_subnets;
+use cloudbots_tests::security_groups;
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_ok, unique_name};
 use serde_json::{json, Value};
 
@@ -88,20 +88,8 @@ async fn db_groups(identifier: &str) -> Vec<String> {
 
 /// The VPC's quarantine group: its id and its inbound and outbound rule counts.
 async fn quarantine_group(vpc: &str) -> Option<(String, usize, usize)> {
-    let groups = ec2()
-        .await
-        .describe_security_groups()
-        .filters(Filter::builder().name("vpc-id").values(vpc).build())
-        .filters(
-            Filter::builder()
-                .name("group-name")
-                .values("quarantine")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("describe_security_groups");
-    groups.security_groups().first().map(|g| {
+    let group = security_groups::quarantine_group(&ec2().await, vpc).await;
+    group.map(|g| {
         (
             g.group_id().unwrap().to_string(),
             g.ip_permissions().len(),

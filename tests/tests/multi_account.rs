@@ -14,12 +14,13 @@
 use aws_sdk_ec2::types::IpPermission;
 use cloudbots_cli::local::deploy::{deploy, DeployOptions};
 use cloudbots_cli::local::{LOCAL_ACCOUNT, LOCAL_REGION};
-use cloudbots_cli::member_role;
+use cloudbots_cli::member_role::MEMBER_ROLES;
+use cloudbots_cli::operate::UndoOptions;
 use cloudbots_cli::run::{ExecutionView, LocalTarget, Sent};
-use cloudbots_cli::template::BOT_ROLE_PATH;
 use cloudbots_functions::session::{session_name, Sessions};
 use cloudbots_shared::audit::AuditStatus;
 use cloudbots_shared::mapping::Mappings;
+use cloudbots_shared::plan::Mode;
 use cloudbots_shared::plan::{AccountMode, PlannerConfig, Target, DEFAULT_CROSS_ACCOUNT_ROLE};
 use cloudbots_tests::e2e::{invoked, send_with, sns_event};
 use cloudbots_tests::security_groups::{allow_inbound, live_rules, rule};
@@ -58,8 +59,8 @@ async fn hub() -> &'static LocalTarget {
         .await
 }
 
-/// The member account as its administrator, with the member role created as
-/// `infra/create_role.sh` creates it.
+/// The member account as its administrator, with the member roles (the bots' and the undo
+/// one) created as `infra/create_role.sh` creates them.
 async fn member() -> &'static aws_config::SdkConfig {
     static MEMBER_CONFIG: OnceCell<aws_config::SdkConfig> = OnceCell::const_new();
     MEMBER_CONFIG
@@ -76,32 +77,35 @@ async fn member() -> &'static aws_config::SdkConfig {
                 .await
                 .expect("the member account's administrator");
             let iam = aws_sdk_iam::Client::new(&config);
-            let trust = json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "HubBotRoles",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": format!("arn:aws:iam::{LOCAL_ACCOUNT}:root")},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {"sts:ExternalId": EXTERNAL_ID},
-                        "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::{LOCAL_ACCOUNT}:role{BOT_ROLE_PATH}*")}
-                    }
-                }]
-            });
-            iam.create_role()
-                .role_name(DEFAULT_CROSS_ACCOUNT_ROLE)
-                .assume_role_policy_document(trust.to_string())
-                .send()
-                .await
-                .expect("create the member role");
-            iam.put_role_policy()
-                .role_name(DEFAULT_CROSS_ACCOUNT_ROLE)
-                .policy_name(member_role::POLICY_NAME)
-                .policy_document(member_role::policy_document().to_string())
-                .send()
-                .await
-                .expect("put the member role's policy");
+            for role in &MEMBER_ROLES {
+                let name = format!("{DEFAULT_CROSS_ACCOUNT_ROLE}{}", role.name_suffix);
+                let trust = json!({
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": role.trust_sid,
+                        "Effect": "Allow",
+                        "Principal": {"AWS": format!("arn:aws:iam::{LOCAL_ACCOUNT}:root")},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"sts:ExternalId": EXTERNAL_ID},
+                            "ArnLike": {"aws:PrincipalArn": format!("arn:aws:iam::{LOCAL_ACCOUNT}:role{}*", role.trusted_path)}
+                        }
+                    }]
+                });
+                iam.create_role()
+                    .role_name(&name)
+                    .assume_role_policy_document(trust.to_string())
+                    .send()
+                    .await
+                    .expect("create the member role");
+                iam.put_role_policy()
+                    .role_name(&name)
+                    .policy_name(role.policy_name)
+                    .policy_document(role.policy_document().to_string())
+                    .send()
+                    .await
+                    .expect("put the member role's policy");
+            }
             config
         })
         .await
@@ -263,6 +267,64 @@ async fn a_member_account_finding_is_remediated_there_through_the_member_role() 
         session_name(&view.name),
         view.name,
         "the full execution name"
+    );
+}
+
+#[tokio::test]
+async fn a_member_account_remediation_is_undone_there_through_the_member_undo_role() {
+    let member = member().await;
+    let group = open_group(member).await;
+    let sent = send(
+        hub_planner(AccountMode::Multi),
+        "m-multi-undo",
+        &finding(MEMBER, &group),
+    )
+    .await;
+    let view = only_execution(&sent);
+    assert_eq!(view.status, "SUCCEEDED", "{:?}", view.error);
+    assert_eq!(inbound(member, &group).await, BTreeSet::new());
+
+    let undone = hub()
+        .await
+        .operated()
+        .await
+        .expect("the hub's state machines")
+        .undo(
+            &view.name,
+            UndoOptions {
+                mode: Mode::Enforce,
+                force: false,
+                timeout: std::time::Duration::from_secs(120),
+            },
+        )
+        .await
+        .expect("the undo ends");
+    assert_eq!(undone.summary.status, "SUCCEEDED", "{:?}", undone.error);
+    let statuses: Vec<_> = undone
+        .records
+        .iter()
+        .map(|r| (r.bot.as_str(), r.status))
+        .collect();
+    assert_eq!(statuses, [("sg_single_rule_delete", AuditStatus::Restored)]);
+    assert_eq!(
+        inbound(member, &group).await,
+        BTreeSet::from([OPEN_SSH.to_string()]),
+        "the member account's rule is back"
+    );
+    let undo_sessions: Vec<_> = assumed_roles()
+        .await
+        .into_iter()
+        .filter(|(_, _, session, _)| *session == session_name(&undone.summary.name))
+        .collect();
+    assert_eq!(
+        undo_sessions,
+        [(
+            MEMBER.to_string(),
+            format!("{}-undo", member_role_arn()),
+            session_name(&undone.summary.name),
+            Some(EXTERNAL_ID.to_string())
+        )],
+        "the restorer assumed the member account's undo role, not the bots' one"
     );
 }
 

@@ -16,9 +16,10 @@ use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::running_instance;
 use cloudbots_tests::security_groups::{allow_inbound, default_group, described, rule};
-use cloudbots_tests::wire::{faulty_client, faulty_json_client, functions_config};
+use cloudbots_tests::wire::faulty_json_client;
 use cloudbots_tests::{
-    assert_undone, aws, entity, run_ok, run_restorer, run_with_config, unique_name,
+    assert_not_as_intended, assert_not_verified, assert_refused, assert_refused_then_forced,
+    assert_undone, aws, entity, run_ok, run_restorer, run_with_no_op, unique_name,
 };
 
 async fn ec2() -> aws_sdk_ec2::Client {
@@ -208,15 +209,9 @@ async fn an_undo_after_someone_changed_the_group_is_refused_unless_forced_and_ke
     );
 
     let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-    assert_eq!(
-        refused.status,
-        RestoreStatus::Refused,
-        "{}",
-        refused.message
-    );
-    assert_eq!(
-        refused.changes,
-        ["added since: inbound tcp port 8080 from 10.9.9.9/32"]
+    assert_refused(
+        &refused,
+        &["added since: inbound tcp port 8080 from 10.9.9.9/32"],
     );
     assert_eq!(
         refused.message,
@@ -314,27 +309,6 @@ async fn a_stopped_instance_is_verified_stopped_and_undo_starts_it_again() {
         gone.message,
         format!("instance {id} is terminated: it cannot be started again")
     );
-}
-
-/// EC2's answer to a call that it says succeeded: the injected silent no-op.
-fn done(action: &str) -> (u16, &'static str) {
-    let body = format!("<{action}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>nv</requestId><return>true</return></{action}Response>");
-    (200, Box::leak(body.into_boxed_str()))
-}
-
-/// Run `line` on `entity` as its Lambda does, with `action`'s calls answered "done" without
-/// reaching EC2; the error it fails with.
-async fn run_with_no_op(
-    line: &str,
-    entity: serde_json::Value,
-    action: &str,
-) -> cloudbots_shared::error::BotError {
-    let (client, faults) = faulty_client(action, &[done(action); 4]).await;
-    let error = run_with_config(functions_config(client).await, line, entity)
-        .await
-        .expect_err("a change that never shows is not remediated");
-    assert!(faults.seen() >= 1, "{line}: {action} was called");
-    error
 }
 
 #[tokio::test]
@@ -478,20 +452,18 @@ async fn replaced_instance_groups_are_verified_and_given_back_unless_changed_sin
         .send()
         .await
         .unwrap();
-    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-    assert_eq!(refused.status, RestoreStatus::Refused);
     let mut now = [restricted.clone(), default_group.clone()];
     now.sort();
-    assert_eq!(
-        refused.changes,
-        [format!(
+    assert_refused_then_forced(
+        &outcome,
+        &[&format!(
             "its security groups are {}, not {restricted} as the bot left them",
             now.join(", ")
-        )]
-    );
-    let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
-    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
-    assert_eq!(described_instance(&ec2, &id).await, before);
+        )],
+        &before,
+        || described_instance(&ec2, &id),
+    )
+    .await;
 }
 
 async fn kms() -> aws_sdk_kms::Client {
@@ -600,10 +572,9 @@ async fn a_key_changed_since_is_refused() {
         .await
         .unwrap();
     let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-    assert_eq!(refused.status, RestoreStatus::Refused);
-    assert_eq!(
-        refused.changes,
-        ["its state is PendingDeletion, not Enabled as the bot left it"]
+    assert_refused(
+        &refused,
+        &["its state is PendingDeletion, not Enabled as the bot left it"],
     );
 }
 
@@ -625,18 +596,16 @@ async fn a_key_change_that_does_not_show_fails_not_verified() {
         ),
     ] {
         let key_id = new_key(&kms, prepare).await;
-        let (client, faults) = faulty_json_client(action, &[(200, "{}"); 2]).await;
-        let error = run_with_config(functions_config(client).await, line, key_entity(&key_id))
-            .await
-            .unwrap_err();
-        assert_eq!(faults.seen(), 1, "{line}");
-        assert_eq!(error.name, ErrorName::NotVerified, "{line}: {error}");
-        assert_eq!(
-            error.message,
+        let faulty = faulty_json_client(action, &[(200, "{}"); 2]).await;
+        assert_not_verified(
+            faulty,
+            line,
+            key_entity(&key_id),
             format!(
                 "key {key_id} read back after the change is not as intended (3 reads): {mismatch}"
-            )
-        );
+            ),
+        )
+        .await;
     }
 }
 
@@ -727,9 +696,5 @@ async fn a_tag_that_does_not_show_fails_not_verified() {
         "CreateTags",
     )
     .await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!("{id} read back after the change is not as intended (3 reads): its tag is owner absent, not owner=team-b")
-    );
+    assert_not_as_intended(&error, &id, "its tag is owner absent, not owner=team-b");
 }

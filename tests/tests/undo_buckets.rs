@@ -24,7 +24,8 @@ use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::wire::{faulty_rest_client, functions_config};
 use cloudbots_tests::{
-    assert_undone, aws, entity, run_ok, run_restorer, run_with_config, unique_name,
+    assert_refused_then_forced, assert_undone, aws, entity, run_ok, run_restorer, run_with_config,
+    unique_name,
 };
 use serde_json::{json, Value};
 
@@ -328,18 +329,16 @@ async fn a_bucket_changed_since_is_refused_unless_forced() {
         .send()
         .await
         .unwrap();
-    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-    assert_eq!(refused.status, RestoreStatus::Refused);
     let left: Value = serde_json::from_str(&left).unwrap();
-    assert_eq!(
-        refused.changes,
-        [format!(
+    assert_refused_then_forced(
+        &outcome,
+        &[&format!(
             "its policy is {someone_elses}, not {left} as the bot left it"
-        )]
-    );
-    let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
-    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
-    assert_eq!(described_bucket(&s3, &bucket).await, before);
+        )],
+        &before,
+        || described_bucket(&s3, &bucket),
+    )
+    .await;
 }
 
 /// Each bot, the write that is answered "done" without reaching S3, and the setting that then

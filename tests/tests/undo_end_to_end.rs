@@ -6,6 +6,7 @@
 use aws_sdk_ec2::types::InstanceStateName;
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_cli::operate::{Kind, UndoOptions};
+use cloudbots_cli::run::output_messages;
 use cloudbots_shared::audit::{AuditRecord, AuditStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::e2e::{instance_finding, invoked, json_deployment, send_event, sns_event};
@@ -88,7 +89,34 @@ async fn the_demo_instance_finding_is_remediated_then_undone_by_the_undo_state_m
     assert_eq!(instance_state(&ec2, &id).await, InstanceStateName::Running);
     assert_eq!(
         invoked(&format!("undo-{name}")),
-        ["plan_undo", "restore_instance_state"]
+        ["plan_undo", "restore_instance_state", "report"]
+    );
+    // The output topic tells its subscribers which remediation was put back, step by step.
+    let published = output_messages(json_deployment().await, &format!("undo-{name}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        published,
+        [json!({
+            "Execution name": format!("undo-{name}"),
+            "Undoes": name,
+            "Steps undone": [
+                {
+                    "Step": "step#001",
+                    "Remediation": "ec2_stop_instance",
+                    "Undo status": "restored",
+                    "Execution status": "passed",
+                    "Undo message": undone.records[0].message,
+                },
+                {
+                    "Step": "step#000",
+                    "Remediation": "ec2_create_snapshot",
+                    "Undo status": "nothing to restore",
+                    "Execution status": "passed",
+                    "Undo message": "the snapshots are evidence, and undo never deletes evidence",
+                },
+            ],
+        })]
     );
     let snapshots = ec2
         .describe_snapshots()

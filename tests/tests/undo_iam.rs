@@ -13,26 +13,26 @@
 //! Permissions boundaries are undone on roles only: the local stack (moto) keeps none on users
 //! (the user paths are tested in the IAM functions' own tests, on mocked IAM).
 
-use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
-use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudtrail::types::{Event, Resource};
 use aws_sdk_iam::Client;
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_functions::bots::{self, iam_policies::user_detach_with};
 use cloudbots_functions::lambda::run_step;
 use cloudbots_functions::session::Sessions;
-use cloudbots_shared::error::{BotError, ErrorName};
+use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::policy::decode_policy_document;
 use cloudbots_shared::restore::RestoreStatus;
+use cloudbots_tests::cloudtrail::{alert_input, cloudtrail_with_event};
 use cloudbots_tests::iam::{
     document, group_entity, new_group, new_policy, new_role, new_user, policy_entity, role_entity,
     user_entity,
 };
-use cloudbots_tests::wire::{faulty_client, functions_config};
-use cloudbots_tests::{aws, bot_aws, entity, run_bot, run_ok, run_restorer, step_input};
+use cloudbots_tests::wire::{faulty_client, functions_config, query_no_op};
+use cloudbots_tests::{
+    assert_not_as_intended, assert_refused_then_forced, aws, bot_aws, entity, run_bot, run_ok,
+    run_restorer, step_input,
+};
 use serde_json::{json, Value};
 use std::future::Future;
 
@@ -450,42 +450,18 @@ async fn permission_boundaries_are_put_back_as_they_were() {
     }
 }
 
-const ALERT: &str = "2026-11-30T10:00:00Z";
-
 /// A CloudTrail whose only AddUserToGroup event added `user` to `group` (the local stack does
 /// not serve CloudTrail LookupEvents, so it is mocked; IAM is real).
 fn cloudtrail_adding(user: &str, group: &str) -> aws_sdk_cloudtrail::Client {
     let record = json!({
         "eventName": "AddUserToGroup",
         "requestParameters": {"groupName": group, "userName": user}
-    })
-    .to_string();
-    let user = user.to_string();
-    let alert = DateTime::from_str(ALERT, DateTimeFormat::DateTime).unwrap();
-    let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_output(move || {
-        LookupEventsOutput::builder()
-            .events(
-                Event::builder()
-                    .event_name("AddUserToGroup")
-                    .event_time(DateTime::from_secs(alert.secs() + 3))
-                    .resources(Resource::builder().resource_name(&user).build())
-                    .cloud_trail_event(record.clone())
-                    .build(),
-            )
-            .build()
     });
-    mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&rule])
+    cloudtrail_with_event("AddUserToGroup", record, Some(user))
 }
 
 fn user_detach_input(user: &str) -> BotInput {
-    let mut input = step_input(
-        "iam_user_detach",
-        user_entity(user),
-        "iam_user_detach",
-        Mode::Enforce,
-    );
-    input.finding.event_time = Some(ALERT.to_string());
-    input
+    alert_input("iam_user_detach", user_entity(user), Mode::Enforce)
 }
 
 /// A user in two groups, the first of which the finding's event added it to.
@@ -546,22 +522,17 @@ async fn a_principal_changed_since_is_refused_unless_forced() {
     .await;
     put_inline(&iam, &who, "s3-read", "sqs:*").await;
 
-    let refused = run_restorer(&outcome, Mode::Enforce, false).await.unwrap();
-    assert_eq!(refused.status, RestoreStatus::Refused);
     let theirs: Value = serde_json::from_str(&document("sqs:*")).unwrap();
     let difference = format!(
         "inline policy s3-read of IAM group {group} is {theirs}, not none as the bot left it"
     );
+    let refused =
+        assert_refused_then_forced(&outcome, &[&difference], &before, || described(&iam, &who))
+            .await;
     assert_eq!(
         refused.message,
         format!("IAM group {group} changed since iam_group_delete_inline_policy left it, so it is not restored (undo --force restores it anyway): {difference}")
     );
-    assert_eq!(refused.changes, [difference]);
-    assert_ne!(described(&iam, &who).await, before, "refused: left alone");
-
-    let forced = run_restorer(&outcome, Mode::Enforce, true).await.unwrap();
-    assert_eq!(forced.status, RestoreStatus::Restored, "{}", forced.message);
-    assert_eq!(described(&iam, &who).await, before);
 }
 
 #[tokio::test]
@@ -580,33 +551,17 @@ async fn a_principal_deleted_since_cannot_be_given_its_policy_back() {
     );
 }
 
-/// IAM's answer to a call that it says succeeded: the injected silent no-op.
-fn done(action: &str) -> (u16, &'static str) {
-    let body = format!("<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ResponseMetadata><RequestId>nv</RequestId></ResponseMetadata></{action}Response>");
-    (200, Box::leak(body.into_boxed_str()))
-}
-
 /// Run the step as its Lambda does, with `action`'s calls answered "done" without reaching
 /// IAM; the error it fails with.
 async fn run_with_no_op(input: BotInput, action: &str) -> BotError {
     let bot = input.step.bot.clone();
-    let (client, faults) = faulty_client(action, &[done(action); 4]).await;
+    let (client, faults) = faulty_client(action, &[query_no_op(action); 4]).await;
     let sessions = Sessions::new(functions_config(client).await, None);
     let error = run_step(bots::find(&bot).unwrap(), &sessions, input)
         .await
         .expect_err("a change that never shows is not remediated");
     assert!(faults.seen() >= 1, "{bot}: {action} was called");
     error
-}
-
-fn assert_not_verified(error: &BotError, principal: &str, difference: &str) {
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!(
-            "{principal} read back after the change is not as intended (3 reads): {difference}"
-        )
-    );
 }
 
 #[tokio::test]
@@ -719,21 +674,24 @@ async fn an_iam_change_that_does_not_show_when_read_again_fails_not_verified() {
             action,
         )
         .await;
-        assert_not_verified(&error, &who.label(), &difference);
+        assert_not_as_intended(&error, &who.label(), &difference);
     }
 
     let role = new_role(&iam, "nv-ciem").await;
     let policy = format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/CIEMSuggestion-{role}");
     let error = run_with_no_op(ciem_input(&role), "PutRolePermissionsBoundary").await;
-    assert_not_verified(
+    assert_not_as_intended(
         &error,
         &format!("IAM role {role}"),
         &format!("the permissions boundary of IAM role {role} is none, not {policy}"),
     );
 
     let (user, group) = joined_user(&iam).await;
-    let (client, faults) =
-        faulty_client("RemoveUserFromGroup", &[done("RemoveUserFromGroup"); 4]).await;
+    let (client, faults) = faulty_client(
+        "RemoveUserFromGroup",
+        &[query_no_op("RemoveUserFromGroup"); 4],
+    )
+    .await;
     let faulty_iam = Client::new(&functions_config(client).await);
     let error = user_detach_with(
         &user_detach_input(&user),
@@ -743,7 +701,7 @@ async fn an_iam_change_that_does_not_show_when_read_again_fails_not_verified() {
     .await
     .unwrap_err();
     assert_eq!(faults.seen(), 1);
-    assert_not_verified(
+    assert_not_as_intended(
         &error,
         &format!("IAM user {user}"),
         &format!("the membership of IAM user {user} in IAM group {group} is present, not none"),

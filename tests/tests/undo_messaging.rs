@@ -8,14 +8,14 @@
 //! a change that does not show when read again (answered "done" on the wire, never made) fails
 //! the step `NotVerified`.
 
-use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::RestoreStatus;
 use cloudbots_tests::resources::new_kms_key;
-use cloudbots_tests::wire::{faulty_client, faulty_json_client, functions_config};
+use cloudbots_tests::wire::{faulty_client, faulty_json_client};
 use cloudbots_tests::{
-    assert_undone, aws, entity_with, run_ok, run_restorer, run_with_config, unique_name,
+    assert_not_verified, assert_undone, aws, entity_with, run_not_verified, run_ok, run_restorer,
+    unique_name,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -191,21 +191,13 @@ async fn a_topic_policy_changed_since_is_refused() {
 async fn a_topic_or_queue_change_that_does_not_show_fails_not_verified() {
     let (sns, sqs) = (sns().await, sqs().await);
     let (name, arn) = open_topic(&sns).await;
-    let (client, faults) = faulty_client(
+    let faulty = faulty_client(
         "SetTopicAttributes",
         &[(200, "<SetTopicAttributesResponse><ResponseMetadata><RequestId>nv</RequestId></ResponseMetadata></SetTopicAttributesResponse>"); 2],
     )
     .await;
     let topic = entity_with("SnsTopic", &name, "topicArn", &arn);
-    let error = run_with_config(
-        functions_config(client).await,
-        "sns_set_topic_private",
-        topic,
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    let error = run_not_verified(faulty, "sns_set_topic_private", topic).await;
     assert!(
         error.message.starts_with(&format!(
             "topic {name} read back after the change is not as intended (3 reads): its policy is "
@@ -214,15 +206,13 @@ async fn a_topic_or_queue_change_that_does_not_show_fails_not_verified() {
     );
 
     let (name, url) = new_queue(&sqs).await;
-    let (client, faults) = faulty_json_client("SetQueueAttributes", &[(200, "{}"); 2]).await;
+    let faulty = faulty_json_client("SetQueueAttributes", &[(200, "{}"); 2]).await;
     let queue = entity_with("Sqs", &name, "queueUrl", &url);
-    let error = run_with_config(functions_config(client).await, "sqs_enforce_sse", queue)
-        .await
-        .unwrap_err();
-    assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!("queue {name} read back after the change is not as intended (3 reads): its SSE-SQS encryption is false, not true")
-    );
+    assert_not_verified(
+        faulty,
+        "sqs_enforce_sse",
+        queue,
+        format!("queue {name} read back after the change is not as intended (3 reads): its SSE-SQS encryption is false, not true"),
+    )
+    .await;
 }

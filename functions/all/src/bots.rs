@@ -9,7 +9,9 @@ pub use cloudbots_ec2::{ec2_resources, instance, rds};
 pub use cloudbots_iam::{iam, iam_policies};
 pub use cloudbots_kms::kms;
 pub use cloudbots_lambda::lambda;
-pub use cloudbots_logging::{cloudtrail, cloudwatch, config, load_balancer, network_firewall};
+pub use cloudbots_logging::{
+    alarm_setting, cloudtrail, cloudwatch, config, load_balancer, network_firewall,
+};
 pub use cloudbots_messaging::{sns, sqs};
 pub use cloudbots_runtime::bot::Bot;
 pub use cloudbots_runtime::restorer::Restorer;
@@ -56,12 +58,12 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/logging",
         bots: cloudbots_logging::BOTS,
-        restorers: &[],
+        restorers: cloudbots_logging::RESTORERS,
     },
     Area {
         package_dir: "functions/secrets",
         bots: cloudbots_secrets::BOTS,
-        restorers: &[],
+        restorers: cloudbots_secrets::RESTORERS,
     },
     Area {
         package_dir: "functions/lambda",
@@ -76,7 +78,7 @@ pub const AREAS: &[Area] = &[
     Area {
         package_dir: "functions/domains",
         bots: cloudbots_domains::BOTS,
-        restorers: &[],
+        restorers: cloudbots_domains::RESTORERS,
     },
     Area {
         package_dir: "functions/iam",

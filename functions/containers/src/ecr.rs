@@ -9,11 +9,12 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
-use aws_sdk_ecr::types::ImageIdentifier;
+use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{make_changes, params, Bot};
 use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -139,19 +140,7 @@ pub async fn delete_repository_image_with(
         .set_image_digest(image.digest.clone())
         .set_image_tag(image.tag.clone())
         .build();
-    let described = ecr
-        .describe_images()
-        .set_registry_id(image.registry.clone())
-        .repository_name(&image.repository)
-        .image_ids(wanted)
-        .send()
-        .await;
-    let live = match described {
-        Ok(out) => out.image_details.unwrap_or_default().into_iter().next(),
-        Err(e) if code(&e).is_some_and(|c| GONE.contains(&c)) => None,
-        Err(e) => return Err(bot_error(&format!("describing image {label}"), e)),
-    };
-    let Some(live) = live else {
+    let Some(live) = live_image(ecr, &image, wanted, &label).await? else {
         return Ok(BotOutcome::compliant(
             input,
             format!("Image {label} does not exist (any more): nothing to delete"),
@@ -170,6 +159,7 @@ pub async fn delete_repository_image_with(
         "delete image {}@{digest} ({tags}) from repository {}",
         image.repository, image.repository
     );
+    let mut verified = Vec::new();
     let delete = async {
         let deleted = ecr
             .batch_delete_image()
@@ -180,20 +170,28 @@ pub async fn delete_repository_image_with(
             .await
             .map_err(|e| bot_error(&format!("deleting image {label}"), e))?;
         // A failure for an image already gone leaves nothing to do; any other is the step's.
-        match deleted
+        if let Some(failure) = deleted
             .failures()
             .iter()
             .find(|f| f.failure_code().map(|c| c.as_str()) != Some("ImageNotFound"))
         {
-            None => Ok(()),
-            Some(failure) => Err(BotError::invalid_input(format!(
+            return Err(BotError::invalid_input(format!(
                 "ECR did not delete image {label}: {} {}",
                 failure.failure_code().map_or("", |c| c.as_str()),
                 failure.failure_reason().unwrap_or("")
-            ))),
+            )));
         }
+        let deleted = ImageIdentifier::builder().image_digest(&digest).build();
+        let by_digest = format!("{}@{digest}", image.repository);
+        verified.push(
+            gone(&format!("image {by_digest}"), || {
+                live_image(ecr, &image, deleted.clone(), &by_digest)
+            })
+            .await?,
+        );
+        Ok(())
     };
-    make_changes(
+    let outcome = make_changes(
         input,
         vec![change],
         format!("Would delete image {label}"),
@@ -203,5 +201,28 @@ pub async fn delete_repository_image_with(
             image.repository, image.repository
         ),
     )
-    .await
+    .await?;
+    Ok(outcome.with_verified(verified))
+}
+
+/// The image `id` of the event's repository as ECR describes it now, or None when it (or its
+/// repository) does not exist; `label` names it in an error.
+async fn live_image(
+    ecr: &aws_sdk_ecr::Client,
+    image: &EventImage,
+    id: ImageIdentifier,
+    label: &str,
+) -> Result<Option<ImageDetail>, BotError> {
+    let described = ecr
+        .describe_images()
+        .set_registry_id(image.registry.clone())
+        .repository_name(&image.repository)
+        .image_ids(id)
+        .send()
+        .await;
+    match described {
+        Ok(out) => Ok(out.image_details.unwrap_or_default().into_iter().next()),
+        Err(e) if code(&e).is_some_and(|c| GONE.contains(&c)) => Ok(None),
+        Err(e) => Err(bot_error(&format!("describing image {label}"), e)),
+    }
 }

@@ -6,13 +6,15 @@
 //! first drains the EC2 container instances that host them, so nothing is placed on those
 //! instances again. Tasks are read live (ListTasks for the desired status RUNNING, then
 //! DescribeTasks with their tags), and a task tagged to opt out of the bot is left alone and
-//! named: the finding's entity is a role, not a resource whose tag could be re-read.
+//! named: the finding's entity is a role, not a resource whose tag could be re-read. Once
+//! stopped, the tasks are read again: each must have the desired status STOPPED.
 
 use aws_config::SdkConfig;
 use aws_sdk_ecs::types::{ContainerInstanceStatus, DesiredStatus, Task, TaskField};
 use cloudbots_runtime::aws_error::bot_error;
 use cloudbots_runtime::bot::{entity_id, make_changes, params, Bot};
 use cloudbots_runtime::exclusion::NO_TAGS;
+use cloudbots_runtime::verify::reread;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
@@ -140,6 +142,7 @@ async fn stop_tasks(
             hosts.values().map(BTreeSet::len).sum::<usize>()
         ),
     };
+    let mut verified = Vec::new();
     let apply = async {
         for (cluster, hosts) in &hosts {
             ecs.update_container_instances_state()
@@ -167,9 +170,22 @@ async fn stop_tasks(
                 .await
                 .map_err(|e| bot_error(&format!("stopping task {}", short(&task.arn)), e))?;
         }
+        reread(
+            &format!("the tasks using execution role {role}"),
+            || not_stopping(&ecs, &tasks),
+            Vec::clone,
+        )
+        .await?;
+        verified.extend(tasks.iter().map(|task| {
+            format!(
+                "task {} of cluster {} has desired status STOPPED",
+                short(&task.arn),
+                short(&task.cluster)
+            )
+        }));
         Ok(())
     };
-    make_changes(
+    let outcome = make_changes(
         input,
         changes,
         format!(
@@ -179,7 +195,62 @@ async fn stop_tasks(
         apply,
         done,
     )
-    .await
+    .await?;
+    Ok(outcome.with_verified(verified))
+}
+
+/// Whether ECS reports the task stopping or stopped. StopTask sets the desired status STOPPED
+/// at once, and a task that ended by itself has it too; the last status lags behind the stop
+/// and can read STOPPED for a task still wanted running, so it is not the sign.
+fn stopping(task: &Task) -> bool {
+    task.desired_status() == Some(DesiredStatus::Stopped.as_str())
+}
+
+/// The tasks, read again, that ECS does not report stopping or stopped (one line each); a
+/// task ECS no longer knows is stopped.
+async fn not_stopping(
+    ecs: &aws_sdk_ecs::Client,
+    tasks: &[RoleTask],
+) -> Result<Vec<String>, BotError> {
+    let mut by_cluster: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for task in tasks {
+        by_cluster
+            .entry(&task.cluster)
+            .or_default()
+            .push(task.arn.clone());
+    }
+    let mut wrong = Vec::new();
+    for (cluster, arns) in by_cluster {
+        for batch in arns.chunks(100) {
+            let described = ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| {
+                    bot_error(
+                        &format!("describing the tasks of cluster {}", short(cluster)),
+                        e,
+                    )
+                })?;
+            wrong.extend(
+                described
+                    .tasks()
+                    .iter()
+                    .filter(|task| !stopping(task))
+                    .map(|task| {
+                        format!(
+                            "task {} of cluster {} has desired status {}",
+                            short(task.task_arn().unwrap_or_default()),
+                            short(cluster),
+                            task.desired_status().unwrap_or("?")
+                        )
+                    }),
+            );
+        }
+    }
+    Ok(wrong)
 }
 
 /// The running tasks of every cluster whose task definition has the execution role, and the

@@ -5,3 +5,7 @@ pub mod route53domains;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[route53domains::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
+    &[route53domains::RESTORE_DOMAIN_SETTINGS];

@@ -4,19 +4,24 @@
 //! Route 53 Domains is served from us-east-1 only, whatever the finding's region. The domain
 //! is read first (GetDomainDetail): a domain already renewing automatically, or already
 //! locked, is already compliant; a domain not registered in the account is skipped with what
-//! the service said.
+//! the service said. After the change the domain is read again until it shows, and
+//! `restore_domain_settings` turns automatic renewal or the transfer lock off again.
 
 use aws_config::SdkConfig;
 use aws_sdk_route53domains::error::ProvideErrorMetadata;
 use aws_sdk_route53domains::operation::get_domain_detail::GetDomainDetailOutput;
 use cloudbots_runtime::aws_error::{bot_error, code};
-use cloudbots_runtime::bot::{dry_run, entity_name, make_changes, params, Bot};
+use cloudbots_runtime::bot::{dry_run, entity_name, params, Bot};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::session::in_region;
+use cloudbots_runtime::setting::{self, restore_settings, settle, Resource, Setting};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
+use cloudbots_shared::restore::{PriorState, RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 
 /// The bots of this module.
 pub const BOTS: &[Bot] = &[ENABLE_AUTO_RENEW, ENABLE_TRANSFER_LOCK];
@@ -31,6 +36,13 @@ pub const ENABLE_TRANSFER_LOCK: Bot = Bot {
     name: "route53domain_enable_transfer_lock",
     tags: DOMAIN_TAGS,
     run: |input, aws| Box::pin(async move { enable_transfer_lock_with(input, &client(aws)).await }),
+};
+
+pub const RESTORE_DOMAIN_SETTINGS: Restorer = Restorer {
+    name: "restore_domain_settings",
+    run: |input, aws| {
+        Box::pin(async move { restore_domain_settings_with(input, &client(aws)).await })
+    },
 };
 
 /// Registered domains, by name.
@@ -75,6 +87,117 @@ pub async fn read_domain_tag_with(
         let tags = out.tag_list.unwrap_or_default().into_iter();
         tags.map(|t| (t.key.unwrap_or_default(), t.value))
     })
+}
+
+/// What the domain bots change on a registered domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "setting", rename_all = "snake_case")]
+pub enum DomainSetting {
+    /// Whether the domain renews automatically.
+    AutoRenew { on: bool },
+    /// Whether the domain is locked against transfer (`clientTransferProhibited`).
+    TransferLock { locked: bool },
+}
+
+impl Setting for DomainSetting {
+    type Client = aws_sdk_route53domains::Client;
+
+    fn name(&self) -> &'static str {
+        match self {
+            DomainSetting::AutoRenew { .. } => "automatic renewal",
+            DomainSetting::TransferLock { .. } => "transfer lock",
+        }
+    }
+
+    fn words(&self) -> String {
+        match self {
+            DomainSetting::AutoRenew { on } | DomainSetting::TransferLock { locked: on } => {
+                if *on { "on" } else { "off" }.to_string()
+            }
+        }
+    }
+
+    async fn read(
+        &self,
+        domains: &aws_sdk_route53domains::Client,
+        name: &str,
+    ) -> Result<Self, BotError> {
+        let detail = match domains.get_domain_detail().domain_name(name).send().await {
+            Ok(detail) => detail,
+            Err(e) if code(&e) == Some(NOT_IN_ACCOUNT) => {
+                return Err(BotError::not_found(format!(
+                    "domain {name} is not registered in the account (any more)"
+                )))
+            }
+            Err(e) => return Err(bot_error(&format!("reading domain {name}"), e)),
+        };
+        Ok(match self {
+            DomainSetting::AutoRenew { .. } => DomainSetting::AutoRenew {
+                on: detail.auto_renew() == Some(true),
+            },
+            DomainSetting::TransferLock { .. } => DomainSetting::TransferLock {
+                locked: is_locked(&detail),
+            },
+        })
+    }
+
+    async fn write(
+        &self,
+        domains: &aws_sdk_route53domains::Client,
+        name: &str,
+    ) -> Result<(), BotError> {
+        let doing = format!(
+            "turning the {} of domain {name} {}",
+            self.name(),
+            self.words()
+        );
+        match self {
+            DomainSetting::AutoRenew { on: true } => domains
+                .enable_domain_auto_renew()
+                .domain_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            DomainSetting::AutoRenew { on: false } => domains
+                .disable_domain_auto_renew()
+                .domain_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            DomainSetting::TransferLock { locked: true } => domains
+                .enable_domain_transfer_lock()
+                .domain_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+            DomainSetting::TransferLock { locked: false } => domains
+                .disable_domain_transfer_lock()
+                .domain_name(name)
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e)),
+        }
+    }
+}
+
+fn is_locked(detail: &GetDomainDetailOutput) -> bool {
+    detail.status_list().iter().any(|s| s == TRANSFER_LOCKED)
+}
+
+fn domain_label(name: &str) -> String {
+    format!("domain {name}")
+}
+
+/// Undo a domain bot's change with this Route 53 Domains client.
+pub async fn restore_domain_settings_with(
+    input: &RestoreInput,
+    domains: &aws_sdk_route53domains::Client,
+) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<DomainSetting>(input, domains, domain_label).await
 }
 
 /// The domain's details; `Err(outcome)` is the skip for a domain not in the account.
@@ -133,21 +256,26 @@ pub async fn enable_auto_renew_with(
         .expiration_date()
         .map(|d| format!(" (it expires {d})"))
         .unwrap_or_default();
-    let enable = async {
-        domains
-            .enable_domain_auto_renew()
-            .domain_name(name)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| bot_error(&format!("turning on automatic renewal of domain {name}"), e))
-    };
-    make_changes(
+    let change = format!("turn on automatic renewal of domain {name}");
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would turn on automatic renewal of domain {name}{expires}"),
+            vec![change],
+        ));
+    }
+    let renewal = |on| DomainSetting::AutoRenew { on };
+    setting::change(
         input,
-        vec![format!("turn on automatic renewal of domain {name}")],
-        format!("Would turn on automatic renewal of domain {name}{expires}"),
-        enable,
+        &Resource {
+            client: domains,
+            id: name,
+            label: domain_label(name),
+        },
+        RESTORE_DOMAIN_SETTINGS.name,
+        (vec![renewal(false)], vec![renewal(true)]),
         format!("Domain {name} now renews automatically{expires}"),
+        vec![change],
     )
     .await
 }
@@ -161,7 +289,7 @@ pub async fn enable_transfer_lock_with(
         Ok(found) => found,
         Err(skipped) => return Ok(skipped),
     };
-    if detail.status_list().iter().any(|s| s == TRANSFER_LOCKED) {
+    if is_locked(&detail) {
         return Ok(BotOutcome::compliant(
             input,
             format!("Domain {name} is already locked against transfer"),
@@ -175,32 +303,48 @@ pub async fn enable_transfer_lock_with(
             vec![change],
         ));
     }
-    match domains
+    let lock = |locked| DomainSetting::TransferLock { locked };
+    // Not `setting::change`: some top-level domains have no transfer lock, which is a skip.
+    let operation = match domains
         .enable_domain_transfer_lock()
         .domain_name(name)
         .send()
         .await
     {
-        Ok(out) => Ok(BotOutcome::remediated(
-            input,
-            format!(
-                "Domain {name} locked against transfer (operation {})",
-                out.operation_id().unwrap_or("?")
-            ),
-            vec![change],
-        )),
-        // Some top-level domains have no transfer lock.
+        Ok(out) => out.operation_id().unwrap_or("?").to_string(),
         Err(e) if matches!(code(&e), Some("TLDRulesViolation" | "UnsupportedTLD")) => {
             let said = e.as_service_error().and_then(|s| s.message()).unwrap_or("");
-            Ok(BotOutcome::new(
+            return Ok(BotOutcome::new(
                 input,
                 OutcomeStatus::Skipped,
                 format!("Domain {name} cannot be locked against transfer: {said}"),
+            ));
+        }
+        Err(e) => {
+            return Err(bot_error(
+                &format!("locking domain {name} against transfer"),
+                e,
             ))
         }
-        Err(e) => Err(bot_error(
-            &format!("locking domain {name} against transfer"),
-            e,
-        )),
-    }
+    };
+    let resource = Resource {
+        client: domains,
+        id: name,
+        label: domain_label(name),
+    };
+    let verified = settle(&resource, &[lock(true)]).await?;
+    let prior = PriorState::of(
+        input,
+        RESTORE_DOMAIN_SETTINGS.name,
+        name,
+        serde_json::json!([lock(false)]),
+        serde_json::json!([lock(true)]),
+    );
+    Ok(BotOutcome::remediated(
+        input,
+        format!("Domain {name} locked against transfer (operation {operation})"),
+        vec![change],
+    )
+    .with_verified(verified)
+    .with_prior(prior))
 }

@@ -1,6 +1,10 @@
 //! EC2 resource bots beyond the instance: make an AMI private, delete a key pair, and tag any
 //! EC2 resource (a plain tag, or the `marked_for_stop` deadline a follow-up rule acts on).
 //!
+//! `ami_set_to_private` reads the image's whole list of launch permissions before and after,
+//! so `restore_image_permissions` gives the image back exactly who could launch it: the public
+//! group and every account, organization or organizational unit it was shared with.
+//!
 //! The tagging bots work on any EC2 resource id (instance, volume, VPC, security group...),
 //! so they read and write tags through DescribeTags/CreateTags rather than a per-type API, and
 //! learn that a resource is gone from CreateTags' answer. Each reads the tag back after setting
@@ -8,7 +12,8 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
-    Filter, LaunchPermission, LaunchPermissionModifications, PermissionGroup, Tag,
+    Filter, ImageAttributeName, KeyPairInfo, LaunchPermission, LaunchPermissionModifications,
+    PermissionGroup, Tag,
 };
 use chrono::{DateTime, Utc};
 use cloudbots_runtime::aws_error::{bot_error, code};
@@ -16,6 +21,7 @@ use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::exclusion;
 use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{MarkForStopParams, NoParams, TagParams};
@@ -223,45 +229,175 @@ async fn ami_set_to_private(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
             changes,
         ));
     }
-    ec2.modify_image_attribute()
-        .image_id(image_id)
-        .launch_permission(
-            LaunchPermissionModifications::builder()
-                .remove(
-                    LaunchPermission::builder()
-                        .group(PermissionGroup::All)
-                        .build(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| bot_error(&format!("making AMI {image_id} private"), e))?;
-    Ok(BotOutcome::new(
+    let resource = Resource {
+        client: &ec2,
+        id: image_id,
+        label: format!("AMI {image_id}"),
+    };
+    let before = LaunchPermissions::default().read(&ec2, image_id).await?;
+    let after = LaunchPermissions {
+        grantees: before
+            .grantees
+            .iter()
+            .filter(|g| **g != Grantee::Public)
+            .cloned()
+            .collect(),
+    };
+    setting::change(
         input,
-        OutcomeStatus::Remediated,
+        &resource,
+        RESTORE_IMAGE_PERMISSIONS.name,
+        (vec![before], vec![after]),
         format!("AMI {image_id} is now private"),
+        changes,
     )
-    .with_changes(changes))
+    .await
+}
+
+pub const RESTORE_IMAGE_PERMISSIONS: Restorer = Restorer {
+    name: "restore_image_permissions",
+    run: |input, aws| Box::pin(restore_image_permissions(input, aws)),
+};
+
+/// Who besides its owner may launch an image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "grantee", content = "id", rename_all = "snake_case")]
+pub enum Grantee {
+    /// Everyone: the group `all`.
+    Public,
+    Account(String),
+    Organization(String),
+    OrganizationalUnit(String),
+}
+
+impl Grantee {
+    fn of(permission: &LaunchPermission) -> Option<Grantee> {
+        if permission.group() == Some(&PermissionGroup::All) {
+            return Some(Grantee::Public);
+        }
+        let text = |value: Option<&str>| value.map(str::to_string);
+        text(permission.user_id())
+            .map(Grantee::Account)
+            .or_else(|| text(permission.organization_arn()).map(Grantee::Organization))
+            .or_else(|| text(permission.organizational_unit_arn()).map(Grantee::OrganizationalUnit))
+    }
+
+    fn permission(&self) -> LaunchPermission {
+        let permission = LaunchPermission::builder();
+        match self {
+            Grantee::Public => permission.group(PermissionGroup::All),
+            Grantee::Account(id) => permission.user_id(id),
+            Grantee::Organization(arn) => permission.organization_arn(arn),
+            Grantee::OrganizationalUnit(arn) => permission.organizational_unit_arn(arn),
+        }
+        .build()
+    }
+
+    fn words(&self) -> String {
+        match self {
+            Grantee::Public => "everyone (public)".to_string(),
+            Grantee::Account(id) => format!("account {id}"),
+            Grantee::Organization(arn) => format!("organization {arn}"),
+            Grantee::OrganizationalUnit(arn) => format!("organizational unit {arn}"),
+        }
+    }
+}
+
+/// An image's launch permissions, in full and sorted.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchPermissions {
+    pub grantees: Vec<Grantee>,
+}
+
+impl Setting for LaunchPermissions {
+    type Client = aws_sdk_ec2::Client;
+
+    fn name(&self) -> &'static str {
+        "launch permission"
+    }
+
+    fn words(&self) -> String {
+        if self.grantees.is_empty() {
+            return "its owner only".to_string();
+        }
+        let grantees: Vec<String> = self.grantees.iter().map(Grantee::words).collect();
+        grantees.join(" and ")
+    }
+
+    async fn read(&self, ec2: &aws_sdk_ec2::Client, image_id: &str) -> Result<Self, BotError> {
+        let out = ec2
+            .describe_image_attribute()
+            .image_id(image_id)
+            .attribute(ImageAttributeName::LaunchPermission)
+            .send()
+            .await
+            .map_err(|e| {
+                if code(&e).is_some_and(|c| c.starts_with("InvalidAMIID")) {
+                    BotError::not_found(format!("AMI {image_id} does not exist (any more)"))
+                } else {
+                    bot_error(
+                        &format!("reading the launch permissions of AMI {image_id}"),
+                        e,
+                    )
+                }
+            })?;
+        let mut grantees: Vec<Grantee> = out
+            .launch_permissions()
+            .iter()
+            .filter_map(Grantee::of)
+            .collect();
+        grantees.sort();
+        grantees.dedup();
+        Ok(LaunchPermissions { grantees })
+    }
+
+    /// Grant what is missing and revoke what is not in the list, in one call.
+    async fn write(&self, ec2: &aws_sdk_ec2::Client, image_id: &str) -> Result<(), BotError> {
+        let now = self.read(ec2, image_id).await?;
+        let missing = |from: &LaunchPermissions, of: &LaunchPermissions| -> Vec<LaunchPermission> {
+            of.grantees
+                .iter()
+                .filter(|g| !from.grantees.contains(g))
+                .map(Grantee::permission)
+                .collect()
+        };
+        let (add, remove) = (missing(&now, self), missing(self, &now));
+        if add.is_empty() && remove.is_empty() {
+            return Ok(());
+        }
+        ec2.modify_image_attribute()
+            .image_id(image_id)
+            .launch_permission(
+                LaunchPermissionModifications::builder()
+                    .set_add((!add.is_empty()).then_some(add))
+                    .set_remove((!remove.is_empty()).then_some(remove))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                bot_error(
+                    &format!("setting the launch permissions of AMI {image_id}"),
+                    e,
+                )
+            })
+    }
+}
+
+async fn restore_image_permissions(
+    input: &RestoreInput,
+    aws: &SdkConfig,
+) -> Result<RestoreOutcome, BotError> {
+    let ec2 = aws_sdk_ec2::Client::new(aws);
+    restore_settings::<LaunchPermissions>(input, &ec2, |image| format!("AMI {image}")).await
 }
 
 async fn delete_key_pair(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
     let key = entity_id(input)?;
     let ec2 = aws_sdk_ec2::Client::new(aws);
-    // CloudGuard names a key pair by its name; newer entities may carry its key-... id.
-    let request = ec2.describe_key_pairs();
-    let request = if key.starts_with("key-") {
-        request.key_pair_ids(key)
-    } else {
-        request.key_names(key)
-    };
-    let found = match request.send().await {
-        Ok(out) => out.key_pairs().first().cloned(),
-        Err(e) if code(&e) == Some("InvalidKeyPair.NotFound") => None,
-        Err(e) => return Err(bot_error(&format!("describing key pair {key}"), e)),
-    };
-    let Some(pair) = found else {
+    let Some(pair) = describe_key_pair(&ec2, key).await? else {
         return Ok(BotOutcome::compliant(
             input,
             format!("Key pair {key} does not exist: nothing to delete"),
@@ -285,12 +421,36 @@ async fn delete_key_pair(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
         .send()
         .await
         .map_err(|e| bot_error(&format!("deleting key pair {name}"), e))?;
+    let verified = gone(&format!("key pair {name}"), || {
+        describe_key_pair(&ec2, name)
+    })
+    .await?;
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
         format!("Key pair deleted: {name}"),
     )
-    .with_changes(changes))
+    .with_changes(changes)
+    .with_verified(vec![verified]))
+}
+
+/// The key pair `key` names, or None when EC2 does not know it. CloudGuard names a key pair
+/// by its name; newer entities may carry its key-... id.
+async fn describe_key_pair(
+    ec2: &aws_sdk_ec2::Client,
+    key: &str,
+) -> Result<Option<KeyPairInfo>, BotError> {
+    let request = ec2.describe_key_pairs();
+    let request = if key.starts_with("key-") {
+        request.key_pair_ids(key)
+    } else {
+        request.key_names(key)
+    };
+    match request.send().await {
+        Ok(out) => Ok(out.key_pairs().first().cloned()),
+        Err(e) if code(&e) == Some("InvalidKeyPair.NotFound") => Ok(None),
+        Err(e) => Err(bot_error(&format!("describing key pair {key}"), e)),
+    }
 }
 
 async fn mark_for_stop(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {

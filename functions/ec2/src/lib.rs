@@ -17,4 +17,7 @@ pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
     instance::restore::RESTORE_INSTANCE_STATE,
     instance::restore::RESTORE_INSTANCE_SECURITY_GROUPS,
     ec2_resources::RESTORE_EC2_TAGS,
+    instance::role::RESTORE_INSTANCE_PROFILE,
+    ec2_resources::RESTORE_IMAGE_PERMISSIONS,
+    rds::RESTORE_DB_INSTANCE_SECURITY_GROUPS,
 ];

@@ -10,5 +10,8 @@ pub mod principal;
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[iam::BOTS, iam_policies::BOTS];
 
 /// The restorers of this area, one binary each under `src/bin/`.
-pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
-    &[iam_policies::restore::RESTORE_IAM_PRINCIPAL_POLICIES];
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
+    iam_policies::restore::RESTORE_IAM_PRINCIPAL_POLICIES,
+    iam::RESTORE_IAM_USER_CREDENTIALS,
+    iam::RESTORE_ACCOUNT_PASSWORD_POLICY,
+];

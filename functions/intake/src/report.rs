@@ -5,6 +5,9 @@
 //! and each bot's outcome (`BatchUpdateFindings` for ASFF, `BatchUpdateFindingsV2` for OCSF),
 //! from the account and region that received it.
 //!
+//! An undo execution ends with the report too: its own message (`RemediationUndo`), built from
+//! the undo's audit records, saying which remediation it reversed and what came of each step.
+//!
 //! The report runs after every step; failing here never re-runs a remediation: a feedback
 //! record or a finding that cannot be marked is logged and counted, not retried. The feedback
 //! key is read from the audit table, used for the POST, deleted, and never logged.
@@ -29,6 +32,25 @@ pub struct ReportInput {
     pub plan: Plan,
     #[serde(default)]
     pub run_error: Option<Value>,
+}
+
+/// What the report function is asked: the report of a remediation execution (its plan), or of
+/// an undo execution (its name and the remediation it reverses).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ReportRequest {
+    Undo(UndoReportInput),
+    Remediation(Box<ReportInput>),
+}
+
+/// The undo state machine's report input.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UndoReportInput {
+    /// The undo execution (`undo-<execution>`).
+    pub execution: String,
+    /// The remediation execution it reverses.
+    pub undoes: String,
 }
 
 /// What the report did; the state machine fails the execution when `failed > 0`.
@@ -59,9 +81,46 @@ pub struct Report {
 }
 
 impl Report {
-    pub async fn run(&self, input: ReportInput) -> Result<ReportResult, BotError> {
-        let span = tracing::info_span!("report", execution = %input.plan.execution_name);
-        self.publish(input).instrument(span).await
+    pub async fn run(&self, request: ReportRequest) -> Result<ReportResult, BotError> {
+        match request {
+            ReportRequest::Remediation(input) => {
+                let span = tracing::info_span!("report", execution = %input.plan.execution_name);
+                self.publish(*input).instrument(span).await
+            }
+            ReportRequest::Undo(input) => {
+                let span = tracing::info_span!("report", execution = %input.execution, undoes = %input.undoes);
+                self.publish_undo(input).instrument(span).await
+            }
+        }
+    }
+
+    /// Publish an undo's message. An undo refused or failed is reported, not failed again:
+    /// `failed` counts its steps whose execution status is `failed`.
+    async fn publish_undo(&self, input: UndoReportInput) -> Result<ReportResult, BotError> {
+        let records = self.audit.records(&input.execution).await?;
+        let message = output::build_undo(&input.execution, &input.undoes, &records);
+        self.sns
+            .publish()
+            .topic_arn(&self.output_topic_arn)
+            .subject("RemediationUndo")
+            .message(output::render_undo(&message, self.output_type))
+            .send()
+            .await
+            .map_err(|e| bot_error("publishing the undo's output message", e))?;
+        let failed = message
+            .steps
+            .iter()
+            .filter(|s| s.execution_status == "failed")
+            .count();
+        tracing::info!(execution = %input.execution, failed, "undo report published");
+        Ok(ReportResult {
+            published: true,
+            failed,
+            feedback_posted: 0,
+            feedback_failed: 0,
+            finding_marked: None,
+            finding_mark_failed: None,
+        })
     }
 
     async fn publish(&self, input: ReportInput) -> Result<ReportResult, BotError> {

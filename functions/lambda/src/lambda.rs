@@ -5,13 +5,23 @@
 //! finding's copy may be hours old, and a function already as wanted is already compliant. A
 //! function is named by the ARN built from the finding ([`lambda_function_arn`]), so the bots
 //! act in the finding's account and region whatever the function running them.
+//!
+//! Every bot that changes the function ends in [`setting::change`]: it reads the change back
+//! and records what it replaced, and `restore_lambda_function` puts that back (see
+//! [`FunctionSetting`]). `lambda_detach_blanket_permissions` changes the function's role, not
+//! the function: it records its detachments as the IAM policy bots do, and
+//! `restore_iam_principal_policies` attaches them again — so only that bot links IAM.
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::types::{TracingConfig, TracingMode};
+use cloudbots_iam::iam_policies::restore::{
+    change_principals, PrincipalSetting, Setting as PrincipalSettingKind,
+};
+use cloudbots_iam::principal::Principal;
 use cloudbots_runtime::aws_error::{bot_error, none_if_code};
-use cloudbots_runtime::bot::{dry_run, lambda_function_arn, make_changes, params, Bot};
+use cloudbots_runtime::bot::{dry_run, lambda_function_arn, params, Bot};
 use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::restorer::Restorer;
@@ -76,7 +86,11 @@ pub const TAG: Bot = Bot {
 
 pub const RESTORE_LAMBDA_FUNCTION: Restorer = Restorer {
     name: "restore_lambda_function",
-    run: |input, aws| Box::pin(restore_function(input, aws)),
+    run: |input, aws| {
+        Box::pin(
+            async move { restore_function_with(input, &aws_sdk_lambda::Client::new(aws)).await },
+        )
+    },
 };
 
 /// Lambda functions, by ARN.
@@ -120,23 +134,6 @@ impl Function {
     fn gone(&self, input: &BotInput) -> BotOutcome {
         BotOutcome::gone(input, &format!("Function {}", self.name), "nothing to do")
     }
-
-    /// The live configuration; None when the function no longer exists.
-    async fn configuration(
-        &self,
-        lambda: &aws_sdk_lambda::Client,
-    ) -> Result<Option<GetFunctionConfigurationOutput>, BotError> {
-        let read = lambda
-            .get_function_configuration()
-            .function_name(&self.arn)
-            .send()
-            .await;
-        none_if_code(
-            NOT_FOUND,
-            &format!("reading the configuration of function {}", self.name),
-            read,
-        )
-    }
 }
 
 /// What the Lambda bots change on a function, as found and as left.
@@ -147,6 +144,10 @@ pub enum FunctionSetting {
     ReservedConcurrency { value: Option<i32> },
     /// One tag; none when the function does not have it.
     Tag { key: String, value: Option<String> },
+    /// The X-Ray tracing mode (`PassThrough`, `Active`).
+    Tracing { mode: String },
+    /// The layer versions, in the order the function loads them.
+    Layers { arns: Vec<String> },
 }
 
 impl Setting for FunctionSetting {
@@ -156,6 +157,8 @@ impl Setting for FunctionSetting {
         match self {
             FunctionSetting::ReservedConcurrency { .. } => "reserved concurrency",
             FunctionSetting::Tag { .. } => "tag",
+            FunctionSetting::Tracing { .. } => "tracing mode",
+            FunctionSetting::Layers { .. } => "layer list",
         }
     }
 
@@ -168,6 +171,9 @@ impl Setting for FunctionSetting {
                 value: Some(value),
             } => format!("{key}={value}"),
             FunctionSetting::Tag { key, value: None } => format!("{key} absent"),
+            FunctionSetting::Tracing { mode } => mode.clone(),
+            FunctionSetting::Layers { arns } if arns.is_empty() => "none".to_string(),
+            FunctionSetting::Layers { arns } => arns.join(", "),
         }
     }
 
@@ -200,6 +206,21 @@ impl Setting for FunctionSetting {
                     value: tags.tags().and_then(|tags| tags.get(key)).cloned(),
                 }
             }
+            FunctionSetting::Tracing { .. } => {
+                let configuration = configuration(lambda, arn).await?.ok_or_else(gone)?;
+                FunctionSetting::Tracing {
+                    mode: tracing_mode(&configuration).to_string(),
+                }
+            }
+            FunctionSetting::Layers { .. } => {
+                let configuration = configuration(lambda, arn).await?.ok_or_else(gone)?;
+                FunctionSetting::Layers {
+                    arns: layer_arns(&configuration)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                }
+            }
         })
     }
 
@@ -210,41 +231,39 @@ impl Setting for FunctionSetting {
             function_label(arn),
             self.words()
         );
+        // Every call ends alike: its answer dropped, its error the step's.
+        macro_rules! send {
+            ($request:expr) => {
+                $request
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| bot_error(&doing, e))
+            };
+        }
         match self {
-            FunctionSetting::ReservedConcurrency { value: Some(n) } => lambda
+            FunctionSetting::ReservedConcurrency { value: Some(n) } => send!(lambda
                 .put_function_concurrency()
                 .function_name(arn)
-                .reserved_concurrent_executions(*n)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
-            FunctionSetting::ReservedConcurrency { value: None } => lambda
-                .delete_function_concurrency()
-                .function_name(arn)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
+                .reserved_concurrent_executions(*n)),
+            FunctionSetting::ReservedConcurrency { value: None } => {
+                send!(lambda.delete_function_concurrency().function_name(arn))
+            }
             FunctionSetting::Tag {
                 key,
                 value: Some(value),
-            } => lambda
-                .tag_resource()
-                .resource(arn)
-                .tags(key, value)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
-            FunctionSetting::Tag { key, value: None } => lambda
-                .untag_resource()
-                .resource(arn)
-                .tag_keys(key)
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| bot_error(&doing, e)),
+            } => send!(lambda.tag_resource().resource(arn).tags(key, value)),
+            FunctionSetting::Tag { key, value: None } => {
+                send!(lambda.untag_resource().resource(arn).tag_keys(key))
+            }
+            FunctionSetting::Tracing { mode } => send!(lambda
+                .update_function_configuration()
+                .function_name(arn)
+                .tracing_config(TracingConfig::builder().mode(mode.as_str().into()).build())),
+            FunctionSetting::Layers { arns } => send!(lambda
+                .update_function_configuration()
+                .function_name(arn)
+                .set_layers(Some(arns.clone()))),
         }
     }
 }
@@ -254,12 +273,43 @@ fn function_label(arn: &str) -> String {
     format!("function {}", function_name(arn))
 }
 
-async fn restore_function(
+/// Undo a Lambda bot's change with these clients.
+pub async fn restore_function_with(
     input: &RestoreInput,
-    aws: &SdkConfig,
+    lambda: &aws_sdk_lambda::Client,
 ) -> Result<RestoreOutcome, BotError> {
-    restore_settings::<FunctionSetting>(input, &aws_sdk_lambda::Client::new(aws), function_label)
-        .await
+    restore_settings::<FunctionSetting>(input, lambda, function_label).await
+}
+
+/// The live configuration of the function `arn`; None when it no longer exists.
+async fn configuration(
+    lambda: &aws_sdk_lambda::Client,
+    arn: &str,
+) -> Result<Option<GetFunctionConfigurationOutput>, BotError> {
+    let read = lambda
+        .get_function_configuration()
+        .function_name(arn)
+        .send()
+        .await;
+    let doing = format!("reading the configuration of {}", function_label(arn));
+    none_if_code(NOT_FOUND, &doing, read)
+}
+
+/// The tracing mode of a configuration (`PassThrough` when it names none).
+fn tracing_mode(configuration: &GetFunctionConfigurationOutput) -> &str {
+    configuration
+        .tracing_config()
+        .and_then(|t| t.mode())
+        .map_or("PassThrough", TracingMode::as_str)
+}
+
+/// The layer versions of a configuration, in order.
+fn layer_arns(configuration: &GetFunctionConfigurationOutput) -> Vec<&str> {
+    configuration
+        .layers()
+        .iter()
+        .filter_map(|layer| layer.arn())
+        .collect()
 }
 
 /// Dry-run: what would change; otherwise give the function the settings `after`, read them
@@ -302,14 +352,6 @@ fn function_name(function: &str) -> &str {
 
 // ---- lambda_detach_blanket_permissions ----
 
-/// A managed policy attached to the role that allows some action on every resource.
-struct BlanketPolicy {
-    name: String,
-    arn: String,
-    /// The statements that do, labelled.
-    statements: Vec<String>,
-}
-
 async fn detach_blanket_permissions(
     input: &BotInput,
     aws: &SdkConfig,
@@ -317,7 +359,8 @@ async fn detach_blanket_permissions(
     params::<NoParams>(input)?;
     let function = Function::of(input)?;
     let lambda = aws_sdk_lambda::Client::new(aws);
-    let Some(configuration) = function.configuration(&lambda).await? else {
+    let iam = aws_sdk_iam::Client::new(aws);
+    let Some(configuration) = configuration(&lambda, &function.arn).await? else {
         return Ok(function.gone(input));
     };
     let Some(role) = configuration.role().and_then(|arn| arn.rsplit('/').next()) else {
@@ -330,8 +373,8 @@ async fn detach_blanket_permissions(
             ),
         ));
     };
-    let iam = aws_sdk_iam::Client::new(aws);
-    let Some(blanket) = blanket_policies(&iam, role).await? else {
+    let principal = Principal::role(role);
+    let Some(blanket) = blanket_policies(&iam, &principal).await? else {
         return Ok(BotOutcome::gone(
             input,
             &format!("Role {role} of function {}", function.name),
@@ -352,7 +395,7 @@ async fn detach_blanket_permissions(
         .map(|policy| {
             format!(
                 "detach policy {} ({}) from role {role}: {} allow actions on all resources",
-                policy.name,
+                policy.name(),
                 policy.arn,
                 policy.statements.join(", ")
             )
@@ -360,69 +403,68 @@ async fn detach_blanket_permissions(
         .collect();
     let names = blanket
         .iter()
-        .map(|p| p.name.as_str())
+        .map(BlanketPolicy::name)
         .collect::<Vec<_>>()
         .join(", ");
-    let detach = async {
-        for policy in &blanket {
-            let detached = iam
-                .detach_role_policy()
-                .role_name(role)
-                .policy_arn(&policy.arn)
-                .send()
-                .await;
-            // Detached by someone else in the meantime: the goal is reached all the same.
-            none_if_code(
-                "NoSuchEntity",
-                &format!("detaching policy {} from role {role}", policy.name),
-                detached,
-            )?;
-        }
-        Ok(())
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!(
+                "Would detach {names} from role {role} of function {}",
+                function.name
+            ),
+            changes,
+        ));
+    }
+    // The role's attachments, recorded as the IAM policy bots record theirs: their restorer
+    // attaches the policies again.
+    let attachments = |attached| {
+        blanket
+            .iter()
+            .map(|p| {
+                PrincipalSetting::of(&principal, PrincipalSettingKind::managed(&p.arn, attached))
+            })
+            .collect()
     };
-    make_changes(
+    change_principals(
         input,
-        changes,
-        format!("Would detach {names} from role {role} of function {}", function.name),
-        detach,
+        &iam,
+        &function.arn,
+        (attachments(true), attachments(false)),
         format!(
             "Detached {names} from role {role} of function {} (to undo, attach them to the role again)",
             function.name
         ),
+        changes,
     )
     .await
+}
+
+/// A managed policy attached to the role that allows some action on every resource.
+struct BlanketPolicy {
+    arn: String,
+    /// The statements that do, labelled.
+    statements: Vec<String>,
+}
+
+impl BlanketPolicy {
+    /// The policy's name: the last part of its ARN.
+    fn name(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or(&self.arn)
+    }
 }
 
 /// The role's attached managed policies whose default version allows an action on `*`; None
 /// when the role no longer exists.
 async fn blanket_policies(
     iam: &aws_sdk_iam::Client,
-    role: &str,
+    role: &Principal,
 ) -> Result<Option<Vec<BlanketPolicy>>, BotError> {
-    let mut attached = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .set_marker(marker.take())
-            .send()
-            .await;
-        let doing = format!("listing the policies attached to role {role}");
-        let Some(page) = none_if_code("NoSuchEntity", &doing, page)? else {
-            return Ok(None);
-        };
-        attached.extend(page.attached_policies.unwrap_or_default());
-        match page.marker {
-            Some(next) if page.is_truncated => marker = Some(next),
-            _ => break,
-        }
-    }
+    let Some(attached) = role.attached_policies(iam).await? else {
+        return Ok(None);
+    };
     let mut blanket = Vec::new();
-    for policy in attached {
-        let (Some(arn), Some(name)) = (policy.policy_arn, policy.policy_name) else {
-            continue;
-        };
+    for arn in attached {
         let document = default_version_document(iam, &arn).await?;
         let statements: Vec<String> = statements(&document)
             .into_iter()
@@ -431,11 +473,7 @@ async fn blanket_policies(
             .map(|(index, statement)| statement_label(statement, index))
             .collect();
         if !statements.is_empty() {
-            blanket.push(BlanketPolicy {
-                name,
-                arn,
-                statements,
-            });
+            blanket.push(BlanketPolicy { arn, statements });
         }
     }
     Ok(Some(blanket))
@@ -530,14 +568,10 @@ pub async fn detach_external_layer_with(
         ));
     }
 
-    let Some(configuration) = function.configuration(lambda).await? else {
+    let Some(configuration) = configuration(lambda, &function.arn).await? else {
         return Ok(function.gone(input));
     };
-    let layers: Vec<&str> = configuration
-        .layers()
-        .iter()
-        .filter_map(|layer| layer.arn())
-        .collect();
+    let layers = layer_arns(&configuration);
     let (detached, kept): (Vec<&str>, Vec<&str>) = layers
         .iter()
         .partition(|layer| external.contains(&unversioned_layer(layer)));
@@ -560,29 +594,23 @@ pub async fn detach_external_layer_with(
         detached.join(", "),
         function.name
     );
-    let update = lambda
-        .update_function_configuration()
-        .function_name(&function.arn)
-        .set_layers(Some(kept.iter().map(|l| l.to_string()).collect()))
-        .send();
-    let update = async {
-        update.await.map(drop).map_err(|e| {
-            bot_error(
-                &format!("updating the layers of function {}", function.name),
-                e,
-            )
-        })
+    let layers_of = |arns: &[&str]| FunctionSetting::Layers {
+        arns: arns.iter().map(|arn| arn.to_string()).collect(),
     };
-    make_changes(
+    change_function(
         input,
+        lambda,
+        &function,
+        (vec![layers_of(&layers)], vec![layers_of(&kept)]),
         vec![change.clone()],
-        format!("Would {change}"),
-        update,
-        format!(
-            "Detached layer(s) {} of another account from function {} (to undo, set its layers back to {})",
-            detached.join(", "),
-            function.name,
-            layers.join(", ")
+        (
+            format!("Would {change}"),
+            format!(
+                "Detached layer(s) {} of another account from function {} (to undo, set its layers back to {})",
+                detached.join(", "),
+                function.name,
+                layers.join(", ")
+            ),
         ),
     )
     .await
@@ -670,42 +698,35 @@ pub async fn enable_active_tracing_with(
 ) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
     let function = Function::of(input)?;
-    let Some(configuration) = function.configuration(lambda).await? else {
+    let Some(configuration) = configuration(lambda, &function.arn).await? else {
         return Ok(function.gone(input));
     };
-    let mode = configuration.tracing_config().and_then(|t| t.mode());
-    if mode == Some(&TracingMode::Active) {
+    let was = tracing_mode(&configuration);
+    if was == TracingMode::Active.as_str() {
         return Ok(BotOutcome::compliant(
             input,
             format!("Function {} already traces actively", function.name),
         ));
     }
-    let was = mode.map_or("PassThrough", TracingMode::as_str);
     let change = format!(
         "set the tracing mode of function {} to Active (was {was})",
         function.name
     );
-    let update = lambda
-        .update_function_configuration()
-        .function_name(&function.arn)
-        .tracing_config(TracingConfig::builder().mode(TracingMode::Active).build())
-        .send();
-    let update = async {
-        update.await.map(drop).map_err(|e| {
-            bot_error(
-                &format!("turning on active tracing of function {}", function.name),
-                e,
-            )
-        })
+    let tracing = |mode: &str| FunctionSetting::Tracing {
+        mode: mode.to_string(),
     };
-    make_changes(
+    change_function(
         input,
+        lambda,
+        &function,
+        (vec![tracing(was)], vec![tracing(TracingMode::Active.as_str())]),
         vec![change],
-        format!("Would turn on active tracing of function {}", function.name),
-        update,
-        format!(
-            "Function {} now traces actively (was {was}); its role needs X-Ray write permission (AWSXRayDaemonWriteAccess) for the traces to arrive",
-            function.name
+        (
+            format!("Would turn on active tracing of function {}", function.name),
+            format!(
+                "Function {} now traces actively (was {was}); its role needs X-Ray write permission (AWSXRayDaemonWriteAccess) for the traces to arrive",
+                function.name
+            ),
         ),
     )
     .await

@@ -5,7 +5,13 @@
 //! so a trail already as the bot would leave it is compliant and a trail that no longer exists
 //! is skipped. What a bot creates on the way (the log bucket, the key, the log group, the
 //! delivery role) is found and reused when it exists, so a step run twice creates nothing twice.
+//!
+//! Each bot ends in `change_trail`: the trail settings it changes (`trail_setting`) are
+//! written, read back until they show and recorded for `restore_trail_settings`.
 
+use crate::trail_setting::{
+    trail_label, unless_empty, CreatedTrail, LogsDelivery, TrailSetting, RESTORE_TRAIL_SETTINGS,
+};
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::operation::update_trail::builders::UpdateTrailFluentBuilder;
 use aws_sdk_cloudtrail::types::Trail;
@@ -15,6 +21,7 @@ use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::kms_key;
 use cloudbots_runtime::s3_bucket::{self, LogBucket};
 use cloudbots_runtime::session::in_region;
+use cloudbots_runtime::setting::{self, Resource};
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome};
@@ -82,18 +89,18 @@ async fn read_trail_tag(aws: &SdkConfig, arn: &str, key: &str) -> Result<Option<
     })
 }
 
-const TRAIL_NOT_FOUND: &str = "TrailNotFoundException";
+pub(crate) const TRAIL_NOT_FOUND: &str = "TrailNotFoundException";
 
 /// The home region in a trail ARN (`arn:aws:cloudtrail:<region>:<account>:trail/<name>`);
 /// None for a bare name, which is looked up in the step's region.
-fn home_region(id: &str) -> Option<&str> {
+pub(crate) fn home_region(id: &str) -> Option<&str> {
     id.strip_prefix("arn:")
         .and_then(|rest| rest.split(':').nth(2))
         .filter(|region| !region.is_empty())
 }
 
 /// A CloudTrail client in `region`, or in the step's region.
-fn client(aws: &SdkConfig, region: Option<&str>) -> aws_sdk_cloudtrail::Client {
+pub(crate) fn client(aws: &SdkConfig, region: Option<&str>) -> aws_sdk_cloudtrail::Client {
     match region {
         Some(region) => aws_sdk_cloudtrail::Client::new(&in_region(aws, region)),
         None => aws_sdk_cloudtrail::Client::new(aws),
@@ -137,7 +144,7 @@ pub(crate) async fn finding_trail(
 
 /// Change the trail with `configure`; the failures CloudTrail reports for a key, role or log
 /// group it cannot use are named.
-async fn update_trail(
+pub(crate) async fn update_trail(
     cloudtrail: &aws_sdk_cloudtrail::Client,
     trail: &str,
     change: &str,
@@ -157,6 +164,32 @@ async fn update_trail(
         )),
         Err(e) => Err(bot_error(change, e)),
     }
+}
+
+/// The end of a bot that changes the trail `arn`: give it the settings `after` (it had
+/// `before`), read them back and record both for `restore_trail_settings`.
+async fn change_trail(
+    input: &BotInput,
+    cloudtrail: &aws_sdk_cloudtrail::Client,
+    arn: &str,
+    settings: (Vec<TrailSetting>, Vec<TrailSetting>),
+    message: String,
+    changes: Vec<String>,
+) -> Result<BotOutcome, BotError> {
+    let resource = Resource {
+        client: cloudtrail,
+        id: arn,
+        label: trail_label(arn),
+    };
+    setting::change(
+        input,
+        &resource,
+        RESTORE_TRAIL_SETTINGS.name,
+        settings,
+        message,
+        changes,
+    )
+    .await
 }
 
 // ---- cloudtrail_enable ----
@@ -236,32 +269,27 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
 
     let bucket_name = bucket.name.clone();
     let created_bucket = bucket.apply(&s3, region).await?;
-    let created = cloudtrail
-        .create_trail()
-        .name(&trail_name)
-        .s3_bucket_name(&bucket_name)
-        .is_multi_region_trail(true)
-        .include_global_service_events(true)
-        .enable_log_file_validation(true)
-        .send()
-        .await;
-    match created {
-        Ok(_) => {}
-        // Created meanwhile by another run: started below all the same.
-        Err(e) if code(&e) == Some("TrailAlreadyExistsException") => {}
-        Err(e) if code(&e) == Some("InsufficientS3BucketPolicyException") => {
-            return Err(BotError::invalid_input(format!(
-                "creating trail {trail_name}: the policy of bucket {bucket_name} does not let CloudTrail write to it"
-            )))
-        }
-        Err(e) => return Err(bot_error(&format!("creating trail {trail_name}"), e)),
-    }
-    start_logging(&cloudtrail, &trail_name).await?;
-    let outcome = BotOutcome::remediated(
+    let arn = format!(
+        "arn:{}:cloudtrail:{region}:{account}:trail/{trail_name}",
+        partition(region)
+    );
+    let created = CreatedTrail {
+        bucket: bucket_name.clone(),
+        every_region: true,
+        global_service_events: true,
+        log_file_validation: true,
+        logging: true,
+    };
+    let existence = |trail| TrailSetting::Existence { trail };
+    let outcome = change_trail(
         input,
+        &cloudtrail,
+        &arn,
+        (vec![existence(None)], vec![existence(Some(created))]),
         format!("Trail {trail_name} now logs every region into bucket {bucket_name}"),
         changes,
-    );
+    )
+    .await?;
     Ok(if created_bucket {
         outcome.with_artifacts(vec![bucket_name])
     } else {
@@ -269,7 +297,7 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
     })
 }
 
-async fn start_logging(
+pub(crate) async fn start_logging(
     cloudtrail: &aws_sdk_cloudtrail::Client,
     trail: &str,
 ) -> Result<(), BotError> {
@@ -320,22 +348,30 @@ async fn enable_existing(
             changes,
         ));
     }
+    let (mut before, mut after) = (Vec::new(), Vec::new());
     if !every_region {
-        update_trail(cloudtrail, name, &changes[0], |update| {
-            update
-                .is_multi_region_trail(true)
-                .include_global_service_events(true)
-        })
-        .await?;
+        before.push(TrailSetting::Scope {
+            every_region,
+            global_service_events: trail.include_global_service_events().unwrap_or(false),
+        });
+        after.push(TrailSetting::Scope {
+            every_region: true,
+            global_service_events: true,
+        });
     }
     if !logging {
-        start_logging(cloudtrail, name).await?;
+        before.push(TrailSetting::Logging { on: false });
+        after.push(TrailSetting::Logging { on: true });
     }
-    Ok(BotOutcome::remediated(
+    change_trail(
         input,
+        cloudtrail,
+        trail.trail_arn().unwrap_or(name),
+        (before, after),
         format!("Trail {name} now logs every region"),
         changes,
-    ))
+    )
+    .await
 }
 
 // ---- cloudtrail_enable_log_file_validation ----
@@ -364,15 +400,16 @@ async fn enable_log_file_validation(
             vec![change],
         ));
     }
-    update_trail(&cloudtrail, name, &change, |update| {
-        update.enable_log_file_validation(true)
-    })
-    .await?;
-    Ok(BotOutcome::remediated(
+    let validation = |on| TrailSetting::LogFileValidation { on };
+    change_trail(
         input,
+        &cloudtrail,
+        trail.trail_arn().unwrap_or(name),
+        (vec![validation(false)], vec![validation(true)]),
         format!("Trail {name} now validates its log files (a signed digest every hour)"),
         vec![change],
-    ))
+    )
+    .await
 }
 
 // ---- cloudtrail_encrypt_log_files_using_existing_key ----
@@ -397,7 +434,7 @@ async fn encrypt_with_existing_key(
     )
     .await?
     .customer_managed(TRAIL_AWS_MANAGED_KEY_REASON)?;
-    if trail.kms_key_id().is_some_and(|current| key.names(current)) {
+    if unless_empty(trail.kms_key_id()).is_some_and(|current| key.names(&current)) {
         return Ok(BotOutcome::compliant(
             input,
             format!(
@@ -417,18 +454,24 @@ async fn encrypt_with_existing_key(
             vec![change],
         ));
     }
-    update_trail(&cloudtrail, name, &change, |update| {
-        update.kms_key_id(&key.arn)
-    })
-    .await?;
-    Ok(BotOutcome::remediated(
+    let kms_key = |key: Option<&str>| TrailSetting::KmsKey {
+        key: unless_empty(key),
+    };
+    change_trail(
         input,
+        &cloudtrail,
+        trail.trail_arn().unwrap_or(name),
+        (
+            vec![kms_key(trail.kms_key_id())],
+            vec![kms_key(Some(&key.arn))],
+        ),
         format!(
             "Trail {name} now encrypts its log files with KMS key {}",
             key.arn
         ),
         vec![change],
-    ))
+    )
+    .await
 }
 
 // ---- cloudtrail_encrypt_log_files_using_new_key_creation ----
@@ -493,7 +536,7 @@ async fn encrypt_with_new_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
         Err(gone) => return Ok(gone),
     };
     let name = trail.name().unwrap_or_default();
-    if let Some(current) = trail.kms_key_id() {
+    if let Some(current) = unless_empty(trail.kms_key_id()) {
         return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already encrypts its log files with KMS key {current}"),
@@ -534,18 +577,23 @@ async fn encrypt_with_new_key(input: &BotInput, aws: &SdkConfig) -> Result<BotOu
             true,
         ),
     };
-    update_trail(
-        &cloudtrail,
-        name,
-        changes.last().expect("a change"),
-        |update| update.kms_key_id(&key_arn).enable_log_file_validation(true),
-    )
-    .await?;
-    let outcome = BotOutcome::remediated(
+    let mut before = vec![TrailSetting::KmsKey { key: None }];
+    let mut after = vec![TrailSetting::KmsKey {
+        key: Some(key_arn.clone()),
+    }];
+    if !trail.log_file_validation_enabled().unwrap_or(false) {
+        before.push(TrailSetting::LogFileValidation { on: false });
+        after.push(TrailSetting::LogFileValidation { on: true });
+    }
+    let outcome = change_trail(
         input,
+        &cloudtrail,
+        trail.trail_arn().unwrap_or(name),
+        (before, after),
         format!("Trail {name} now encrypts its log files with KMS key {key_arn}"),
         changes,
-    );
+    )
+    .await?;
     Ok(if created {
         outcome.with_artifacts(vec![key_arn])
     } else {
@@ -610,7 +658,7 @@ async fn send_to_cloudwatch(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         Err(gone) => return Ok(gone),
     };
     let name = trail.name().unwrap_or_default();
-    if let Some(current) = trail.cloud_watch_logs_log_group_arn() {
+    if let Some(current) = unless_empty(trail.cloud_watch_logs_log_group_arn()) {
         return Ok(BotOutcome::compliant(
             input,
             format!("Trail {name} already sends its events to CloudWatch Logs ({current})"),
@@ -712,22 +760,24 @@ async fn send_to_cloudwatch(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
                 )
             })?;
     }
-    update_trail(
-        &cloudtrail,
-        name,
-        changes.last().expect("a change"),
-        |update| {
-            update
-                .cloud_watch_logs_log_group_arn(format!("{group_arn}:*"))
-                .cloud_watch_logs_role_arn(&role_arn)
-        },
-    )
-    .await?;
-    Ok(BotOutcome::remediated(
+    let delivery = LogsDelivery {
+        log_group_arn: format!("{group_arn}:*"),
+        role_arn,
+    };
+    change_trail(
         input,
+        &cloudtrail,
+        trail.trail_arn().unwrap_or(name),
+        (
+            vec![TrailSetting::CloudWatchLogs { delivery: None }],
+            vec![TrailSetting::CloudWatchLogs {
+                delivery: Some(delivery),
+            }],
+        ),
         format!("Trail {name} now sends its events to log group {log_group}"),
         changes,
-    ))
+    )
+    .await
 }
 
 /// An IAM policy document as IAM returns it (URL-encoded JSON).

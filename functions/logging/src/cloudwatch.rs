@@ -5,18 +5,24 @@
 //! topic per region with one e-mail subscription. Each piece is looked up first; only what is
 //! missing is created, so a second run changes nothing.
 //!
+//! The filters and alarms are settings of the log group (`alarm_setting`): the bot verifies
+//! them after the change and records what they were for `restore_metric_alarms`.
+//!
 //! The alarms client is a parameter of [`create_metric_filter_with`]: CloudWatch's SDK speaks
 //! the RPCv2 CBOR protocol, which the local stack does not, so its tests hand in a mocked one
 //! while logs and SNS run against the local stack.
 
+use crate::alarm_setting::{
+    log_group_label, log_group_of, AlarmClients, AlarmDefinition, AlarmSetting, FilterDefinition,
+    Metric, RESTORE_METRIC_ALARMS,
+};
 use crate::cloudtrail::{finding_trail, home, TRAIL_TAGS};
 use aws_config::SdkConfig;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
-use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, params, Bot};
 use cloudbots_runtime::session::in_region;
-use cloudbots_shared::error::{BotError, ErrorName};
+use cloudbots_runtime::setting::{self, Resource, Setting};
+use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{CisFilter, MetricFilterParams};
 use cloudbots_shared::region::partition;
@@ -48,12 +54,6 @@ fn alarm_name(filter: &CisFilter) -> String {
     format!("{} Alarm", filter.name)
 }
 
-/// The log group name in a log group ARN (`arn:aws:logs:<region>:<account>:log-group:<name>:*`).
-fn log_group_name(arn: &str) -> Option<&str> {
-    let (_, rest) = arn.split_once(":log-group:")?;
-    Some(rest.strip_suffix(":*").unwrap_or(rest)).filter(|name| !name.is_empty())
-}
-
 /// The bot, with `alarms` making the CloudWatch client from the configuration of the trail's
 /// home region.
 pub async fn create_metric_filter_with(
@@ -67,10 +67,11 @@ pub async fn create_metric_filter_with(
         Err(gone) => return Ok(gone),
     };
     let name = trail.name().unwrap_or_default();
-    let Some(group) = trail
+    let group_arn = trail
         .cloud_watch_logs_log_group_arn()
-        .and_then(log_group_name)
-    else {
+        .unwrap_or_default()
+        .to_string();
+    let Some((group, _)) = log_group_of(&group_arn) else {
         return Ok(BotOutcome::new(
             input,
             OutcomeStatus::Skipped,
@@ -79,8 +80,10 @@ pub async fn create_metric_filter_with(
     };
     let region = home(input, &trail).to_string();
     let aws = in_region(aws, &region);
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&aws);
-    let cloudwatch = alarms(&aws);
+    let clients = AlarmClients {
+        logs: aws_sdk_cloudwatchlogs::Client::new(&aws),
+        cloudwatch: alarms(&aws),
+    };
     let sns = aws_sdk_sns::Client::new(&aws);
 
     let topic = topic_name(&region);
@@ -111,27 +114,40 @@ pub async fn create_metric_filter_with(
             }
         };
 
+    // The filters and alarms missing, each with the definition it replaces (none, mostly).
     let mut filters = Vec::new();
     let mut alarms = Vec::new();
     for filter in wanted.cis_filters() {
-        if !has_metric_filter(&logs, group, filter).await? {
-            filters.push(filter);
+        let found = AlarmSetting::MetricFilter {
+            name: filter.name.to_string(),
+            filter: None,
+        };
+        let found = found.read(&clients, &group_arn).await?;
+        if !matches!(&found, AlarmSetting::MetricFilter { filter: Some(found), .. } if counts(found, filter))
+        {
+            filters.push((filter, found));
         }
-        if !has_alarm(&cloudwatch, filter, &topic_arn).await? {
-            alarms.push(filter);
+        let found = AlarmSetting::Alarm {
+            name: alarm_name(filter),
+            alarm: None,
+        };
+        let found = found.read(&clients, &group_arn).await?;
+        if !matches!(&found, AlarmSetting::Alarm { alarm: Some(found), .. } if notifies(found, filter, &topic_arn))
+        {
+            alarms.push((filter, found));
         }
     }
     let mut changes = Vec::new();
     if subscribed.is_none() {
         changes.push(format!("create topic {topic} for the alarms"));
     }
-    for filter in &filters {
+    for (filter, _) in &filters {
         changes.push(format!(
             "put metric filter {} on log group {group} (metric {NAMESPACE}/{})",
             filter.name, filter.name
         ));
     }
-    for filter in &alarms {
+    for (filter, _) in &alarms {
         changes.push(format!(
             "put alarm '{}' on metric {NAMESPACE}/{}: at least 1 in 5 minutes notifies topic {topic}",
             alarm_name(filter),
@@ -172,12 +188,33 @@ pub async fn create_metric_filter_with(
             .await
             .map_err(|e| bot_error(&format!("creating topic {topic}"), e))?;
     }
-    for filter in filters {
-        put_metric_filter(&logs, group, filter).await?;
+    let (mut before, mut after) = (Vec::new(), Vec::new());
+    for (filter, found) in filters {
+        before.push(found);
+        after.push(metric_filter(filter));
     }
-    for filter in alarms {
-        put_alarm(&cloudwatch, filter, &topic_arn).await?;
+    for (filter, found) in alarms {
+        before.push(found);
+        after.push(alarm(filter, &topic_arn));
     }
+    let resource = Resource {
+        client: &clients,
+        id: group_arn.as_str(),
+        label: log_group_label(&group_arn),
+    };
+    let outcome = setting::change(
+        input,
+        &resource,
+        RESTORE_METRIC_ALARMS.name,
+        (before, after),
+        format!(
+            "Log group {group} now alarms on {} events, notifying {}",
+            wanted.filters.join(", "),
+            wanted.email
+        ),
+        changes,
+    )
+    .await?;
     if subscribed != Some(true) {
         sns.subscribe()
             .topic_arn(&topic_arn)
@@ -187,136 +224,66 @@ pub async fn create_metric_filter_with(
             .await
             .map_err(|e| bot_error(&format!("subscribing {} to topic {topic}", wanted.email), e))?;
     }
-    Ok(BotOutcome::new(
-        input,
-        OutcomeStatus::Remediated,
-        format!(
-            "Log group {group} now alarms on {} events, notifying {}",
-            wanted.filters.join(", "),
-            wanted.email
-        ),
-    )
-    .with_changes(changes))
+    Ok(outcome)
 }
 
-async fn has_metric_filter(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    group: &str,
-    filter: &CisFilter,
-) -> Result<bool, BotError> {
-    let found = logs
-        .describe_metric_filters()
-        .log_group_name(group)
-        .filter_name_prefix(filter.name)
-        .send()
-        .await
-        .map_err(|e| {
-            bot_error(
-                &format!("reading the metric filters of log group {group}"),
-                e,
-            )
-        })?;
-    Ok(found.metric_filters().iter().any(|f| {
-        f.filter_name() == Some(filter.name)
-            && f.filter_pattern() == Some(filter.pattern)
-            && f.metric_transformations()
-                .iter()
-                .any(|t| t.metric_namespace() == NAMESPACE && t.metric_name() == filter.name)
-    }))
-}
-
-async fn put_metric_filter(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    group: &str,
-    filter: &CisFilter,
-) -> Result<(), BotError> {
-    let doing = format!("putting metric filter {} on log group {group}", filter.name);
-    let transformation = MetricTransformation::builder()
-        .metric_namespace(NAMESPACE)
-        .metric_name(filter.name)
-        .metric_value("1")
-        .build()
-        .map_err(|e| BotError::new(ErrorName::Internal, format!("{doing}: {e}")))?;
-    logs.put_metric_filter()
-        .log_group_name(group)
-        .filter_name(filter.name)
-        .filter_pattern(filter.pattern)
-        .metric_transformations(transformation)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| bot_error(&doing, e))
-}
-
-async fn has_alarm(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-    filter: &CisFilter,
-    topic_arn: &str,
-) -> Result<bool, BotError> {
-    let name = alarm_name(filter);
-    let found = cloudwatch
-        .describe_alarms()
-        .alarm_names(&name)
-        .send()
-        .await
-        .map_err(|e| bot_error(&format!("reading alarm '{name}'"), e))?;
-    Ok(found.metric_alarms().iter().any(|alarm| {
-        alarm.metric_name() == Some(filter.name)
-            && alarm.namespace() == Some(NAMESPACE)
-            && alarm
-                .alarm_actions()
-                .iter()
-                .any(|action| action == topic_arn)
-    }))
-}
-
-async fn put_alarm(
-    cloudwatch: &aws_sdk_cloudwatch::Client,
-    filter: &CisFilter,
-    topic_arn: &str,
-) -> Result<(), BotError> {
-    let name = alarm_name(filter);
-    cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&name)
-        .alarm_description(format!(
-            "CIS: {} events in the trail's log group",
-            filter.name
-        ))
-        .namespace(NAMESPACE)
-        .metric_name(filter.name)
-        .statistic(Statistic::Sum)
-        .period(300)
-        .evaluation_periods(1)
-        .threshold(1.0)
-        .comparison_operator(ComparisonOperator::GreaterThanOrEqualToThreshold)
-        .alarm_actions(topic_arn)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| bot_error(&format!("putting alarm '{name}'"), e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_log_group_is_read_from_its_arn() {
-        assert_eq!(
-            log_group_name(
-                "arn:aws:logs:us-east-1:111122223333:log-group:CloudTrail/DefaultLogGroup:*"
-            ),
-            Some("CloudTrail/DefaultLogGroup")
-        );
-        assert_eq!(
-            log_group_name("arn:aws:logs:us-east-1:111122223333:log-group:a:b"),
-            Some("a:b")
-        );
-        assert_eq!(
-            log_group_name("arn:aws:logs:us-east-1:111122223333:log-group:"),
-            None
-        );
-        assert_eq!(log_group_name("CloudTrail/DefaultLogGroup"), None);
+/// The metric filter `filter` as the bot puts it: counting into its metric of [`NAMESPACE`].
+fn metric_filter(filter: &CisFilter) -> AlarmSetting {
+    AlarmSetting::MetricFilter {
+        name: filter.name.to_string(),
+        filter: Some(FilterDefinition {
+            pattern: filter.pattern.to_string(),
+            metrics: vec![Metric {
+                namespace: NAMESPACE.to_string(),
+                name: filter.name.to_string(),
+                value: "1".to_string(),
+                default_value: None,
+            }],
+        }),
     }
+}
+
+/// Whether a metric filter of the filter's name counts its events into its metric.
+fn counts(found: &FilterDefinition, filter: &CisFilter) -> bool {
+    found.pattern == filter.pattern
+        && found
+            .metrics
+            .iter()
+            .any(|m| m.namespace == NAMESPACE && m.name == filter.name)
+}
+
+/// The alarm on the filter's metric as the bot puts it: at least 1 in 5 minutes notifies the
+/// topic.
+fn alarm(filter: &CisFilter, topic_arn: &str) -> AlarmSetting {
+    AlarmSetting::Alarm {
+        name: alarm_name(filter),
+        alarm: Some(Box::new(AlarmDefinition {
+            description: Some(format!(
+                "CIS: {} events in the trail's log group",
+                filter.name
+            )),
+            namespace: Some(NAMESPACE.to_string()),
+            metric_name: Some(filter.name.to_string()),
+            dimensions: Vec::new(),
+            statistic: Some("Sum".to_string()),
+            unit: None,
+            period: Some(300),
+            evaluation_periods: Some(1),
+            datapoints_to_alarm: None,
+            threshold: Some(1.0),
+            comparison_operator: Some("GreaterThanOrEqualToThreshold".to_string()),
+            treat_missing_data: None,
+            actions_enabled: Some(true),
+            alarm_actions: vec![topic_arn.to_string()],
+            ok_actions: Vec::new(),
+            insufficient_data_actions: Vec::new(),
+        })),
+    }
+}
+
+/// Whether an alarm of the filter's name watches its metric and notifies the topic.
+fn notifies(found: &AlarmDefinition, filter: &CisFilter, topic_arn: &str) -> bool {
+    found.metric_name.as_deref() == Some(filter.name)
+        && found.namespace.as_deref() == Some(NAMESPACE)
+        && found.alarm_actions.iter().any(|action| action == topic_arn)
 }

@@ -4,19 +4,22 @@
 //! The region's recorder, its status and its delivery channel are read first. Config allows one
 //! of each per region, so an existing recorder or channel is updated in place under its own
 //! name, never duplicated; a recorder already recording everything with a channel is compliant.
+//! What the bot changes (`config_setting`) is read back until it shows and recorded for
+//! `restore_config_recorder`.
 
-use aws_config::SdkConfig;
-use aws_sdk_config::types::{
-    ConfigSnapshotDeliveryProperties, ConfigurationRecorder, DeliveryChannel,
-    MaximumExecutionFrequency, RecordingGroup,
+use crate::config_setting::{
+    config_label, is_recording, recorder_of, region_channels, region_recorders, Channel,
+    ConfigSetting, Recorder, RESTORE_CONFIG_RECORDER,
 };
+use aws_config::SdkConfig;
 use cloudbots_runtime::aws_error::{bot_error, code, none_if_code};
 use cloudbots_runtime::bot::{dry_run, params, Bot};
 use cloudbots_runtime::exclusion::IAM_TAGS;
 use cloudbots_runtime::s3_bucket::{self, LogBucket};
 use cloudbots_runtime::session::in_region;
+use cloudbots_runtime::setting::{self, Resource};
 use cloudbots_shared::error::BotError;
-use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::params::ConfigEnableParams;
 use cloudbots_shared::region::partition;
 use serde_json::{json, Value};
@@ -84,38 +87,9 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
         input.target.region.as_str(),
     );
     let config = aws_sdk_config::Client::new(aws);
-    let doing = |what: &str| format!("reading the Config {what} of {region}");
-
-    let recorder = config
-        .describe_configuration_recorders()
-        .send()
-        .await
-        .map_err(|e| bot_error(&doing("recorders"), e))?
-        .configuration_recorders
-        .unwrap_or_default()
-        .into_iter()
-        .next();
-    let recording = match &recorder {
-        None => false,
-        Some(recorder) => config
-            .describe_configuration_recorder_status()
-            .configuration_recorder_names(recorder.name().unwrap_or(DEFAULT_NAME))
-            .send()
-            .await
-            .map_err(|e| bot_error(&doing("recorder status"), e))?
-            .configuration_recorders_status()
-            .iter()
-            .any(|status| status.recording()),
-    };
-    let channel = config
-        .describe_delivery_channels()
-        .send()
-        .await
-        .map_err(|e| bot_error(&doing("delivery channels"), e))?
-        .delivery_channels
-        .unwrap_or_default()
-        .into_iter()
-        .next();
+    let recorder = region_recorders(&config, region).await?.into_iter().next();
+    let recording = is_recording(&config, region).await?;
+    let channel = region_channels(&config, region).await?.into_iter().next();
 
     let include_global = wanted
         .include_global_resource_types_region
@@ -219,8 +193,22 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
         (None, Some(Some(role))) => role.arn,
         (None, _) => create_config_role(&iam, account, region).await?,
     };
+    let (mut before, mut after) = (Vec::new(), Vec::new());
     if !records_everything {
-        put_recorder(&config, &recorder_name, &role_arn, include_global).await?;
+        before.push(ConfigSetting::Recorder {
+            recorder: recorder.as_ref().map(recorder_of),
+        });
+        after.push(ConfigSetting::Recorder {
+            recorder: Some(Recorder {
+                name: recorder_name,
+                role_arn,
+                all_supported: true,
+                include_global_resource_types: include_global,
+                resource_types: Vec::new(),
+                excluded_resource_types: Vec::new(),
+                strategy: Some("ALL_SUPPORTED_RESOURCE_TYPES".to_string()),
+            }),
+        });
     }
     let mut artifacts = Vec::new();
     if let Some(bucket) = bucket {
@@ -228,72 +216,37 @@ async fn enable(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotErro
         if bucket.apply(&s3, bucket_region).await? {
             artifacts.push(name.clone());
         }
-        put_channel(&config, &name).await?;
+        before.push(ConfigSetting::DeliveryChannel { channel: None });
+        after.push(ConfigSetting::DeliveryChannel {
+            channel: Some(Channel {
+                name: DEFAULT_NAME.to_string(),
+                bucket: name,
+                key_prefix: None,
+                kms_key_arn: None,
+                sns_topic_arn: None,
+                delivery_frequency: Some("One_Hour".to_string()),
+            }),
+        });
     }
     if !recording {
-        config
-            .start_configuration_recorder()
-            .configuration_recorder_name(&recorder_name)
-            .send()
-            .await
-            .map_err(|e| bot_error(&format!("starting Config recorder {recorder_name}"), e))?;
+        before.push(ConfigSetting::Recording { on: false });
+        after.push(ConfigSetting::Recording { on: true });
     }
-    Ok(BotOutcome::new(
+    let resource = Resource {
+        client: &config,
+        id: region,
+        label: config_label(region),
+    };
+    let outcome = setting::change(
         input,
-        OutcomeStatus::Remediated,
+        &resource,
+        RESTORE_CONFIG_RECORDER.name,
+        (before, after),
         format!("Config now records every supported resource of {region}"),
+        changes,
     )
-    .with_changes(changes)
-    .with_artifacts(artifacts))
-}
-
-async fn put_recorder(
-    config: &aws_sdk_config::Client,
-    name: &str,
-    role_arn: &str,
-    include_global: bool,
-) -> Result<(), BotError> {
-    let recorder = ConfigurationRecorder::builder()
-        .name(name)
-        .role_arn(role_arn)
-        .recording_group(
-            RecordingGroup::builder()
-                .all_supported(true)
-                .include_global_resource_types(include_global)
-                .build(),
-        )
-        .build();
-    config
-        .put_configuration_recorder()
-        .configuration_recorder(recorder)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| bot_error(&format!("writing Config recorder {name}"), e))
-}
-
-async fn put_channel(config: &aws_sdk_config::Client, bucket: &str) -> Result<(), BotError> {
-    let channel = DeliveryChannel::builder()
-        .name(DEFAULT_NAME)
-        .s3_bucket_name(bucket)
-        .config_snapshot_delivery_properties(
-            ConfigSnapshotDeliveryProperties::builder()
-                .delivery_frequency(MaximumExecutionFrequency::OneHour)
-                .build(),
-        )
-        .build();
-    config
-        .put_delivery_channel()
-        .delivery_channel(channel)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            bot_error(
-                &format!("creating the Config delivery channel into bucket {bucket}"),
-                e,
-            )
-        })
+    .await?;
+    Ok(outcome.with_artifacts(artifacts))
 }
 
 async fn create_config_role(

@@ -6,19 +6,28 @@
 //! public access blocked, and its policy lets Elastic Load Balancing deliver into it: in the
 //! regions that have one, the region's ELB account (the table below, from AWS's
 //! documentation); in the regions opened since, the log delivery service principal.
+//!
+//! The bot reads the access-log attributes back after turning them on and records what they
+//! were, so `restore_load_balancer_attributes` can set them back; the log bucket and its
+//! delivery statement stay (other load balancers of the account and region deliver there too,
+//! and the logs already delivered are evidence).
 
 use aws_config::SdkConfig;
 use aws_sdk_elasticloadbalancing::types::{AccessLog, LoadBalancerAttributes};
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute;
-use cloudbots_runtime::aws_error::{bot_error, code};
-use cloudbots_runtime::bot::{entity_id, entity_name, make_changes, params, Bot};
+use cloudbots_runtime::aws_error::{bot_error, none_if_code};
+use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::s3_bucket::{self, LogBucket};
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
 use cloudbots_shared::catalogue::TagSource;
-use cloudbots_shared::error::BotError;
+use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::params::NoParams;
 use cloudbots_shared::region::partition;
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The bots of this module.
@@ -28,6 +37,11 @@ pub const ENABLE_ACCESS_LOGS: Bot = Bot {
     name: "load_balancer_enable_access_logs",
     tags: LOAD_BALANCER_TAGS,
     run: |input, aws| Box::pin(enable_access_logs(input, aws)),
+};
+
+pub const RESTORE_LOAD_BALANCER_ATTRIBUTES: Restorer = Restorer {
+    name: "restore_load_balancer_attributes",
+    run: |input, aws| Box::pin(restore_access_logs(input, aws)),
 };
 
 /// Load balancers: application ones by ARN, classic ones by name.
@@ -125,122 +139,168 @@ fn log_bucket_name(account: &str, region: &str) -> String {
     format!("{account}-elb-access-logs-{region}")
 }
 
-/// A load balancer of either kind, as the finding names it.
-enum LoadBalancer<'a> {
-    Classic { name: &'a str },
-    Application { arn: &'a str },
+/// The load balancer the finding names: a classic one by name, an application one by ARN.
+fn load_balancer_id(input: &BotInput) -> Result<&str, BotError> {
+    match input.finding.entity.get("type").and_then(Value::as_str) {
+        Some("ELB") => entity_name(input),
+        _ => entity_id(input),
+    }
 }
 
-impl LoadBalancer<'_> {
-    fn of(input: &BotInput) -> Result<LoadBalancer<'_>, BotError> {
-        match input.finding.entity.get("type").and_then(Value::as_str) {
-            Some("ELB") => Ok(LoadBalancer::Classic {
-                name: entity_name(input)?,
-            }),
-            _ => Ok(LoadBalancer::Application {
-                arn: entity_id(input)?,
-            }),
+/// How people name the load balancer of an id (an ARN: an application one).
+fn load_balancer_label(id: &str) -> String {
+    match id.starts_with("arn:") {
+        true => format!("load balancer {}", id.split('/').nth(2).unwrap_or(id)),
+        false => format!("classic load balancer {id}"),
+    }
+}
+
+/// The clients of both load balancer APIs: classic ones and application ones.
+pub struct LoadBalancerClients {
+    pub classic: aws_sdk_elasticloadbalancing::Client,
+    pub application: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+impl LoadBalancerClients {
+    fn new(aws: &SdkConfig) -> Self {
+        LoadBalancerClients {
+            classic: aws_sdk_elasticloadbalancing::Client::new(aws),
+            application: aws_sdk_elasticloadbalancingv2::Client::new(aws),
+        }
+    }
+}
+
+/// The access-log attributes of a load balancer, as found and as left.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLogs {
+    pub enabled: bool,
+    pub bucket: Option<String>,
+    pub prefix: Option<String>,
+    /// Minutes between deliveries: classic load balancers only.
+    pub emit_interval: Option<i32>,
+}
+
+/// An attribute's text, none when empty (the APIs give empty texts for unset attributes).
+fn non_empty(text: Option<&str>) -> Option<String> {
+    text.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+impl Setting for AccessLogs {
+    type Client = LoadBalancerClients;
+
+    fn name(&self) -> &'static str {
+        "access logging"
+    }
+
+    fn words(&self) -> String {
+        let mut words = vec![if self.enabled { "on" } else { "off" }.to_string()];
+        words.extend(self.bucket.iter().map(|b| format!("bucket {b}")));
+        words.extend(self.prefix.iter().map(|p| format!("prefix {p}")));
+        words.extend(self.emit_interval.iter().map(|m| format!("every {m} min")));
+        words.join(", ")
+    }
+
+    async fn read(&self, clients: &LoadBalancerClients, id: &str) -> Result<Self, BotError> {
+        let doing = format!("reading the attributes of the {}", load_balancer_label(id));
+        let gone = || {
+            BotError::not_found(format!(
+                "{} does not exist (any more)",
+                load_balancer_label(id)
+            ))
+        };
+        if id.starts_with("arn:") {
+            let read = clients
+                .application
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(id)
+                .send()
+                .await;
+            let out = none_if_code(NOT_FOUND, &doing, read)?.ok_or_else(gone)?;
+            let value = |key: &str| {
+                out.attributes()
+                    .iter()
+                    .find(|a| a.key() == Some(key))
+                    .and_then(|a| a.value())
+            };
+            Ok(AccessLogs {
+                // A new load balancer may lack the attribute until it is set: off.
+                enabled: value("access_logs.s3.enabled") == Some("true"),
+                bucket: non_empty(value("access_logs.s3.bucket")),
+                prefix: non_empty(value("access_logs.s3.prefix")),
+                emit_interval: None,
+            })
+        } else {
+            let read = clients
+                .classic
+                .describe_load_balancer_attributes()
+                .load_balancer_name(id)
+                .send()
+                .await;
+            let out = none_if_code(NOT_FOUND, &doing, read)?.ok_or_else(gone)?;
+            let log = out.load_balancer_attributes().and_then(|a| a.access_log());
+            Ok(AccessLogs {
+                enabled: log.is_some_and(AccessLog::enabled),
+                bucket: non_empty(log.and_then(AccessLog::s3_bucket_name)),
+                prefix: non_empty(log.and_then(AccessLog::s3_bucket_prefix)),
+                emit_interval: log.and_then(AccessLog::emit_interval),
+            })
         }
     }
 
-    fn label(&self) -> String {
-        match self {
-            LoadBalancer::Classic { name } => format!("classic load balancer {name}"),
-            LoadBalancer::Application { arn } => {
-                let name = arn.split('/').nth(2).unwrap_or(arn);
-                format!("load balancer {name}")
-            }
-        }
-    }
-
-    /// The bucket it logs into now; None when logging is off, Err(()) when it is gone.
-    async fn logging_into(&self, aws: &SdkConfig) -> Result<Result<Option<String>, ()>, BotError> {
-        let doing = format!("reading the attributes of {}", self.label());
-        match self {
-            LoadBalancer::Classic { name } => {
-                let read = aws_sdk_elasticloadbalancing::Client::new(aws)
-                    .describe_load_balancer_attributes()
-                    .load_balancer_name(*name)
-                    .send()
-                    .await;
-                match read {
-                    Ok(out) => {
-                        let log = out.load_balancer_attributes().and_then(|a| a.access_log());
-                        Ok(Ok(log.filter(|log| log.enabled()).map(|log| {
-                            log.s3_bucket_name().unwrap_or("?").to_string()
-                        })))
-                    }
-                    Err(e) if code(&e) == Some(NOT_FOUND) => Ok(Err(())),
-                    Err(e) => Err(bot_error(&doing, e)),
-                }
-            }
-            LoadBalancer::Application { arn } => {
-                let read = aws_sdk_elasticloadbalancingv2::Client::new(aws)
-                    .describe_load_balancer_attributes()
-                    .load_balancer_arn(*arn)
-                    .send()
-                    .await;
-                match read {
-                    Ok(out) => {
-                        let value = |key: &str| {
-                            out.attributes()
-                                .iter()
-                                .find(|a| a.key() == Some(key))
-                                .and_then(|a| a.value())
-                        };
-                        // A new load balancer lacks the attribute until it is set: off.
-                        let enabled = value("access_logs.s3.enabled") == Some("true");
-                        Ok(Ok(enabled.then(|| {
-                            value("access_logs.s3.bucket").unwrap_or("?").to_string()
-                        })))
-                    }
-                    Err(e) if code(&e) == Some(NOT_FOUND) => Ok(Err(())),
-                    Err(e) => Err(bot_error(&doing, e)),
-                }
-            }
-        }
-    }
-
-    /// Turn access logging on, into `bucket`.
-    async fn log_into(&self, aws: &SdkConfig, bucket: &str) -> Result<(), BotError> {
-        let doing = format!("turning on the access logs of {}", self.label());
-        match self {
-            LoadBalancer::Classic { name } => {
-                let log = AccessLog::builder()
-                    .enabled(true)
-                    .s3_bucket_name(bucket)
-                    .emit_interval(60)
-                    .build();
-                aws_sdk_elasticloadbalancing::Client::new(aws)
-                    .modify_load_balancer_attributes()
-                    .load_balancer_name(*name)
-                    .load_balancer_attributes(
-                        LoadBalancerAttributes::builder().access_log(log).build(),
-                    )
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| bot_error(&doing, e))
-            }
-            LoadBalancer::Application { arn } => {
-                let attribute = |key: &str, value: &str| {
+    async fn write(&self, clients: &LoadBalancerClients, id: &str) -> Result<(), BotError> {
+        let doing = format!(
+            "setting the access logging of the {} to {}",
+            load_balancer_label(id),
+            self.words()
+        );
+        if id.starts_with("arn:") {
+            let attribute = |key: &str, value: Option<&String>| {
+                LoadBalancerAttribute::builder()
+                    .key(key)
+                    .value(value.map_or("", String::as_str))
+                    .build()
+            };
+            clients
+                .application
+                .modify_load_balancer_attributes()
+                .load_balancer_arn(id)
+                .attributes(
                     LoadBalancerAttribute::builder()
-                        .key(key)
-                        .value(value)
-                        .build()
-                };
-                aws_sdk_elasticloadbalancingv2::Client::new(aws)
-                    .modify_load_balancer_attributes()
-                    .load_balancer_arn(*arn)
-                    .attributes(attribute("access_logs.s3.enabled", "true"))
-                    .attributes(attribute("access_logs.s3.bucket", bucket))
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|e| bot_error(&doing, e))
-            }
+                        .key("access_logs.s3.enabled")
+                        .value(self.enabled.to_string())
+                        .build(),
+                )
+                .attributes(attribute("access_logs.s3.bucket", self.bucket.as_ref()))
+                .attributes(attribute("access_logs.s3.prefix", self.prefix.as_ref()))
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e))
+        } else {
+            let log = AccessLog::builder()
+                .enabled(self.enabled)
+                .set_s3_bucket_name(self.bucket.clone())
+                .set_s3_bucket_prefix(self.prefix.clone())
+                .set_emit_interval(self.emit_interval)
+                .build();
+            clients
+                .classic
+                .modify_load_balancer_attributes()
+                .load_balancer_name(id)
+                .load_balancer_attributes(LoadBalancerAttributes::builder().access_log(log).build())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| bot_error(&doing, e))
         }
     }
+}
+
+async fn restore_access_logs(
+    input: &RestoreInput,
+    aws: &SdkConfig,
+) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<AccessLogs>(input, &LoadBalancerClients::new(aws), load_balancer_label).await
 }
 
 async fn enable_access_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -249,23 +309,27 @@ async fn enable_access_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         input.target.account_id.as_str(),
         input.target.region.as_str(),
     );
-    let load_balancer = LoadBalancer::of(input)?;
-    let label = load_balancer.label();
-    match load_balancer.logging_into(aws).await? {
-        Err(()) => {
+    let id = load_balancer_id(input)?;
+    let label = load_balancer_label(id);
+    let clients = LoadBalancerClients::new(aws);
+    let before = match AccessLogs::default().read(&clients, id).await {
+        Err(error) if error.name == ErrorName::NotFound => {
             return Ok(BotOutcome::gone(
                 input,
                 &format!("The {label}"),
                 "nothing to do",
             ))
         }
-        Ok(Some(bucket)) => {
-            return Ok(BotOutcome::compliant(
-                input,
-                format!("The {label} already logs its requests into bucket {bucket}"),
-            ))
-        }
-        Ok(None) => {}
+        read => read?,
+    };
+    if before.enabled {
+        return Ok(BotOutcome::compliant(
+            input,
+            format!(
+                "The {label} already logs its requests into bucket {}",
+                before.bucket.as_deref().unwrap_or("?")
+            ),
+        ));
     }
     let s3 = aws_sdk_s3::Client::new(aws);
     let bucket = LogBucket::plan(
@@ -285,16 +349,33 @@ async fn enable_access_logs(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
     changes.push(format!(
         "log the requests of the {label} into bucket {name}"
     ));
-    let apply = async {
-        bucket.apply(&s3, region).await?;
-        load_balancer.log_into(aws, &name).await
+    if dry_run(input) {
+        return Ok(BotOutcome::would(
+            input,
+            format!("Would turn on the access logs of the {label}"),
+            changes,
+        ));
+    }
+    bucket.apply(&s3, region).await?;
+    let after = AccessLogs {
+        enabled: true,
+        bucket: Some(name.clone()),
+        prefix: before.prefix.clone(),
+        // Classic load balancers deliver every 5 or 60 minutes: the bot asks for hourly.
+        emit_interval: (!id.starts_with("arn:")).then_some(60),
     };
-    make_changes(
+    let resource = Resource {
+        client: &clients,
+        id,
+        label: label.clone(),
+    };
+    setting::change(
         input,
-        changes,
-        format!("Would turn on the access logs of the {label}"),
-        apply,
+        &resource,
+        RESTORE_LOAD_BALANCER_ATTRIBUTES.name,
+        (vec![before], vec![after]),
         format!("The {label} now logs its requests into bucket {name}"),
+        changes,
     )
     .await
 }

@@ -13,6 +13,7 @@ use cloudbots_runtime::kms_key;
 use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::session::in_region;
 use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -414,13 +415,16 @@ async fn topic_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
         ));
     }
     match sns.delete_topic().topic_arn(topic.arn).send().await {
-        Ok(_) => Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::Remediated,
-            format!("Deleted topic {name} with {with}"),
-        )
-        .with_changes(vec![change])),
-        Err(e) if topic_missing(code(&e)) => Ok(already_gone()),
-        Err(e) => Err(bot_error(&format!("deleting topic {name}"), e)),
+        Ok(_) => {}
+        Err(e) if topic_missing(code(&e)) => return Ok(already_gone()),
+        Err(e) => return Err(bot_error(&format!("deleting topic {name}"), e)),
     }
+    let verified = gone(&format!("topic {name}"), || topic.attributes(&sns)).await?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Deleted topic {name} with {with}"),
+    )
+    .with_changes(vec![change])
+    .with_verified(vec![verified]))
 }

@@ -11,6 +11,7 @@ use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use chrono::{DateTime as ChronoTime, Utc};
 use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -54,6 +55,42 @@ pub async fn closest_event(
     query: &EventQuery<'_>,
 ) -> Result<Option<TrailEvent>, BotError> {
     Ok(events_near(client, alert, query).await?.into_iter().next())
+}
+
+/// The `event_name` event naming `resource` that the Log.ic finding of `input` is about: the
+/// closest to the finding's alert time. When CloudTrail has none in the window, the step's
+/// skipped outcome says so (`label` names the resource: `IAM role r`); a finding without an
+/// alert time is invalid input.
+pub async fn finding_event(
+    input: &BotInput,
+    client: &aws_sdk_cloudtrail::Client,
+    event_name: &str,
+    (resource, label): (&str, &str),
+) -> Result<Result<TrailEvent, BotOutcome>, BotError> {
+    let Some(time) = input.finding.event_time.as_deref() else {
+        return Err(BotError::invalid_input(format!(
+            "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {event_name} event",
+            input.step.bot
+        )));
+    };
+    let query = EventQuery {
+        attribute: LookupAttributeKey::EventName,
+        value: event_name,
+        resource_name: Some(resource),
+        window: DEFAULT_WINDOW,
+    };
+    Ok(closest_event(client, alert_time(time)?, &query)
+        .await?
+        .ok_or_else(|| {
+            BotOutcome::new(
+                input,
+                OutcomeStatus::Skipped,
+                format!(
+                    "No {event_name} event for {label} in CloudTrail within {} s of {time}: nothing to undo",
+                    DEFAULT_WINDOW.as_secs()
+                ),
+            )
+        }))
 }
 
 /// Every matching event in the window, the closest to `alert` first: for bots that pick the

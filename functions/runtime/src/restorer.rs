@@ -4,7 +4,8 @@
 //! One restorer serves every bot that changes that kind of resource (all the security-group
 //! rule bots share one), so undo is written once per resource kind. A restorer runs under its
 //! own role, which holds the inverse actions; the bots' roles never gain them. It acts only
-//! when the resource is still in the state the bot left it, unless the undo is forced.
+//! when the resource is still in the state the bot left it, unless the undo is forced. In a
+//! member account it goes through that account's undo role, not the bots' member role.
 
 use crate::lambda::{aws_config_loader, init_logging, FunctionError};
 use crate::session::Sessions;
@@ -105,7 +106,7 @@ pub async fn run_restore(
             )));
         }
         let config = sessions
-            .for_target(&input.step.prior.target, &input.execution)
+            .for_target(&input.step.prior.target.undoing(), &input.execution)
             .await?;
         let result = (restorer.run)(&input, &config).await;
         match &result {

@@ -49,6 +49,21 @@ where
     }
 }
 
+/// The check of a deletion: read `what` (`security group sg-1`) with `read` (None once it no
+/// longer exists) until it is gone, else the step fails `NotVerified` (`… still exists`).
+/// What was checked, for the outcome's `verified`.
+pub async fn gone<T, F, Fut>(what: &str, read: F) -> Result<String, BotError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>, BotError>>,
+{
+    reread(what, read, |now| {
+        now.iter().map(|_| format!("{what} still exists")).collect()
+    })
+    .await?;
+    Ok(format!("{what} no longer exists"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +94,26 @@ mod tests {
             "rule of sg-1 read back after the change is not as intended (3 reads): read 3"
         );
         assert_eq!(reads.load(Ordering::SeqCst), READS);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deletion_is_checked_until_the_resource_is_gone() {
+        let reads = AtomicUsize::new(0);
+        let read = || async {
+            let n = reads.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, BotError>((n < 1).then_some("key"))
+        };
+        assert_eq!(
+            gone("key pair k", read).await.unwrap(),
+            "key pair k no longer exists"
+        );
+        let error = gone("key pair k", || async { Ok::<_, BotError>(Some(1)) })
+            .await
+            .unwrap_err();
+        assert_eq!(error.name, ErrorName::NotVerified);
+        assert_eq!(
+            error.message,
+            "key pair k read back after the change is not as intended (3 reads): key pair k still exists"
+        );
     }
 }

@@ -5,9 +5,11 @@
 //! break them); one already gone is the bot's goal reached.
 
 use aws_config::SdkConfig;
+use aws_sdk_acm::types::CertificateDetail;
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_field, params, Bot};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::catalogue::TagSource;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -57,13 +59,7 @@ async fn delete_certificate(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
             format!("Certificate {arn} does not exist (any more): nothing to delete"),
         )
     };
-    let described = acm.describe_certificate().certificate_arn(arn).send().await;
-    let certificate = match described {
-        Ok(out) => out.certificate,
-        Err(e) if code(&e) == Some(NOT_FOUND) => None,
-        Err(e) => return Err(bot_error(&format!("describing certificate {arn}"), e)),
-    };
-    let Some(certificate) = certificate else {
+    let Some(certificate) = describe(&acm, arn).await? else {
         return Ok(already_gone());
     };
     let domain = certificate.domain_name().unwrap_or("?");
@@ -84,21 +80,38 @@ async fn delete_certificate(input: &BotInput, aws: &SdkConfig) -> Result<BotOutc
         ));
     }
     match acm.delete_certificate().certificate_arn(arn).send().await {
-        Ok(_) => Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::Remediated,
-            format!("Deleted certificate {arn} ({domain})"),
-        )
-        .with_changes(vec![change])),
-        Err(e) if code(&e) == Some(NOT_FOUND) => Ok(already_gone()),
+        Ok(_) => {}
+        Err(e) if code(&e) == Some(NOT_FOUND) => return Ok(already_gone()),
         // Put in use between the describe and the delete.
-        Err(e) if code(&e) == Some("ResourceInUseException") => Ok(in_use(
-            input,
-            arn,
-            domain,
-            "a resource that started using it",
-        )),
-        Err(e) => Err(bot_error(&format!("deleting certificate {arn}"), e)),
+        Err(e) if code(&e) == Some("ResourceInUseException") => {
+            return Ok(in_use(
+                input,
+                arn,
+                domain,
+                "a resource that started using it",
+            ))
+        }
+        Err(e) => return Err(bot_error(&format!("deleting certificate {arn}"), e)),
+    }
+    let verified = gone(&format!("certificate {arn}"), || describe(&acm, arn)).await?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Deleted certificate {arn} ({domain})"),
+    )
+    .with_changes(vec![change])
+    .with_verified(vec![verified]))
+}
+
+/// The certificate as ACM describes it now, or None when it does not exist.
+async fn describe(
+    acm: &aws_sdk_acm::Client,
+    arn: &str,
+) -> Result<Option<CertificateDetail>, BotError> {
+    match acm.describe_certificate().certificate_arn(arn).send().await {
+        Ok(out) => Ok(out.certificate),
+        Err(e) if code(&e) == Some(NOT_FOUND) => Ok(None),
+        Err(e) => Err(bot_error(&format!("describing certificate {arn}"), e)),
     }
 }
 

@@ -8,3 +8,9 @@ pub mod ssm;
 
 /// The bots of this area, one binary each under `src/bin/`.
 pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[acm::BOTS, secretsmanager::BOTS, ssm::BOTS];
+
+/// The restorers of this area, one binary each under `src/bin/`.
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
+    secretsmanager::RESTORE_SECRET_ENCRYPTION,
+    ssm::RESTORE_DOCUMENT_PERMISSIONS,
+];

@@ -7,10 +7,11 @@
 //! go. Each call only reads the live state and takes the next step, so calls can repeat safely.
 
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{Filter, InstanceStateName};
+use aws_sdk_ec2::types::{Filter, InstanceStateName, InternetGateway};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::exclusion;
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
@@ -153,6 +154,11 @@ async fn igw_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
             .await
             .map_err(|e| bot_error(&format!("deleting {gateway}"), e))?;
     }
+    let mut verified = Vec::new();
+    for gateway in &gateways {
+        let what = format!("internet gateway {gateway}");
+        verified.push(gone(&what, || describe_gateway(&ec2, gateway)).await?);
+    }
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
@@ -161,5 +167,23 @@ async fn igw_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, Bot
             gateways.join(", ")
         ),
     )
-    .with_changes(removals))
+    .with_changes(removals)
+    .with_verified(verified))
+}
+
+/// The internet gateway as EC2 describes it now, or None once it is deleted.
+async fn describe_gateway(
+    ec2: &aws_sdk_ec2::Client,
+    gateway: &str,
+) -> Result<Option<InternetGateway>, BotError> {
+    match ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(gateway)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.internet_gateways().first().cloned()),
+        Err(e) if code(&e) == Some("InvalidInternetGatewayID.NotFound") => Ok(None),
+        Err(e) => Err(bot_error(&format!("describing {gateway}"), e)),
+    }
 }

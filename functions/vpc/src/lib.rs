@@ -16,5 +16,8 @@ pub const BOTS: &[&[cloudbots_runtime::bot::Bot]] = &[
 ];
 
 /// The restorers of this area, one binary each under `src/bin/`.
-pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] =
-    &[security_group::restore::RESTORE_SECURITY_GROUP_RULES];
+pub const RESTORERS: &[cloudbots_runtime::restorer::Restorer] = &[
+    security_group::restore::RESTORE_SECURITY_GROUP_RULES,
+    vpc::RESTORE_VPC_SETTINGS,
+    network_acl::RESTORE_NETWORK_ACL_ENTRIES,
+];

@@ -6,6 +6,10 @@
 //! entry's earlier definition, which only the ACL's older CloudTrail history holds. Both are
 //! split into a thin wrapper and an inner function taking the clients, so they can run against
 //! any CloudTrail client.
+//!
+//! `acl_revert_modification` records the ACL's whole entry list as it found it and as it left
+//! it, reads the entries back after the revert, and `restore_network_acl_entries` puts the
+//! list back exactly as it was when the ACL still has the entries the bot left.
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
@@ -14,9 +18,14 @@ use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
 use cloudbots_runtime::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion;
+use cloudbots_runtime::restorer::Restorer;
+use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::NoParams;
+use cloudbots_shared::restore::{RestoreInput, RestoreOutcome};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The bots of this module.
@@ -31,6 +40,11 @@ pub const ACL_REVERT_MODIFICATION: Bot = Bot {
     name: "acl_revert_modification",
     tags: exclusion::EC2_TAGS,
     run: |input, aws| Box::pin(acl_revert_modification(input, aws)),
+};
+
+pub const RESTORE_NETWORK_ACL_ENTRIES: Restorer = Restorer {
+    name: "restore_network_acl_entries",
+    run: |input, aws| Box::pin(restore_entries(input, aws)),
 };
 
 /// The live network ACL, or None when EC2 says it does not exist (the local stack reports
@@ -171,19 +185,24 @@ pub async fn acl_delete_with(
         .send()
         .await
         .map_err(|e| bot_error(&format!("deleting network ACL {acl_id}"), e))?;
+    let verified = gone(&format!("network ACL {acl_id}"), || {
+        describe_network_acl(ec2, acl_id)
+    })
+    .await?;
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
         format!("Network acl {acl_id} of VPC {vpc} deleted successfully"),
     )
-    .with_changes(vec![change]))
+    .with_changes(vec![change])
+    .with_verified(vec![verified]))
 }
 
 // ---- acl_revert_modification ----
 
-/// One network ACL entry as CloudTrail records it in the `requestParameters` of
-/// CreateNetworkAclEntry and ReplaceNetworkAclEntry.
-#[derive(Debug, Clone, PartialEq)]
+/// One network ACL entry, as CloudTrail records it in the `requestParameters` of
+/// CreateNetworkAclEntry and ReplaceNetworkAclEntry or as EC2 describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct AclEntry {
     rule_number: i32,
     egress: bool,
@@ -212,21 +231,43 @@ impl AclEntry {
         })
     }
 
-    /// Whether the live entry is this one (ports and ICMP fields count only where EC2 uses
-    /// them: TCP/UDP and ICMP).
+    /// The entry EC2 describes, with ports and ICMP fields only where EC2 uses them
+    /// (TCP/UDP and ICMP).
+    fn from_live(live: &NetworkAclEntry) -> AclEntry {
+        AclEntry {
+            rule_number: live.rule_number().unwrap_or_default(),
+            egress: live.egress().unwrap_or_default(),
+            protocol: live.protocol().unwrap_or_default().to_string(),
+            rule_action: live.rule_action().map_or("", |a| a.as_str()).to_string(),
+            cidr: live.cidr_block().map(str::to_string),
+            ipv6_cidr: live.ipv6_cidr_block().map(str::to_string),
+            ports: live.port_range().and_then(|r| Some((r.from()?, r.to()?))),
+            icmp: live
+                .icmp_type_code()
+                .and_then(|c| Some((c.r#type()?, c.code()?))),
+        }
+        .significant()
+    }
+
+    /// The entry without the ports or ICMP fields its protocol ignores.
+    fn significant(mut self) -> AclEntry {
+        if !matches!(self.protocol.as_str(), "6" | "17") {
+            self.ports = None;
+        }
+        if !matches!(self.protocol.as_str(), "1" | "58") {
+            self.icmp = None;
+        }
+        self
+    }
+
+    /// Whether the live entry is this one.
     fn matches(&self, live: &NetworkAclEntry) -> bool {
-        let ports = live.port_range().and_then(|r| Some((r.from()?, r.to()?)));
-        let icmp = live
-            .icmp_type_code()
-            .and_then(|c| Some((c.r#type()?, c.code()?)));
-        live.rule_number() == Some(self.rule_number)
-            && live.egress() == Some(self.egress)
-            && live.protocol() == Some(self.protocol.as_str())
-            && live.rule_action().map(|a| a.as_str()) == Some(self.rule_action.as_str())
-            && live.cidr_block() == self.cidr.as_deref()
-            && live.ipv6_cidr_block() == self.ipv6_cidr.as_deref()
-            && (!matches!(self.protocol.as_str(), "6" | "17") || ports == self.ports)
-            && (!matches!(self.protocol.as_str(), "1" | "58") || icmp == self.icmp)
+        self.clone().significant() == AclEntry::from_live(live)
+    }
+
+    /// Which entry of the ACL it is: its direction and number.
+    fn key(&self) -> (bool, i32) {
+        (self.egress, self.rule_number)
     }
 
     fn render(&self) -> String {
@@ -257,6 +298,111 @@ fn live_entry(acl: &NetworkAcl, rule_number: i32, egress: bool) -> Option<&Netwo
     acl.entries()
         .iter()
         .find(|e| e.rule_number() == Some(rule_number) && e.egress() == Some(egress))
+}
+
+/// The first rule number of the final deny-all entries (32767, and 32768 for IPv6), which EC2
+/// adds to every ACL and which cannot be changed or deleted.
+const FINAL_RULE: i32 = 32767;
+
+/// Every entry of a network ACL, in both directions, ordered by direction and number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct AclEntries {
+    entries: Vec<AclEntry>,
+}
+
+impl AclEntries {
+    fn of(acl: &NetworkAcl) -> AclEntries {
+        AclEntries::sorted(acl.entries().iter().map(AclEntry::from_live).collect())
+    }
+
+    fn sorted(mut entries: Vec<AclEntry>) -> AclEntries {
+        entries.sort_by_key(AclEntry::key);
+        AclEntries { entries }
+    }
+
+    /// The entries once `revert` is done.
+    fn reverted(&self, revert: &Revert) -> AclEntries {
+        let (key, replacement) = match revert {
+            Revert::Delete(entry) => (entry.key(), None),
+            Revert::Create(entry) | Revert::Replace(entry) => (entry.key(), Some(entry)),
+        };
+        let kept = self.entries.iter().filter(|e| e.key() != key).cloned();
+        let replacement = replacement.map(|e| e.clone().significant());
+        AclEntries::sorted(kept.chain(replacement).collect())
+    }
+
+    fn entry(&self, key: (bool, i32)) -> Option<&AclEntry> {
+        self.entries.iter().find(|e| e.key() == key)
+    }
+}
+
+/// How people name a network ACL.
+fn acl_label(acl_id: &str) -> String {
+    format!("network ACL {acl_id}")
+}
+
+impl Setting for AclEntries {
+    type Client = aws_sdk_ec2::Client;
+
+    fn name(&self) -> &'static str {
+        "entry list"
+    }
+
+    /// The entries but the final deny-all ones, which every ACL has.
+    fn words(&self) -> String {
+        let rendered: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|e| e.rule_number < FINAL_RULE)
+            .map(AclEntry::render)
+            .collect();
+        match rendered.is_empty() {
+            true => "only the final deny-all rules".to_string(),
+            false => rendered.join(", "),
+        }
+    }
+
+    async fn read(&self, ec2: &aws_sdk_ec2::Client, acl_id: &str) -> Result<Self, BotError> {
+        describe_network_acl(ec2, acl_id)
+            .await?
+            .map(|acl| AclEntries::of(&acl))
+            .ok_or_else(|| {
+                BotError::not_found(format!("{} does not exist (any more)", acl_label(acl_id)))
+            })
+    }
+
+    /// Delete the entries it lacks, then replace those that differ and create those missing.
+    async fn write(&self, ec2: &aws_sdk_ec2::Client, acl_id: &str) -> Result<(), BotError> {
+        let now = self.read(ec2, acl_id).await?;
+        for extra in now.entries.iter().filter(|e| self.entry(e.key()).is_none()) {
+            ec2.delete_network_acl_entry()
+                .network_acl_id(acl_id)
+                .rule_number(extra.rule_number)
+                .egress(extra.egress)
+                .send()
+                .await
+                .map_err(|e| {
+                    bot_error(
+                        &format!("deleting {} of {}", extra.render(), acl_label(acl_id)),
+                        e,
+                    )
+                })?;
+        }
+        for wanted in &self.entries {
+            match now.entry(wanted.key()) {
+                Some(live) if live == wanted => {}
+                live => put_entry(ec2, acl_id, wanted, live.is_some()).await?,
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn restore_entries(
+    input: &RestoreInput,
+    aws: &SdkConfig,
+) -> Result<RestoreOutcome, BotError> {
+    restore_settings::<AclEntries>(input, &aws_sdk_ec2::Client::new(aws), acl_label).await
 }
 
 /// The definition the entry had before `before`: the newest CreateNetworkAclEntry or
@@ -322,7 +468,7 @@ async fn put_entry(
         .icmp
         .map(|(kind, code)| IcmpTypeCode::builder().r#type(kind).code(code).build());
     let action = RuleAction::from(entry.rule_action.as_str());
-    let doing = format!("restoring {} of network ACL {acl_id}", entry.render());
+    let doing = format!("setting {} of network ACL {acl_id}", entry.render());
     if replace {
         ec2.replace_network_acl_entry()
             .network_acl_id(acl_id)
@@ -488,28 +634,20 @@ pub async fn acl_revert_modification_with(
             vec![change],
         ));
     }
-    match &revert {
-        Revert::Delete(entry) => ec2
-            .delete_network_acl_entry()
-            .network_acl_id(acl_id)
-            .rule_number(entry.rule_number)
-            .egress(entry.egress)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| {
-                bot_error(
-                    &format!("deleting {} of network ACL {acl_id}", entry.render()),
-                    e,
-                )
-            })?,
-        Revert::Create(entry) => put_entry(ec2, acl_id, entry, false).await?,
-        Revert::Replace(entry) => put_entry(ec2, acl_id, entry, true).await?,
-    }
-    Ok(BotOutcome::new(
+    let before = AclEntries::of(&acl);
+    let after = before.reverted(&revert);
+    let resource = Resource {
+        client: ec2,
+        id: acl_id,
+        label: acl_label(acl_id),
+    };
+    setting::change(
         input,
-        OutcomeStatus::Remediated,
+        &resource,
+        RESTORE_NETWORK_ACL_ENTRIES.name,
+        (vec![before], vec![after]),
         format!("Reverted the {name} of {}: {change}", event.time),
+        vec![change],
     )
-    .with_changes(vec![change]))
+    .await
 }

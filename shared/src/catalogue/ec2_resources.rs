@@ -12,7 +12,11 @@ pub const BOTS: &[BotSpec] = &[
         guard: false,
         entity_type: "AMI",
         changes_instance: false,
-        iam_actions: &["ec2:DescribeImages", "ec2:ModifyImageAttribute"],
+        iam_actions: &[
+            "ec2:DescribeImageAttribute",
+            "ec2:DescribeImages",
+            "ec2:ModifyImageAttribute",
+        ],
         params: &[],
         example: "AUTO: ami_set_to_private",
         differences: "Reads the AMI first: a private AMI is already compliant; removes only the public (group all) permission and leaves explicit account shares alone (the original also asked to remove the owner's own account id); a missing AMI is skipped with a reason.",

@@ -159,6 +159,7 @@ pub const BOTS: &[BotSpec] = &[
         changes_instance: false,
         iam_actions: &[
             "cloudtrail:LookupEvents",
+            "iam:GetInstanceProfile",
             "iam:ListInstanceProfilesForRole",
             "iam:RemoveRoleFromInstanceProfile",
         ],

@@ -124,11 +124,16 @@ impl BotSpec {
 
     /// The scope of the bot's `iam:PassRole`, when it passes roles.
     pub fn pass_role(&self) -> Option<PassRole> {
-        PASS_ROLES
-            .iter()
-            .find(|(bot, _)| *bot == self.name)
-            .map(|(_, scope)| *scope)
+        pass_role_of(self.name)
     }
+}
+
+/// The scope of the `iam:PassRole` of the bot or restorer `function`, when it passes roles.
+pub fn pass_role_of(function: &str) -> Option<PassRole> {
+    PASS_ROLES
+        .iter()
+        .find(|(name, _)| *name == function)
+        .map(|(_, scope)| *scope)
 }
 
 /// The bots that deliver logs into the account's log bucket of the region, which they make
@@ -160,7 +165,7 @@ pub struct PassRole {
     pub service: &'static str,
 }
 
-/// Every bot whose actions include `iam:PassRole`, with the scope of that action.
+/// Every bot or restorer whose actions include `iam:PassRole`, with the scope of that action.
 const PASS_ROLES: &[(&str, PassRole)] = &[
     (
         "cloudtrail_send_to_cloudwatch",
@@ -179,6 +184,22 @@ const PASS_ROLES: &[(&str, PassRole)] = &[
     ),
     (
         "ec2_attach_instance_role",
+        PassRole {
+            roles: &["*"],
+            service: "ec2.amazonaws.com",
+        },
+    ),
+    (
+        "restore_config_recorder",
+        // The role the recorder had before the bot changed it.
+        PassRole {
+            roles: &["*"],
+            service: "config.amazonaws.com",
+        },
+    ),
+    (
+        "restore_instance_profile",
+        // Putting back into an instance profile the role a bot removed from it.
         PassRole {
             roles: &["*"],
             service: "ec2.amazonaws.com",
@@ -312,7 +333,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exactly_the_bots_that_pass_roles_say_which_and_to_what() {
+    fn exactly_the_bots_and_restorers_that_pass_roles_say_which_and_to_what() {
         for bot in CATALOGUE.iter() {
             assert_eq!(
                 bot.iam_actions.contains(&"iam:PassRole"),
@@ -321,7 +342,17 @@ mod tests {
                 bot.name
             );
         }
-        assert!(PASS_ROLES.iter().all(|(bot, _)| lookup(bot).is_some()));
+        for restorer in RESTORERS {
+            assert_eq!(
+                restorer.iam_actions.contains(&"iam:PassRole"),
+                restorer.pass_role().is_some(),
+                "{}",
+                restorer.name
+            );
+        }
+        assert!(PASS_ROLES
+            .iter()
+            .all(|(name, _)| lookup(name).is_some() || lookup_restorer(name).is_some()));
     }
     use crate::grammar::{entries, ParsedEntry};
     use std::collections::BTreeSet;

@@ -156,6 +156,65 @@ pub const RESTORERS: &[RestorerSpec] = &[
         ],
     },
     RestorerSpec {
+        name: "restore_vpc_settings",
+        summary: "Deletes the flow log a bot created, or gives an isolated VPC back its DNS support, each subnet its previous network ACL and detaches the deny policy from the users it was attached to, when the VPC still is as the bot left it; the delivery role, log group, deny-all network ACL and deny policy the bots created stay",
+        bots: &["vpc_turn_on_flow_logs", "vpc_isolate"],
+        iam_actions: &[
+            "ec2:DeleteFlowLogs",
+            "ec2:DescribeFlowLogs",
+            "ec2:DescribeNetworkAcls",
+            "ec2:DescribeVpcAttribute",
+            "ec2:ModifyVpcAttribute",
+            "ec2:ReplaceNetworkAclAssociation",
+            "iam:DetachUserPolicy",
+            "iam:ListEntitiesForPolicy",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_load_balancer_attributes",
+        summary: "Sets back the access-log attributes (enabled, bucket, prefix) a bot changed on a classic or application load balancer, when it still has them as the bot left them; the log bucket and its delivery statement stay, with the logs delivered",
+        bots: &["load_balancer_enable_access_logs"],
+        iam_actions: &[
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        ],
+    },
+    // Network Firewall checks the caller's right to manage log delivery to the destinations
+    // it adds or removes (CloudWatch Logs deliveries, the bucket policy, a Firehose stream's
+    // service-linked role), as for the bot.
+    RestorerSpec {
+        name: "restore_firewall_logging",
+        summary: "Puts back the logging configuration a bot replaced on a Network Firewall, when the firewall still has the configuration the bot left; a bucket or log group the bot created stays, with the logs delivered",
+        bots: &["network_firewall_enable_logging"],
+        iam_actions: &[
+            "firehose:TagDeliveryStream",
+            "iam:CreateServiceLinkedRole",
+            "logs:CreateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:DescribeLogGroups",
+            "logs:DescribeResourcePolicies",
+            "logs:GetLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:UpdateLogDelivery",
+            "network-firewall:DescribeLoggingConfiguration",
+            "network-firewall:UpdateLoggingConfiguration",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_network_acl_entries",
+        summary: "Puts a network ACL's entries back exactly as they were before acl_revert_modification, when the ACL still has the entries the bot left",
+        bots: &["acl_revert_modification"],
+        iam_actions: &[
+            "ec2:CreateNetworkAclEntry",
+            "ec2:DeleteNetworkAclEntry",
+            "ec2:DescribeNetworkAcls",
+            "ec2:ReplaceNetworkAclEntry",
+        ],
+    },
+    RestorerSpec {
         name: "restore_instance_state",
         summary: "Starts again an instance a bot stopped, when it still is stopped",
         bots: &["ec2_stop_instance"],
@@ -166,6 +225,31 @@ pub const RESTORERS: &[RestorerSpec] = &[
         summary: "Gives an instance back the security groups a bot replaced, when it still is in exactly the group the bot left it in",
         bots: &["ec2_quarantine_instance", "ec2_attach_sg"],
         iam_actions: &["ec2:DescribeInstances", "ec2:ModifyInstanceAttribute"],
+    },
+    RestorerSpec {
+        name: "restore_instance_profile",
+        summary: "Takes back the instance profile a bot associated with an instance, or puts back in an instance profile the role a bot removed, when the instance or profile still is as the bot left it; the instance profile and role themselves stay",
+        bots: &["ec2_attach_instance_role", "ec2_detach_instance_role"],
+        iam_actions: &[
+            "ec2:DescribeIamInstanceProfileAssociations",
+            "ec2:DisassociateIamInstanceProfile",
+            "iam:AddRoleToInstanceProfile",
+            "iam:GetInstanceProfile",
+            "iam:PassRole",
+            "iam:RemoveRoleFromInstanceProfile",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_image_permissions",
+        summary: "Gives an AMI back exactly the launch permissions a bot replaced (public, and every account, organization or organizational unit it was shared with), when the AMI still has them as the bot left them",
+        bots: &["ami_set_to_private"],
+        iam_actions: &["ec2:DescribeImageAttribute", "ec2:ModifyImageAttribute"],
+    },
+    RestorerSpec {
+        name: "restore_db_instance_security_groups",
+        summary: "Gives an RDS instance back the VPC security groups a bot replaced, applied immediately, when it still is in exactly the group the bot left it in; the quarantine group stays",
+        bots: &["rds_quarantine_instance"],
+        iam_actions: &["rds:DescribeDBInstances", "rds:ModifyDBInstance"],
     },
     RestorerSpec {
         name: "restore_ec2_tags",
@@ -198,15 +282,104 @@ pub const RESTORERS: &[RestorerSpec] = &[
     },
     RestorerSpec {
         name: "restore_lambda_function",
-        summary: "Sets back the reserved concurrency or the tag a bot changed on a Lambda function, when the function still has it as the bot left it",
-        bots: &["lambda_disable", "lambda_tag"],
+        summary: "Sets back what a bot changed on a Lambda function (its reserved concurrency, a tag, its tracing mode, its layers in their order), when the function still is as the bot left it",
+        bots: &[
+            "lambda_detach_external_layer",
+            "lambda_disable",
+            "lambda_enable_active_tracing",
+            "lambda_tag",
+        ],
         iam_actions: &[
             "lambda:DeleteFunctionConcurrency",
             "lambda:GetFunctionConcurrency",
+            "lambda:GetFunctionConfiguration",
             "lambda:ListTags",
             "lambda:PutFunctionConcurrency",
             "lambda:TagResource",
             "lambda:UntagResource",
+            "lambda:UpdateFunctionConfiguration",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_domain_settings",
+        summary: "Turns automatic renewal or the transfer lock of a registered domain off again, when the domain still is as the bot left it",
+        bots: &[
+            "route53domain_enable_auto_renew",
+            "route53domain_enable_transfer_lock",
+        ],
+        iam_actions: &[
+            "route53domains:DisableDomainAutoRenew",
+            "route53domains:DisableDomainTransferLock",
+            "route53domains:GetDomainDetail",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_secret_encryption",
+        summary: "Encrypts a secret again with the KMS key it had before a bot changed it (the AWS-managed key aws/secretsmanager when it named none), when it still is on the key the bot left; the key the bot used stays",
+        bots: &["secretsmanager_enable_encryption"],
+        iam_actions: &[
+            "kms:Decrypt",
+            "kms:GenerateDataKey",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:UpdateSecret",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_document_permissions",
+        summary: "Shares a Systems Manager document again with exactly the accounts (or everyone) it was shared with before a bot changed it, when it still is shared as the bot left it",
+        bots: &["ssm_document_set_private"],
+        iam_actions: &[
+            "ssm:DescribeDocumentPermission",
+            "ssm:ModifyDocumentPermission",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_trail_settings",
+        summary: "Puts back the trail settings a CloudTrail bot changed (logging, every region, log file validation, KMS key, CloudWatch Logs delivery), or deletes the trail cloudtrail_enable created, when the trail still is as the bot left it; the log bucket and the logs in it, a KMS key, log group or delivery role a bot created stay",
+        bots: &[
+            "cloudtrail_enable",
+            "cloudtrail_enable_log_file_validation",
+            "cloudtrail_encrypt_log_files_using_existing_key",
+            "cloudtrail_encrypt_log_files_using_new_key_creation",
+            "cloudtrail_send_to_cloudwatch",
+        ],
+        iam_actions: &[
+            "cloudtrail:DeleteTrail",
+            "cloudtrail:GetTrail",
+            "cloudtrail:GetTrailStatus",
+            "cloudtrail:StartLogging",
+            "cloudtrail:StopLogging",
+            "cloudtrail:UpdateTrail",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_config_recorder",
+        summary: "Puts AWS Config of a region back as config_enable found it: the recorder and delivery channel it created deleted, a recorder it redefined given its previous definition, recording stopped when it was, when Config still is as the bot left it; the Config bucket with the history delivered and the Config role stay",
+        bots: &["config_enable"],
+        iam_actions: &[
+            "config:DeleteConfigurationRecorder",
+            "config:DeleteDeliveryChannel",
+            "config:DescribeConfigurationRecorderStatus",
+            "config:DescribeConfigurationRecorders",
+            "config:DescribeDeliveryChannels",
+            "config:PutConfigurationRecorder",
+            "config:PutDeliveryChannel",
+            "config:StartConfigurationRecorder",
+            "config:StopConfigurationRecorder",
+            "iam:PassRole",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_metric_alarms",
+        summary: "Deletes the metric filters and alarms cloudwatch_create_metric_filter created on a trail's log group, or puts back a filter or alarm definition it replaced, when they still are as the bot left them; the alarm topic and its subscription stay",
+        bots: &["cloudwatch_create_metric_filter"],
+        iam_actions: &[
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:PutMetricAlarm",
+            "logs:DeleteMetricFilter",
+            "logs:DescribeMetricFilters",
+            "logs:PutMetricFilter",
         ],
     },
     RestorerSpec {
@@ -244,7 +417,7 @@ pub const RESTORERS: &[RestorerSpec] = &[
     },
     RestorerSpec {
         name: "restore_iam_principal_policies",
-        summary: "Gives IAM users, groups and roles back what an IAM policy bot changed (managed policies attached or detached, deleted inline policies with their recorded documents, the permissions boundary, a user's group membership), when they still are as the bot left them; a boundary policy a bot created is kept",
+        summary: "Gives IAM users, groups and roles back what an IAM policy bot changed (managed policies attached or detached, the quarantine policy detached, deleted inline policies with their recorded documents, the permissions boundary, a user's group membership), when they still are as the bot left them; a boundary policy or the quarantine policy a bot created is kept",
         bots: &[
             "iam_role_attach_policy",
             "iam_user_attach_policy",
@@ -255,6 +428,10 @@ pub const RESTORERS: &[RestorerSpec] = &[
             "iam_user_detach",
             "iam_entity_remove_permission_boundary",
             "iam_entity_create_and_attach_permission_boundary",
+            "iam_quarantine_role",
+            "iam_quarantine_user",
+            "ec2_update_instance_role",
+            "lambda_detach_blanket_permissions",
         ],
         iam_actions: &[
             "iam:AddUserToGroup",
@@ -284,7 +461,39 @@ pub const RESTORERS: &[RestorerSpec] = &[
             "iam:PutUserPolicy",
         ],
     },
+    RestorerSpec {
+        name: "restore_iam_user_credentials",
+        summary: "Gives an IAM user back the access-key statuses and the password-reset requirement a bot changed (keys active again, no new password required), when they still are as the bot left them; a key or console password deleted since cannot be recreated",
+        bots: &[
+            "iam_revoke_access_key",
+            "iam_user_deactivate_unused_access_key",
+            "iam_user_force_password_change",
+        ],
+        iam_actions: &[
+            "iam:GetLoginProfile",
+            "iam:ListAccessKeys",
+            "iam:UpdateAccessKey",
+            "iam:UpdateLoginProfile",
+        ],
+    },
+    RestorerSpec {
+        name: "restore_account_password_policy",
+        summary: "Puts the account password policy back exactly as it was before iam_turn_on_password_policy, or deletes it when the account had none, when it still is as the bot left it",
+        bots: &["iam_turn_on_password_policy"],
+        iam_actions: &[
+            "iam:DeleteAccountPasswordPolicy",
+            "iam:GetAccountPasswordPolicy",
+            "iam:UpdateAccountPasswordPolicy",
+        ],
+    },
 ];
+
+impl RestorerSpec {
+    /// The scope of the restorer's `iam:PassRole`, when it passes roles.
+    pub fn pass_role(&self) -> Option<super::PassRole> {
+        super::pass_role_of(self.name)
+    }
+}
 
 /// The restorer of `bot`'s changes, when it has one.
 pub fn restorer_of(bot: &str) -> Option<&'static RestorerSpec> {

@@ -26,11 +26,12 @@ use crate::ec2_resources::{change_tag, tag_value};
 pub use crate::quarantine_group::QUARANTINE_GROUP_NAME;
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{
-    Filter, Instance, InstanceStateName, ResourceType, Tag, TagSpecification,
+    Address, Filter, Instance, InstanceStateName, ResourceType, Snapshot, SnapshotState, Tag,
+    TagSpecification,
 };
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
-use cloudbots_runtime::verify::reread;
+use cloudbots_runtime::verify::{self, reread};
 use cloudbots_runtime::{exclusion, proceed};
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -99,7 +100,7 @@ pub const UPDATE_INSTANCE_ROLE: Bot = Bot {
     run: |input, aws| Box::pin(role::update_instance_role(input, aws)),
 };
 pub const DETACH_INSTANCE_ROLE: Bot = Bot {
-    name: "ec2_detach_instance_role",
+    name: role::DETACH_INSTANCE_ROLE_NAME,
     tags: exclusion::IAM_TAGS,
     run: |input, aws| Box::pin(role::detach_instance_role(input, aws)),
 };
@@ -250,25 +251,80 @@ async fn create_snapshot(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome
             .send()
             .await
             .map_err(|e| bot_error(&format!("snapshotting volume {volume}"), e))?;
-        created.push(format!(
-            "{volume} -> {}",
-            snapshot.snapshot_id().unwrap_or("?")
-        ));
+        let id = snapshot.snapshot_id().unwrap_or("?").to_string();
+        created.push((volume.as_str(), id));
     }
-    let ids: Vec<String> = created
+    let verified = verify_snapshots(&ec2, instance_id, &created).await?;
+    let started: Vec<String> = created
         .iter()
-        .filter_map(|c| c.split(" -> ").nth(1).map(str::to_string))
+        .map(|(volume, id)| format!("{volume} -> {id}"))
         .collect();
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
         format!(
             "Snapshots started for instance {instance_id}: {}",
-            created.join(", ")
+            started.join(", ")
         ),
     )
     .with_changes(changes)
-    .with_artifacts(ids))
+    .with_verified(verified)
+    .with_artifacts(created.into_iter().map(|(_, id)| id).collect()))
+}
+
+/// Read the snapshots just `created` (volume, snapshot id) back until each exists, pending
+/// or completed (or fail `NotVerified`); one verified line per snapshot.
+async fn verify_snapshots(
+    ec2: &aws_sdk_ec2::Client,
+    instance_id: &str,
+    created: &[(&str, String)],
+) -> Result<Vec<String>, BotError> {
+    let ids: Vec<String> = created.iter().map(|(_, id)| id.clone()).collect();
+    let read = || async {
+        ec2.describe_snapshots()
+            .filters(
+                Filter::builder()
+                    .name("snapshot-id")
+                    .set_values(Some(ids.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|out| out.snapshots().to_vec())
+            .map_err(|e| {
+                bot_error(
+                    &format!("reading the snapshots of instance {instance_id}"),
+                    e,
+                )
+            })
+    };
+    let state = |snapshots: &[Snapshot], id: &str| {
+        snapshots
+            .iter()
+            .find(|s| s.snapshot_id() == Some(id))
+            .map(|s| s.state().cloned().unwrap_or(SnapshotState::Pending))
+    };
+    let snapshots = reread(
+        &format!("snapshots of instance {instance_id}"),
+        read,
+        |snapshots: &Vec<Snapshot>| {
+            ids.iter()
+                .filter_map(|id| match state(snapshots, id) {
+                    None => Some(format!("snapshot {id} does not exist")),
+                    Some(SnapshotState::Error) => Some(format!("snapshot {id} failed")),
+                    Some(_) => None,
+                })
+                .collect()
+        },
+    )
+    .await?;
+    Ok(created
+        .iter()
+        .map(|(volume, id)| {
+            let now = state(&snapshots, id).unwrap_or(SnapshotState::Pending);
+            format!("snapshot {id} of volume {volume} exists ({})", now.as_str())
+        })
+        .collect())
 }
 
 async fn stop_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {
@@ -476,6 +532,11 @@ async fn release_eips(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
             .await
             .map_err(|e| bot_error(&format!("releasing Elastic IP {ip}"), e))?;
     }
+    let mut verified = Vec::new();
+    for address in &addresses {
+        let what = format!("Elastic IP {}", address.public_ip().unwrap_or("?"));
+        verified.push(verify::gone(&what, || describe_address(&ec2, address)).await?);
+    }
     let ips: Vec<&str> = addresses.iter().filter_map(|a| a.public_ip()).collect();
     Ok(BotOutcome::new(
         input,
@@ -485,7 +546,33 @@ async fn release_eips(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, B
             ips.join(", ")
         ),
     )
-    .with_changes(changes))
+    .with_changes(changes)
+    .with_verified(verified))
+}
+
+/// The Elastic IP `address` as EC2 describes it now (by allocation id, or by IP for an
+/// EC2-Classic one), or None once it is released.
+async fn describe_address(
+    ec2: &aws_sdk_ec2::Client,
+    address: &Address,
+) -> Result<Option<Address>, BotError> {
+    let ip = address.public_ip().unwrap_or("?");
+    let request = match address.allocation_id() {
+        Some(allocation) => ec2.describe_addresses().allocation_ids(allocation),
+        None => ec2.describe_addresses().public_ips(ip),
+    };
+    match request.send().await {
+        Ok(out) => Ok(out.addresses().first().cloned()),
+        Err(e)
+            if matches!(
+                code(&e),
+                Some("InvalidAllocationID.NotFound" | "InvalidAddress.NotFound")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(bot_error(&format!("describing Elastic IP {ip}"), e)),
+    }
 }
 
 async fn terminate_instance(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotError> {

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::principal::all_roles;
+use cloudbots_runtime::verify::reread;
 use cloudbots_shared::policy::decode_policy_document;
 
 /// The tag a clone carries, naming the role it was cloned from, so a later run finds it.
@@ -187,6 +188,7 @@ pub(super) async fn role_clone_with_non_enumerable_name(
         ));
     }
 
+    let trust = decode_policy_document(original.assume_role_policy_document().unwrap_or_default());
     if existing.is_none() {
         let mut tags: Vec<aws_sdk_iam::types::Tag> = original
             .tags()
@@ -204,9 +206,7 @@ pub(super) async fn role_clone_with_non_enumerable_name(
         iam.create_role()
             .role_name(&clone)
             .path(original.path())
-            .assume_role_policy_document(decode_policy_document(
-                original.assume_role_policy_document().unwrap_or_default(),
-            ))
+            .assume_role_policy_document(&trust)
             .set_description(original.description().map(str::to_string))
             .set_max_session_duration(original.max_session_duration())
             .set_permissions_boundary(
@@ -227,6 +227,8 @@ pub(super) async fn role_clone_with_non_enumerable_name(
     for arn in &missing.attached {
         copy.attach(&iam, arn).await?;
     }
+    let created_with = existing.is_none().then_some(trust.as_str());
+    let verified = verify_clone(&iam, role, &clone, created_with, &missing).await?;
     let changes = changes
         .into_iter()
         .map(|c| c.replace(&shown, &clone))
@@ -239,5 +241,94 @@ pub(super) async fn role_clone_with_non_enumerable_name(
     };
     Ok(BotOutcome::new(input, OutcomeStatus::Remediated, message)
         .with_changes(changes)
+        .with_verified(verified)
         .with_artifacts(created))
+}
+
+/// Whether two policy documents say the same, whatever their layout.
+fn same_document(a: &str, b: &str) -> bool {
+    let parse = |text: &str| serde_json::from_str::<Value>(text).ok();
+    match (parse(a), parse(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Read back what this run gave the clone, one read per thing: its trust policy when it was
+/// `created` with it, each inline policy `copied`, its attached policies when some were
+/// attached; until it is all there (else `NotVerified`). What was checked.
+async fn verify_clone(
+    iam: &Iam,
+    role: &str,
+    clone: &str,
+    created: Option<&str>,
+    copied: &RolePolicies,
+) -> Result<Vec<String>, BotError> {
+    let copy = Principal::role(clone);
+    let read = || async {
+        let mut wrong = Vec::new();
+        if let Some(trust) = created {
+            let read = none_if_missing(
+                &format!("reading IAM role {clone}"),
+                iam.get_role().role_name(clone).send().await,
+            )?;
+            match read.as_ref().and_then(|o| o.role()) {
+                None => wrong.push(format!("IAM role {clone} does not exist")),
+                Some(now) => {
+                    let now = decode_policy_document(
+                        now.assume_role_policy_document().unwrap_or_default(),
+                    );
+                    if !same_document(&now, trust) {
+                        wrong.push(format!(
+                            "the trust policy of IAM role {clone} is not the one of IAM role {role}"
+                        ));
+                    }
+                }
+            }
+        }
+        for (name, document) in &copied.inline {
+            match copy.inline_policy(iam, name).await? {
+                None => wrong.push(format!("IAM role {clone} has no inline policy {name}")),
+                Some(now) if !same_document(&now, document) => wrong.push(format!(
+                    "inline policy {name} of IAM role {clone} is not the one of IAM role {role}"
+                )),
+                Some(_) => {}
+            }
+        }
+        if !copied.attached.is_empty() {
+            let now = copy.attached_policies(iam).await?.unwrap_or_default();
+            wrong.extend(
+                copied
+                    .attached
+                    .iter()
+                    .filter(|arn| !now.contains(arn))
+                    .map(|arn| format!("policy {arn} is not attached to IAM role {clone}")),
+            );
+        }
+        Ok(wrong)
+    };
+    reread(
+        &format!("clone {clone} of IAM role {role}"),
+        read,
+        Vec::clone,
+    )
+    .await?;
+    let mut verified = Vec::new();
+    if created.is_some() {
+        verified.push(format!(
+            "IAM role {clone} exists with the trust policy of IAM role {role}"
+        ));
+    }
+    verified.extend(
+        copied.inline.iter().map(|(name, _)| {
+            format!("IAM role {clone} has inline policy {name} of IAM role {role}")
+        }),
+    );
+    verified.extend(
+        copied
+            .attached
+            .iter()
+            .map(|arn| format!("policy {arn} is attached to IAM role {clone}")),
+    );
+    Ok(verified)
 }

@@ -3,8 +3,8 @@
 //! undone (the user is added to the group again).
 
 use super::*;
-use aws_sdk_cloudtrail::types::LookupAttributeKey;
-use cloudbots_runtime::cloudtrail::{alert_time, closest_event, EventQuery, DEFAULT_WINDOW};
+use cloudbots_runtime::cloudtrail::finding_event;
+use cloudbots_runtime::proceed;
 use restore::Setting;
 
 /// The CloudTrail event a Log.ic `iam_user_detach` finding is about.
@@ -23,28 +23,15 @@ pub async fn user_detach_with(
 ) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
     let user = entity_name(input)?;
-    let Some(time) = input.finding.event_time.as_deref() else {
-        return Err(BotError::invalid_input(format!(
-            "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {ADD_USER_TO_GROUP} event",
-            input.step.bot
-        )));
-    };
-    let query = EventQuery {
-        attribute: LookupAttributeKey::EventName,
-        value: ADD_USER_TO_GROUP,
-        resource_name: Some(user),
-        window: DEFAULT_WINDOW,
-    };
-    let Some(event) = closest_event(cloudtrail, alert_time(time)?, &query).await? else {
-        return Ok(BotOutcome::new(
+    let event = proceed!(
+        finding_event(
             input,
-            OutcomeStatus::Skipped,
-            format!(
-                "No {ADD_USER_TO_GROUP} event for IAM user {user} in CloudTrail within {} s of {time}: nothing to undo",
-                DEFAULT_WINDOW.as_secs()
-            ),
-        ));
-    };
+            cloudtrail,
+            ADD_USER_TO_GROUP,
+            (user, &format!("IAM user {user}"))
+        )
+        .await?
+    );
     let Some(group) = event.record["requestParameters"]["groupName"].as_str() else {
         return Err(BotError::invalid_input(format!(
             "the {ADD_USER_TO_GROUP} event of {} names no group in its requestParameters",

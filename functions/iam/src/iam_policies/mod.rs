@@ -29,13 +29,12 @@ pub use clone::CLONE_OF_TAG;
 pub use membership::user_detach_with;
 pub use versions::DELETED_VERSION_TAG;
 
-use crate::iam::{none_if_missing, policy_exists};
+use crate::iam::{iam_bot, none_if_missing, policy_exists};
 use crate::principal::Principal;
 use aws_config::SdkConfig;
 use aws_sdk_iam::Client as Iam;
 use cloudbots_runtime::aws_error::bot_error;
 use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
-use cloudbots_runtime::exclusion;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{policy_arn_in_account, IdentityKind, NoParams};
@@ -57,75 +56,60 @@ pub const BOTS: &[Bot] = &[
     ENTITY_CREATE_AND_ATTACH_PERMISSION_BOUNDARY,
 ];
 
-pub const ROLE_ATTACH_POLICY: Bot = Bot {
-    name: "iam_role_attach_policy",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(attachments::attach_policy(input, aws, IdentityKind::Role)),
-};
+pub const ROLE_ATTACH_POLICY: Bot = iam_bot("iam_role_attach_policy", |input, aws| {
+    Box::pin(attachments::attach_policy(input, aws, IdentityKind::Role))
+});
 
-pub const USER_ATTACH_POLICY: Bot = Bot {
-    name: "iam_user_attach_policy",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(attachments::attach_policy(input, aws, IdentityKind::User)),
-};
+pub const USER_ATTACH_POLICY: Bot = iam_bot("iam_user_attach_policy", |input, aws| {
+    Box::pin(attachments::attach_policy(input, aws, IdentityKind::User))
+});
 
-pub const DETACH_POLICY: Bot = Bot {
-    name: "iam_detach_policy",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(attachments::detach_policy(input, aws)),
-};
+pub const DETACH_POLICY: Bot = iam_bot("iam_detach_policy", |input, aws| {
+    Box::pin(attachments::detach_policy(input, aws))
+});
 
-pub const ECS_SERVICE_ROLE_DETACH_INLINE_POLICY: Bot = Bot {
-    name: "ecs_service_role_detach_inline_policy",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(inline::ecs_service_role_detach_inline_policy(input, aws)),
-};
+pub const ECS_SERVICE_ROLE_DETACH_INLINE_POLICY: Bot =
+    iam_bot("ecs_service_role_detach_inline_policy", |input, aws| {
+        Box::pin(inline::ecs_service_role_detach_inline_policy(input, aws))
+    });
 
-pub const GROUP_DELETE_INLINE_POLICY: Bot = Bot {
-    name: "iam_group_delete_inline_policy",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(inline::group_delete_inline_policy(input, aws)),
-};
+pub const GROUP_DELETE_INLINE_POLICY: Bot =
+    iam_bot("iam_group_delete_inline_policy", |input, aws| {
+        Box::pin(inline::group_delete_inline_policy(input, aws))
+    });
 
-pub const USER_DELETE_INLINE_POLICIES: Bot = Bot {
-    name: "iam_user_delete_inline_policies",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(inline::user_delete_inline_policies(input, aws)),
-};
+pub const USER_DELETE_INLINE_POLICIES: Bot =
+    iam_bot("iam_user_delete_inline_policies", |input, aws| {
+        Box::pin(inline::user_delete_inline_policies(input, aws))
+    });
 
-pub const DELETE_DEFAULT_POLICY_VERSION: Bot = Bot {
-    name: "iam_delete_default_policy_version",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(versions::delete_default_policy_version(input, aws)),
-};
+pub const DELETE_DEFAULT_POLICY_VERSION: Bot =
+    iam_bot("iam_delete_default_policy_version", |input, aws| {
+        Box::pin(versions::delete_default_policy_version(input, aws))
+    });
 
-pub const USER_DETACH: Bot = Bot {
-    name: "iam_user_detach",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(membership::user_detach(input, aws)),
-};
+pub const USER_DETACH: Bot = iam_bot("iam_user_detach", |input, aws| {
+    Box::pin(membership::user_detach(input, aws))
+});
 
-pub const ENTITY_REMOVE_PERMISSION_BOUNDARY: Bot = Bot {
-    name: "iam_entity_remove_permission_boundary",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(boundary::entity_remove_permission_boundary(input, aws)),
-};
+pub const ENTITY_REMOVE_PERMISSION_BOUNDARY: Bot =
+    iam_bot("iam_entity_remove_permission_boundary", |input, aws| {
+        Box::pin(boundary::entity_remove_permission_boundary(input, aws))
+    });
 
-pub const ROLE_CLONE_WITH_NON_ENUMERABLE_NAME: Bot = Bot {
-    name: "iam_role_clone_with_non_enumerable_name",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| Box::pin(clone::role_clone_with_non_enumerable_name(input, aws)),
-};
+pub const ROLE_CLONE_WITH_NON_ENUMERABLE_NAME: Bot =
+    iam_bot("iam_role_clone_with_non_enumerable_name", |input, aws| {
+        Box::pin(clone::role_clone_with_non_enumerable_name(input, aws))
+    });
 
-pub const ENTITY_CREATE_AND_ATTACH_PERMISSION_BOUNDARY: Bot = Bot {
-    name: "iam_entity_create_and_attach_permission_boundary",
-    tags: exclusion::IAM_TAGS,
-    run: |input, aws| {
+pub const ENTITY_CREATE_AND_ATTACH_PERMISSION_BOUNDARY: Bot = iam_bot(
+    "iam_entity_create_and_attach_permission_boundary",
+    |input, aws| {
         Box::pin(ciem_boundary::entity_create_and_attach_permission_boundary(
             input, aws,
         ))
     },
-};
+);
 
 /// "1 identity", "3 identities".
 fn identities(count: usize) -> String {

@@ -1,6 +1,7 @@
 //! What the IAM policy bots change on a principal, read, written, compared and put in words in
 //! one place: every bot verifies and records its change the same way, and one restorer,
-//! `restore_iam_principal_policies`, undoes them all.
+//! `restore_iam_principal_policies`, undoes them all (and the quarantine bots' attachment of
+//! the deny-all policy, recorded the same way).
 //!
 //! A change is a list of [`PrincipalSetting`]s, each one thing about one principal: whether a
 //! managed policy is attached, an inline policy and its whole document, the permissions
@@ -10,8 +11,9 @@
 //! the bot left them (or the undo is forced) it writes `before` back, and reads it back too.
 //!
 //! Only what the bot changed is recorded and restored: a policy someone else attached since is
-//! none of undo's business. Managed policies a bot created (a CIEM boundary policy) are not
-//! deleted by undo: it restores principals, and says so when it takes such a boundary off.
+//! none of undo's business. Managed policies a bot created (a CIEM boundary policy, the
+//! quarantine policy) are not deleted by undo: it restores principals, and says so when it
+//! takes such a boundary off.
 
 use super::*;
 use cloudbots_runtime::restorer::{recorded, restore, Restorer};
@@ -318,7 +320,7 @@ async fn settle(iam: &Iam, wanted: &[PrincipalSetting]) -> Result<Vec<String>, B
 /// The end of every changing IAM policy bot: write what `after` changes from `before`, read the
 /// settings back until they are as intended (else the step fails `NotVerified`), and record
 /// `before` and `after` for undo; `resource` names what the step acted on.
-pub(super) async fn change_principals(
+pub async fn change_principals(
     input: &BotInput,
     iam: &Iam,
     resource: &str,

@@ -4,10 +4,23 @@
 
 use super::*;
 use crate::principal::all_items;
+use aws_sdk_iam::types::PolicyVersion;
+use cloudbots_runtime::verify::reread;
 
 /// The policy tag that records which default version an execution set out to delete, so that
 /// running the step again deletes that version, and only that one.
 pub const DELETED_VERSION_TAG: &str = "cloudbots-deleted-default-version";
+
+/// The versions of the policy (every page); None when the policy does not exist.
+async fn policy_versions(
+    iam: &Iam,
+    policy_arn: &str,
+) -> Result<Option<Vec<PolicyVersion>>, BotError> {
+    none_if_missing(
+        &format!("listing the versions of policy {policy_arn}"),
+        all_items!(iam.list_policy_versions().policy_arn(policy_arn)),
+    )
+}
 
 pub(super) async fn delete_default_policy_version(
     input: &BotInput,
@@ -29,10 +42,7 @@ pub(super) async fn delete_default_policy_version(
             "no version to delete",
         ));
     };
-    let versions = none_if_missing(
-        &format!("listing the versions of policy {policy_arn}"),
-        all_items!(iam.list_policy_versions().policy_arn(policy_arn)),
-    )?;
+    let versions = policy_versions(&iam, policy_arn).await?;
     let Some(versions) = versions else {
         return Ok(BotOutcome::gone(
             input,
@@ -116,17 +126,55 @@ pub(super) async fn delete_default_policy_version(
             .send()
             .await,
     )?;
+    let chosen = if target == default {
+        newest_other
+    } else {
+        default.as_str()
+    };
+    let verified = verify_versions(&iam, policy_arn, &target, chosen).await?;
     Ok(BotOutcome::new(
         input,
         OutcomeStatus::Remediated,
-        format!(
-            "Deleted version {target} of policy {policy_arn}; version {} is the default",
-            if target == default {
-                newest_other
-            } else {
-                default.as_str()
-            }
-        ),
+        format!("Deleted version {target} of policy {policy_arn}; version {chosen} is the default"),
     )
-    .with_changes(changes))
+    .with_changes(changes)
+    .with_verified(verified))
+}
+
+/// Read the policy's versions until `deleted` is gone and `default` is the default version
+/// (else `NotVerified`); what was checked.
+async fn verify_versions(
+    iam: &Iam,
+    policy_arn: &str,
+    deleted: &str,
+    default: &str,
+) -> Result<Vec<String>, BotError> {
+    let read = || policy_versions(iam, policy_arn);
+    reread(&format!("policy {policy_arn}"), read, |versions| {
+        let Some(versions) = versions else {
+            return vec![format!("policy {policy_arn} does not exist (any more)")];
+        };
+        let mut wrong = Vec::new();
+        if versions.iter().any(|v| v.version_id() == Some(deleted)) {
+            wrong.push(format!(
+                "version {deleted} of policy {policy_arn} still exists"
+            ));
+        }
+        let now = versions
+            .iter()
+            .find(|v| v.is_default_version())
+            .and_then(|v| v.version_id())
+            .unwrap_or("none");
+        if now != default {
+            wrong.push(format!(
+                "the default version of policy {policy_arn} is {now}, not {default}"
+            ));
+        }
+        wrong
+    })
+    .await?;
+    Ok(vec![
+        format!("version {deleted} of policy {policy_arn} no longer exists"),
+        format!("version {default} is the default of policy {policy_arn}"),
+    ])
 }

@@ -1,7 +1,8 @@
-//! The report function: the output message and CloudGuard feedback of an execution.
+//! The report function: the output message and CloudGuard feedback of an execution, and the
+//! output message of an undo.
 
 use cloudbots_intake::audit_store::AuditStore;
-use cloudbots_intake::report::{Report, ReportInput};
+use cloudbots_intake::report::{Report, ReportRequest};
 use cloudbots_runtime::lambda::{aws_config_loader, init_logging, required_env, FunctionError};
 use cloudbots_shared::output::OutputType;
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -25,7 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let report = &report;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ReportInput>| async move {
+        move |event: LambdaEvent<ReportRequest>| async move {
             report.run(event.payload).await.map_err(FunctionError)
         },
     ))

@@ -17,6 +17,7 @@ pub mod public_access;
 pub mod settings;
 
 use aws_config::SdkConfig;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{
     BucketLoggingStatus, BucketVersioningStatus, Grant, LoggingEnabled,
     PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
@@ -30,6 +31,7 @@ use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, entity_name, params, Bot};
 use cloudbots_runtime::exclusion;
 use cloudbots_runtime::s3_bucket::{delete_policy, BucketPolicy, LogBucket};
+use cloudbots_runtime::verify::gone;
 use cloudbots_shared::error::{BotError, ErrorName};
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
 use cloudbots_shared::params::{NoParams, S3EnableEncryptionParams};
@@ -553,13 +555,7 @@ async fn delete_bucket(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, 
 
 async fn delete_bucket_on(input: &BotInput, s3: &Client, bucket: &str) -> BucketResult {
     // Versions and delete markers count: a versioned bucket with only those is not empty to S3.
-    let listed = s3
-        .list_object_versions()
-        .bucket(bucket)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(|e| halt(&format!("listing the objects of bucket {bucket}"), e))?;
+    let listed = first_version(s3, bucket).await?;
     if !listed.versions().is_empty() || !listed.delete_markers().is_empty() {
         return Ok(BotOutcome::new(
             input,
@@ -576,18 +572,40 @@ async fn delete_bucket_on(input: &BotInput, s3: &Client, bucket: &str) -> Bucket
         );
     }
     match s3.delete_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(BotOutcome::new(
-            input,
-            OutcomeStatus::Remediated,
-            format!("Deleted empty bucket {bucket}"),
-        )
-        .with_changes(changes)),
-        Err(e) if code(&e) == Some("BucketNotEmpty") => Err(Halt::Failed(BotError::new(
-            ErrorName::Conflict,
-            format!("bucket {bucket} received objects while it was being deleted: not deleted"),
-        ))),
-        Err(e) => Err(halt(&format!("deleting bucket {bucket}"), e)),
+        Ok(_) => {}
+        Err(e) if code(&e) == Some("BucketNotEmpty") => {
+            return Err(Halt::Failed(BotError::new(
+                ErrorName::Conflict,
+                format!("bucket {bucket} received objects while it was being deleted: not deleted"),
+            )))
+        }
+        Err(e) => return Err(halt(&format!("deleting bucket {bucket}"), e)),
     }
+    let verified = gone(&format!("bucket {bucket}"), || async {
+        match first_version(s3, bucket).await {
+            Ok(listed) => Ok(Some(listed)),
+            Err(Halt::BucketGone) => Ok(None),
+            Err(Halt::Failed(error)) => Err(error),
+        }
+    })
+    .await?;
+    Ok(BotOutcome::new(
+        input,
+        OutcomeStatus::Remediated,
+        format!("Deleted empty bucket {bucket}"),
+    )
+    .with_changes(changes)
+    .with_verified(vec![verified]))
+}
+
+/// The bucket's first object version or delete marker, if any.
+async fn first_version(s3: &Client, bucket: &str) -> Result<ListObjectVersionsOutput, Halt> {
+    s3.list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(|e| halt(&format!("listing the objects of bucket {bucket}"), e))
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::types::{Filter, IpPermission, SecurityGroup};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{dry_run, entity_id, params, Bot};
-use cloudbots_runtime::verify::reread;
+use cloudbots_runtime::verify::{gone, reread};
 use cloudbots_runtime::{exclusion, proceed};
 use cloudbots_shared::error::BotError;
 use cloudbots_shared::outcome::{BotInput, BotOutcome, OutcomeStatus};
@@ -603,16 +603,9 @@ async fn sg_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
             ))
         }
     }
-    reread(
-        &format!("security group {group_id}"),
-        || describe_security_group(&live.ec2, group_id),
-        |group| {
-            group
-                .iter()
-                .map(|_| format!("security group {group_id} still exists"))
-                .collect()
-        },
-    )
+    let verified = gone(&format!("security group {group_id}"), || {
+        describe_security_group(&live.ec2, group_id)
+    })
     .await?;
     Ok(BotOutcome::new(
         input,
@@ -620,5 +613,5 @@ async fn sg_delete(input: &BotInput, aws: &SdkConfig) -> Result<BotOutcome, BotE
         format!("Security group {group_id} ({name}) successfully deleted"),
     )
     .with_changes(vec![change])
-    .with_verified(vec![format!("security group {group_id} no longer exists")]))
+    .with_verified(vec![verified]))
 }
