@@ -30,9 +30,20 @@ pub fn cloudtrail_with_event(
     record: Value,
     resource: Option<&str>,
 ) -> aws_sdk_cloudtrail::Client {
+    cloudtrail_with_event_after(3, name, record, resource)
+}
+
+/// A CloudTrail answering every lookup with its only event: `name`, `seconds` after
+/// [`ALERT`], recorded as `record`, naming the resource `resource` when given.
+pub fn cloudtrail_with_event_after(
+    seconds: i64,
+    name: &str,
+    record: Value,
+    resource: Option<&str>,
+) -> aws_sdk_cloudtrail::Client {
     let event = Event::builder()
         .event_name(name)
-        .event_time(DateTime::from_secs(ALERT_SECS + 3))
+        .event_time(DateTime::from_secs(ALERT_SECS + seconds))
         .set_resources(resource.map(|r| vec![Resource::builder().resource_name(r).build()]))
         .cloud_trail_event(record.to_string())
         .build();

@@ -9,9 +9,12 @@
 
 pub mod alarms;
 pub mod cloudtrail;
+pub mod containers;
 pub mod e2e;
 pub mod iam;
+pub mod logging;
 pub mod network_acl;
+pub mod network_logging;
 pub mod resources;
 pub mod security_groups;
 pub mod wire;
@@ -339,14 +342,29 @@ pub async fn assert_not_verified(
     assert_eq!(error.message, message, "{line}");
 }
 
+/// What every `NotVerified` message of `what` starts with.
+pub fn not_as_intended(what: &str) -> String {
+    format!("{what} read back after the change is not as intended (3 reads): ")
+}
+
+/// The `NotVerified` message of a deleted `what` that still shows.
+pub fn still_exists(what: &str) -> String {
+    format!("{}{what} still exists", not_as_intended(what))
+}
+
 /// Assert the step failed `NotVerified`: `what` read back after the change is not as intended,
 /// by `difference`.
 pub fn assert_not_as_intended(error: &BotError, what: &str, difference: &str) {
     assert_eq!(error.name, ErrorName::NotVerified, "{error}");
     assert_eq!(
         error.message,
-        format!("{what} read back after the change is not as intended (3 reads): {difference}")
+        format!("{}{difference}", not_as_intended(what))
     );
+}
+
+/// Assert the step failed `NotVerified` because the deleted `what` still shows.
+pub fn assert_still_exists(error: &BotError, what: &str) {
+    assert_not_as_intended(error, what, &format!("{what} still exists"));
 }
 
 /// Undo `outcome`'s change after its resource was deleted: assert the restorer fails

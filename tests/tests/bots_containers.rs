@@ -4,79 +4,20 @@
 //! each run. CloudTrail LookupEvents is not served by the local stack, so the image bot runs
 //! through its inner function with a mocked CloudTrail and the stack's ECR.
 
-use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
-use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudtrail::types::Event;
-use aws_sdk_ecs::types::{
-    ContainerDefinition, ContainerInstanceStatus, DesiredStatus, LaunchType, Tag,
-};
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
+use aws_sdk_ecs::types::{ContainerInstanceStatus, DesiredStatus, LaunchType};
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_functions::bots::ecr::delete_repository_image_with;
 use cloudbots_functions::bots::ecs::STOP_REASON;
-use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
+use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::cloudtrail::ALERT;
+use cloudbots_tests::containers::{
+    cloudtrail_with_scan, ecs, image_input, new_cluster_and_definition, run_fargate, short,
+};
 use cloudbots_tests::iam::new_role;
 use cloudbots_tests::resources::running_instance;
-use cloudbots_tests::{
-    assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_ok, step_input, unique_name,
-};
+use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_ok, unique_name};
 use serde_json::{json, Value};
-
-async fn ecs() -> aws_sdk_ecs::Client {
-    aws_sdk_ecs::Client::new(&aws().await)
-}
-
-/// A new cluster and a task definition whose execution role is a new role ARN: the cluster's
-/// name, the definition's ARN and the role's ARN.
-async fn new_cluster_and_definition() -> (String, String, String) {
-    let ecs = ecs().await;
-    let cluster = unique_name("cloudbots-cluster");
-    ecs.create_cluster()
-        .cluster_name(&cluster)
-        .send()
-        .await
-        .expect("create_cluster");
-    let role = format!(
-        "arn:aws:iam::{LOCAL_ACCOUNT}:role/{}",
-        unique_name("cloudbots-exec")
-    );
-    let definition = ecs
-        .register_task_definition()
-        .family(unique_name("cloudbots-privileged"))
-        .execution_role_arn(&role)
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image("nginx")
-                .memory(128)
-                .privileged(true)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("register_task_definition")
-        .task_definition
-        .unwrap()
-        .task_definition_arn
-        .unwrap();
-    (cluster, definition, role)
-}
-
-/// Run one Fargate task of the definition, with `tags`: its ARN.
-async fn run_fargate(cluster: &str, definition: &str, tags: &[(&str, &str)]) -> String {
-    let mut run = ecs()
-        .await
-        .run_task()
-        .cluster(cluster)
-        .task_definition(definition)
-        .launch_type(LaunchType::Fargate);
-    for (key, value) in tags {
-        run = run.tags(Tag::builder().key(*key).value(*value).build());
-    }
-    let out = run.send().await.expect("run_task");
-    out.tasks()[0].task_arn().unwrap().to_string()
-}
 
 /// The task's desired status and the reason it was stopped.
 async fn task_status(cluster: &str, task: &str) -> (String, Option<String>) {
@@ -102,10 +43,6 @@ fn definition_entity(role: &str) -> Value {
         &format!("{role},arn:aws:ecs:us-east-1:{LOCAL_ACCOUNT}:task-definition/x:1"),
         "x",
     )
-}
-
-fn short(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap()
 }
 
 // ---- ecs_reboot ----
@@ -356,47 +293,6 @@ async fn a_service_role_tagged_to_opt_out_keeps_its_policies() {
 }
 
 // ---- ecs_delete_repository_image ----
-
-const ALERT: &str = "2026-11-30T10:00:00Z";
-
-fn alert_secs() -> i64 {
-    DateTime::from_str(ALERT, DateTimeFormat::DateTime)
-        .expect("an RFC 3339 time")
-        .secs()
-}
-
-/// CloudTrail answering with one DescribeImageScanFindings event on `repository:tag`.
-fn cloudtrail_with_scan(repository: &str, tag: &str) -> aws_sdk_cloudtrail::Client {
-    let record = json!({
-        "eventName": "DescribeImageScanFindings",
-        "requestParameters": {"repositoryName": repository, "imageId": {"imageTag": tag}}
-    })
-    .to_string();
-    let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_output(move || {
-        LookupEventsOutput::builder()
-            .events(
-                Event::builder()
-                    .event_name("DescribeImageScanFindings")
-                    .event_time(DateTime::from_secs(alert_secs() + 2))
-                    .cloud_trail_event(record.clone())
-                    .build(),
-            )
-            .build()
-    });
-    mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&rule])
-}
-
-fn image_input(repository: &str, mode: Mode) -> BotInput {
-    let bot = "ecs_delete_repository_image";
-    let mut input = step_input(
-        bot,
-        entity("EcrRepository", repository, repository),
-        bot,
-        mode,
-    );
-    input.finding.event_time = Some(ALERT.to_string());
-    input
-}
 
 /// A repository with two images tagged `v1` and `v2`: their digests.
 async fn new_repository(ecr: &aws_sdk_ecr::Client, repository: &str) -> Vec<String> {

@@ -29,8 +29,8 @@ use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_shared::restore::{RestoreOutcome, RestoreStatus};
 use cloudbots_tests::iam::{new_role, role_policies};
 use cloudbots_tests::{
-    assert_skipped_by_live_opt_out, aws, bot_aws, entity, restore_input, run_line, run_ok,
-    step_input, unique_name,
+    assert_not_as_intended, assert_remediated, assert_skipped_by_live_opt_out, aws, bot_aws,
+    entity, restore_input, run_line, run_ok, step_input, unique_name,
 };
 use serde_json::{json, Value};
 
@@ -605,10 +605,10 @@ async fn enable_active_tracing_runs_on_the_stack_with_its_role_only() {
     )
     .await
     .unwrap_err();
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!("function {name} read back after the change is not as intended (3 reads): its tracing mode is PassThrough, not Active")
+    assert_not_as_intended(
+        &error,
+        &format!("function {name}"),
+        "its tracing mode is PassThrough, not Active",
     );
 }
 
@@ -630,21 +630,26 @@ async fn undo(
         .unwrap_or_else(|e| panic!("{}: {e}", outcome.bot))
 }
 
+/// The function `billing` of the local account: its name and ARN.
+fn billing() -> (&'static str, String) {
+    let name = "billing";
+    (
+        name,
+        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:{name}"),
+    )
+}
+
 #[tokio::test]
 async fn active_tracing_is_verified_and_undone_to_pass_through() {
     use TracingMode::{Active, PassThrough};
-    let (name, arn) = (
-        "billing",
-        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
-    );
+    let (name, arn) = billing();
     let bot = "lambda_enable_active_tracing";
     let input = step_input(bot, function_entity(name, &arn), bot, Mode::Enforce);
     let (clients, update) = lambda_tracing(&[PassThrough, Active], Active).await;
     let done = enable_active_tracing_with(&input, &clients).await.unwrap();
-    assert_eq!(done.status, OutcomeStatus::Remediated, "{}", done.message);
-    assert_eq!(
-        done.verified,
-        [format!("the tracing mode of function {name} is Active")]
+    assert_remediated(
+        &done,
+        &[format!("the tracing mode of function {name} is Active")],
     );
     assert_eq!(update.num_calls(), 1);
 
@@ -676,10 +681,7 @@ async fn active_tracing_is_verified_and_undone_to_pass_through() {
 
 #[tokio::test]
 async fn tracing_or_layers_that_do_not_show_fail_not_verified() {
-    let (name, arn) = (
-        "billing",
-        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
-    );
+    let (name, arn) = billing();
     let bot = "lambda_enable_active_tracing";
     let input = step_input(bot, function_entity(name, &arn), bot, Mode::Enforce);
     let (clients, update) = lambda_tracing(&[TracingMode::PassThrough], TracingMode::Active).await;
@@ -687,10 +689,10 @@ async fn tracing_or_layers_that_do_not_show_fail_not_verified() {
         .await
         .unwrap_err();
     assert_eq!(update.num_calls(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!("function {name} read back after the change is not as intended (3 reads): its tracing mode is PassThrough, not Active")
+    assert_not_as_intended(
+        &error,
+        &format!("function {name}"),
+        "its tracing mode is PassThrough, not Active",
     );
 
     let (own, miner) = (
@@ -708,19 +710,16 @@ async fn tracing_or_layers_that_do_not_show_fail_not_verified() {
     .await
     .unwrap_err();
     assert_eq!(update.num_calls(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        format!("function {name} read back after the change is not as intended (3 reads): its layer list is {own}, {miner}, not {own}")
+    assert_not_as_intended(
+        &error,
+        &format!("function {name}"),
+        &format!("its layer list is {own}, {miner}, not {own}"),
     );
 }
 
 #[tokio::test]
 async fn detached_layers_come_back_in_their_order_unless_the_list_changed_since() {
-    let (name, arn) = (
-        "billing",
-        format!("arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:billing"),
-    );
+    let (name, arn) = billing();
     let own = layer(LOCAL_ACCOUNT, "shared-libs", 4);
     let miner = layer(FOREIGN, "miner", 2);
     let tools = layer(LOCAL_ACCOUNT, "tools", 1);
@@ -739,12 +738,11 @@ async fn detached_layers_come_back_in_their_order_unless_the_list_changed_since(
         .unwrap()
     };
     let done = detach().await;
-    assert_eq!(done.status, OutcomeStatus::Remediated, "{}", done.message);
-    assert_eq!(
-        done.verified,
-        [format!(
+    assert_remediated(
+        &done,
+        &[format!(
             "the layer list of function {name} is {own}, {tools}"
-        )]
+        )],
     );
 
     let (clients, update) = lambda_layers(&[&kept, &live], &live).await;

@@ -2,55 +2,13 @@
 //! `run_step`) with IAM enforced and only its role's actions allowed: the load balancers'
 //! real logging attributes and the log bucket's policy and public access block after each run.
 
-use aws_sdk_elasticloadbalancing::types::Listener;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
-use cloudbots_tests::resources::vpc_with_two_subnets;
+use cloudbots_tests::network_logging::{
+    classic, new_application_load_balancer, new_classic_load_balancer, LOG_BUCKET,
+};
 use cloudbots_tests::{assert_skipped_by_live_opt_out, aws, entity, run_ok, unique_name};
 use serde_json::{json, Value};
-
-const LOG_BUCKET: &str = "123456789012-elb-access-logs-us-east-1";
-
-async fn classic() -> aws_sdk_elasticloadbalancing::Client {
-    aws_sdk_elasticloadbalancing::Client::new(&aws().await)
-}
-
-async fn new_classic_load_balancer() -> String {
-    let name = unique_name("cloudbots-classic");
-    classic()
-        .await
-        .create_load_balancer()
-        .load_balancer_name(&name)
-        .listeners(
-            Listener::builder()
-                .protocol("HTTP")
-                .load_balancer_port(80)
-                .instance_port(8080)
-                .build()
-                .unwrap(),
-        )
-        .availability_zones("us-east-1a")
-        .send()
-        .await
-        .expect("create_load_balancer");
-    name
-}
-
-/// A new application load balancer in a new VPC: its ARN.
-async fn new_application_load_balancer() -> String {
-    let (_, subnets) = vpc_with_two_subnets(30).await;
-    aws_sdk_elasticloadbalancingv2::Client::new(&aws().await)
-        .create_load_balancer()
-        .name(unique_name("cloudbots-alb"))
-        .set_subnets(Some(subnets))
-        .send()
-        .await
-        .expect("create_load_balancer")
-        .load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string()
-}
 
 async fn classic_logging(name: &str) -> (bool, Option<String>) {
     let out = classic()
@@ -146,7 +104,7 @@ async fn access_logs_go_to_the_accounts_log_bucket_for_both_kinds_once() {
     let again = run_ok(line, classic_entity(&name), Mode::Enforce).await;
     assert_eq!(again.status, OutcomeStatus::AlreadyCompliant);
 
-    let arn = new_application_load_balancer().await;
+    let arn = new_application_load_balancer(30).await;
     let alb_name = arn.split('/').nth(2).unwrap().to_string();
     assert_ne!(
         application_attribute(&arn, "access_logs.s3.enabled")

@@ -11,39 +11,14 @@ use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
 use cloudbots_tests::alarms::Alarms;
+use cloudbots_tests::logging::{
+    cloudtrail, config_in, plain_trail, trail_entity, trail_with_log_group, ACCOUNT,
+};
 use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::{
     assert_skipped_by_live_opt_out, aws, bot_aws, entity, run_line, run_ok, step_input, unique_name,
 };
 use serde_json::{json, Value};
-
-const ACCOUNT: &str = "123456789012";
-
-async fn cloudtrail() -> aws_sdk_cloudtrail::Client {
-    aws_sdk_cloudtrail::Client::new(&aws().await)
-}
-
-/// A single-region trail, not logging, without validation, encryption or CloudWatch Logs,
-/// into a bucket of its own: its ARN.
-async fn plain_trail(name: &str) -> String {
-    let config = aws().await;
-    let bucket = unique_name("cloudbots-trail-logs");
-    aws_sdk_s3::Client::new(&config)
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("create_bucket");
-    aws_sdk_cloudtrail::Client::new(&config)
-        .create_trail()
-        .name(name)
-        .s3_bucket_name(&bucket)
-        .send()
-        .await
-        .expect("create_trail")
-        .trail_arn
-        .unwrap()
-}
 
 async fn trail(arn_or_name: &str) -> Trail {
     cloudtrail()
@@ -67,11 +42,6 @@ async fn logging(name: &str) -> bool {
         .expect("get_trail_status")
         .is_logging
         .unwrap_or(false)
-}
-
-/// The CloudGuard entity of a trail, as its findings carry it (the id is the trail's ARN).
-fn trail_entity(name: &str, arn: &str) -> Value {
-    entity("CloudTrail", arn, name)
 }
 
 fn region_entity() -> Value {
@@ -445,32 +415,6 @@ async fn a_trail_tagged_after_the_finding_is_not_touched() {
 
 // ---- cloudwatch_create_metric_filter ----
 
-/// A trail sending its events to a new log group: the trail's ARN and the group's name.
-async fn trail_with_log_group(name: &str) -> (String, String) {
-    let arn = plain_trail(name).await;
-    let group = unique_name("trail/events");
-    let config = aws().await;
-    aws_sdk_cloudwatchlogs::Client::new(&config)
-        .create_log_group()
-        .log_group_name(&group)
-        .send()
-        .await
-        .expect("create_log_group");
-    aws_sdk_cloudtrail::Client::new(&config)
-        .update_trail()
-        .name(&arn)
-        .cloud_watch_logs_log_group_arn(format!(
-            "arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*"
-        ))
-        .cloud_watch_logs_role_arn(format!(
-            "arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role"
-        ))
-        .send()
-        .await
-        .expect("update_trail");
-    (arn, group)
-}
-
 /// CloudWatch's alarms, mocked (the local stack cannot parse the RPCv2 CBOR protocol the
 /// CloudWatch SDK speaks): `existing` are the alarms found before the run, by metric.
 fn alarms(existing: &[&'static str], topic_arn: &str) -> Alarms {
@@ -582,15 +526,6 @@ async fn a_trail_without_a_log_group_is_skipped_with_what_to_run_first() {
 }
 
 // ---- config_enable ----
-
-async fn config_in(region: &str) -> aws_sdk_config::Client {
-    let config = aws()
-        .await
-        .to_builder()
-        .region(aws_config::Region::new(region.to_string()))
-        .build();
-    aws_sdk_config::Client::new(&config)
-}
 
 async fn recorders(
     config: &aws_sdk_config::Client,

@@ -2,41 +2,11 @@
 //! `run_step`) with IAM enforced and only its role's actions allowed: the firewall's real
 //! logging configuration, the created bucket's policy and the created log group after each run.
 
-use aws_sdk_networkfirewall::types::{SubnetMapping, Tag};
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::{Mode, DEFAULT_EXCLUDE_TAG_KEY};
+use cloudbots_tests::network_logging::new_firewall;
 use cloudbots_tests::{aws, entity, run_ok, unique_name, LIVE_OPT_OUT};
 use serde_json::Value;
-
-/// A new firewall, tagged with `tags`: its name and ARN.
-async fn new_firewall(tags: &[(&str, &str)]) -> (String, String) {
-    let name = unique_name("cloudbots-firewall");
-    let mut create = aws_sdk_networkfirewall::Client::new(&aws().await)
-        .create_firewall()
-        .firewall_name(&name)
-        .firewall_policy_arn(
-            "arn:aws:network-firewall:us-east-1:123456789012:firewall-policy/default",
-        )
-        .vpc_id("vpc-0123456789abcdef0")
-        .subnet_mappings(
-            SubnetMapping::builder()
-                .subnet_id("subnet-0123456789abcdef0")
-                .build()
-                .unwrap(),
-        );
-    for (key, value) in tags {
-        create = create.tags(Tag::builder().key(*key).value(*value).build().unwrap());
-    }
-    let arn = create
-        .send()
-        .await
-        .expect("create_firewall")
-        .firewall
-        .unwrap()
-        .firewall_arn
-        .unwrap();
-    (name, arn)
-}
 
 fn firewall_entity(name: &str, arn: &str) -> Value {
     entity("NetworkFirewall", arn, name)

@@ -16,6 +16,9 @@ use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
 use cloudbots_shared::restore::{RestoreOutcome, RestoreStatus};
 use cloudbots_tests::alarms::Alarms;
+use cloudbots_tests::logging::{
+    cloudtrail, config_in, plain_trail, trail_entity, trail_with_log_group, ACCOUNT,
+};
 use cloudbots_tests::resources::new_kms_key;
 use cloudbots_tests::wire::{faulty_json_client, functions_config};
 use cloudbots_tests::{
@@ -23,34 +26,6 @@ use cloudbots_tests::{
     run_restorer, run_with_config, step_input, unique_name,
 };
 use serde_json::{json, Value};
-
-const ACCOUNT: &str = "123456789012";
-
-async fn cloudtrail() -> aws_sdk_cloudtrail::Client {
-    aws_sdk_cloudtrail::Client::new(&aws().await)
-}
-
-/// A single-region trail, not logging, without validation, encryption or CloudWatch Logs,
-/// into a bucket of its own: its ARN.
-async fn plain_trail(name: &str) -> String {
-    let config = aws().await;
-    let bucket = unique_name("cloudbots-undo-trail-logs");
-    aws_sdk_s3::Client::new(&config)
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("create_bucket");
-    aws_sdk_cloudtrail::Client::new(&config)
-        .create_trail()
-        .name(name)
-        .s3_bucket_name(&bucket)
-        .send()
-        .await
-        .expect("create_trail")
-        .trail_arn
-        .unwrap()
-}
 
 /// An unset value as CloudTrail shows it: the local stack keeps the empty string a trail's KMS
 /// key or CloudWatch Logs delivery is removed with, where AWS shows none.
@@ -95,11 +70,6 @@ async fn described_trail(name: &str) -> Option<String> {
         trail.has_insight_selectors(),
         status.is_logging(),
     ))
-}
-
-/// The CloudGuard entity of a trail, as its findings carry it (the id is the trail's ARN).
-fn trail_entity(name: &str, arn: &str) -> Value {
-    entity("CloudTrail", arn, name)
 }
 
 fn region_entity(region: &str) -> Value {
@@ -394,15 +364,6 @@ async fn a_trail_change_that_does_not_show_fails_not_verified() {
 
 // ---- config_enable ----
 
-async fn config_in(region: &str) -> aws_sdk_config::Client {
-    let config = aws()
-        .await
-        .to_builder()
-        .region(aws_config::Region::new(region.to_string()))
-        .build();
-    aws_sdk_config::Client::new(&config)
-}
-
 /// Everything Config describes of a region's recorders, their status and delivery channels.
 async fn described_config(config: &aws_sdk_config::Client) -> String {
     let recorders = config
@@ -537,33 +498,6 @@ async fn a_config_change_that_does_not_show_fails_not_verified() {
 // ---- cloudwatch_create_metric_filter ----
 
 const METRIC_FILTER_BOT: &str = "cloudwatch_create_metric_filter";
-
-/// A trail sending its events to a new log group: the trail's ARN and the group's name.
-async fn trail_with_log_group(name: &str) -> (String, String) {
-    let arn = plain_trail(name).await;
-    let group = unique_name("undo/events");
-    let config = aws().await;
-    aws_sdk_cloudwatchlogs::Client::new(&config)
-        .create_log_group()
-        .log_group_name(&group)
-        .send()
-        .await
-        .expect("create_log_group");
-    cloudtrail()
-        .await
-        .update_trail()
-        .name(&arn)
-        .cloud_watch_logs_log_group_arn(format!(
-            "arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*"
-        ))
-        .cloud_watch_logs_role_arn(format!(
-            "arn:aws:iam::{ACCOUNT}:role/CloudTrail_CloudWatchLogs_Role"
-        ))
-        .send()
-        .await
-        .expect("update_trail");
-    (arn, group)
-}
 
 /// Every metric filter of the log group, in full, and every alarm.
 async fn described_alarms(group: &str, alarms: &Alarms) -> String {

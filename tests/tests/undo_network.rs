@@ -8,15 +8,18 @@
 //! the wire but never made fails the step `NotVerified`.
 
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
-use aws_sdk_elasticloadbalancing::types::{AdditionalAttribute, Listener, LoadBalancerAttributes};
+use aws_sdk_elasticloadbalancing::types::{AdditionalAttribute, LoadBalancerAttributes};
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute;
 use aws_sdk_networkfirewall::types::{
-    LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration, SubnetMapping,
+    LogDestinationConfig, LogDestinationType, LogType, LoggingConfiguration,
 };
 use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::network_acl::{acl_with, created_entry_trail, revert};
+use cloudbots_tests::network_logging::{
+    self, application, classic, firewalls, new_firewall, LOG_BUCKET,
+};
 use cloudbots_tests::resources::vpc_with_two_subnets;
 use cloudbots_tests::wire::{faulty_client, faulty_json_client, query_no_op};
 use cloudbots_tests::{
@@ -25,8 +28,6 @@ use cloudbots_tests::{
 };
 use serde_json::Value;
 use std::collections::HashMap;
-
-const LOG_BUCKET: &str = "123456789012-elb-access-logs-us-east-1";
 
 /// EC2's answer to `action` that it says succeeded, with `content`: the injected no-op.
 fn ec2_done(action: &str, content: &str) -> (u16, &'static str) {
@@ -38,32 +39,8 @@ fn ec2_done(action: &str, content: &str) -> (u16, &'static str) {
 
 // ---- load_balancer_enable_access_logs ----
 
-async fn classic() -> aws_sdk_elasticloadbalancing::Client {
-    aws_sdk_elasticloadbalancing::Client::new(&aws().await)
-}
-
-async fn application() -> aws_sdk_elasticloadbalancingv2::Client {
-    aws_sdk_elasticloadbalancingv2::Client::new(&aws().await)
-}
-
 async fn new_classic_load_balancer() -> String {
-    let name = unique_name("undo-classic");
-    classic()
-        .await
-        .create_load_balancer()
-        .load_balancer_name(&name)
-        .listeners(
-            Listener::builder()
-                .protocol("HTTP")
-                .load_balancer_port(80)
-                .instance_port(8080)
-                .build()
-                .unwrap(),
-        )
-        .availability_zones("us-east-1a")
-        .send()
-        .await
-        .expect("create_load_balancer");
+    let name = network_logging::new_classic_load_balancer().await;
     let desync = AdditionalAttribute::builder()
         .key("elb.http.desyncmitigationmode")
         .value("defensive")
@@ -107,19 +84,7 @@ async fn set_attributes(arn: &str, attributes: &[(&str, &str)]) {
 /// turned on: its ARN. (The local stack lists `access_logs.s3.enabled` only once it was set,
 /// where AWS always lists it: it is set off here, as AWS has it.)
 async fn new_application_load_balancer(octet: u8) -> String {
-    let (_, subnets) = vpc_with_two_subnets(octet).await;
-    let arn = application()
-        .await
-        .create_load_balancer()
-        .name(unique_name("undo-alb"))
-        .set_subnets(Some(subnets))
-        .send()
-        .await
-        .expect("create_load_balancer")
-        .load_balancers()[0]
-        .load_balancer_arn()
-        .unwrap()
-        .to_string();
+    let arn = network_logging::new_application_load_balancer(octet).await;
     set_attributes(
         &arn,
         &[
@@ -313,37 +278,6 @@ async fn load_balancer_access_logs_that_do_not_show_fail_not_verified() {
 
 // ---- network_firewall_enable_logging ----
 
-async fn firewalls() -> aws_sdk_networkfirewall::Client {
-    aws_sdk_networkfirewall::Client::new(&aws().await)
-}
-
-/// A new firewall: its name and ARN.
-async fn new_firewall() -> (String, String) {
-    let name = unique_name("undo-firewall");
-    let arn = firewalls()
-        .await
-        .create_firewall()
-        .firewall_name(&name)
-        .firewall_policy_arn(
-            "arn:aws:network-firewall:us-east-1:123456789012:firewall-policy/default",
-        )
-        .vpc_id("vpc-0123456789abcdef0")
-        .subnet_mappings(
-            SubnetMapping::builder()
-                .subnet_id("subnet-0123456789abcdef0")
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .expect("create_firewall")
-        .firewall
-        .unwrap()
-        .firewall_arn
-        .unwrap();
-    (name, arn)
-}
-
 fn destination(
     log_type: LogType,
     kind: LogDestinationType,
@@ -405,7 +339,7 @@ async fn described_logging(arn: &str) -> Vec<String> {
 async fn firewall_logging_is_verified_and_undone_to_the_configuration_it_replaced() {
     // No logging at all, then logging whose flow logs move to another type of destination
     // (removed and added again by undo, one destination per call) and whose alert logs stay.
-    let (name, arn) = new_firewall().await;
+    let (name, arn) = new_firewall(&[]).await;
     let before = described_logging(&arn).await;
     let bucket = "123456789012-s3-network-firewall-flow-logs-us-east-1";
     let outcome = run_ok(
@@ -425,7 +359,7 @@ async fn firewall_logging_is_verified_and_undone_to_the_configuration_it_replace
     })
     .await;
 
-    let (name, arn) = new_firewall().await;
+    let (name, arn) = new_firewall(&[]).await;
     set_logging(
         &arn,
         vec![
@@ -468,7 +402,7 @@ async fn firewall_logging_is_verified_and_undone_to_the_configuration_it_replace
 
 #[tokio::test]
 async fn firewall_logging_changed_since_is_refused_unless_forced() {
-    let (name, arn) = new_firewall().await;
+    let (name, arn) = new_firewall(&[]).await;
     let before = described_logging(&arn).await;
     let outcome = run_ok(
         "network_firewall_enable_logging ALERT S3 my-logs",
@@ -496,7 +430,7 @@ async fn firewall_logging_changed_since_is_refused_unless_forced() {
 
 #[tokio::test]
 async fn firewall_logging_that_does_not_show_fails_not_verified() {
-    let (name, arn) = new_firewall().await;
+    let (name, arn) = new_firewall(&[]).await;
     let faulty = faulty_json_client("UpdateLoggingConfiguration", &[(200, "{}"); 2]).await;
     assert_not_verified(
         faulty,

@@ -6,20 +6,17 @@
 //! CloudTrail LookupEvents is not served by the local stack, so `iam_delete_access_key` runs
 //! through its inner function with a mocked CloudTrail and the local stack's IAM.
 
-use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
-use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudtrail::types::Event;
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use cloudbots_functions::bots::iam::delete_access_key_with;
-use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotInput, OutcomeStatus};
+use cloudbots_shared::outcome::BotInput;
 use cloudbots_shared::plan::Mode;
+use cloudbots_tests::cloudtrail::{alert_input, cloudtrail_with_event};
 use cloudbots_tests::iam::{
     document, new_policy, new_user, policy_entity, role_entity, user_entity, TRUST_EC2,
 };
 use cloudbots_tests::wire::{faulty_client, functions_config, query_no_op};
 use cloudbots_tests::{
-    assert_not_verified, aws, bot_aws, run_ok, run_with_config, step_input, unique_name,
+    assert_not_as_intended, assert_not_verified, assert_remediated, assert_still_exists, aws,
+    bot_aws, not_as_intended, run_not_verified, run_ok, still_exists, unique_name,
 };
 use serde_json::json;
 
@@ -27,44 +24,22 @@ async fn iam() -> aws_sdk_iam::Client {
     aws_sdk_iam::Client::new(&aws().await)
 }
 
-/// What every `NotVerified` message of `what` starts with.
-fn not_as_intended(what: &str) -> String {
-    format!("{what} read back after the change is not as intended (3 reads): ")
-}
-
 // ---- iam_delete_access_key (Log.ic) ----
-
-const ALERT: &str = "2026-11-30T10:00:00Z";
 
 /// A CloudTrail whose only CreateAccessKey event, 3 s after the alert, created `key` for `user`.
 fn cloudtrail_with_key(user: &str, key: &str) -> aws_sdk_cloudtrail::Client {
     let record = json!({
         "eventName": "CreateAccessKey",
         "responseElements": {"accessKey": {"userName": user, "accessKeyId": key, "status": "Active"}}
-    })
-    .to_string();
-    let alert = DateTime::from_str(ALERT, DateTimeFormat::DateTime).expect("an RFC 3339 time");
-    let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_output(move || {
-        LookupEventsOutput::builder()
-            .events(
-                Event::builder()
-                    .event_name("CreateAccessKey")
-                    .event_time(DateTime::from_secs(alert.secs() + 3))
-                    .cloud_trail_event(record.clone())
-                    .build(),
-            )
-            .build()
     });
-    mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&rule])
+    cloudtrail_with_event("CreateAccessKey", record, None)
 }
 
 /// The enforce step of `iam_delete_access_key` for a Log.ic finding on `user`, alerted at
 /// `ALERT`.
 fn delete_key_input(user: &str) -> BotInput {
     let bot = "iam_delete_access_key";
-    let mut input = step_input(bot, user_entity(user), bot, Mode::Enforce);
-    input.finding.event_time = Some(ALERT.to_string());
-    input
+    alert_input(bot, user_entity(user), Mode::Enforce)
 }
 
 /// A new user with one access key: the user and the key's id.
@@ -95,17 +70,11 @@ async fn a_deleted_access_key_is_read_back_gone() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        vec![format!(
+    assert_remediated(
+        &outcome,
+        &[format!(
             "access key {key} of IAM user {user} no longer exists"
-        )]
+        )],
     );
 
     let (user, key) = user_with_key(&iam).await;
@@ -120,12 +89,7 @@ async fn a_deleted_access_key_is_read_back_gone() {
     .await
     .unwrap_err();
     assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    let what = format!("access key {key} of IAM user {user}");
-    assert_eq!(
-        error.message,
-        format!("{}{what} still exists", not_as_intended(&what))
-    );
+    assert_still_exists(&error, &format!("access key {key} of IAM user {user}"));
 }
 
 // ---- iam_user_disable_console_password ----
@@ -148,26 +112,21 @@ async fn a_disabled_console_password_is_read_back_gone() {
     let line = "iam_user_disable_console_password";
     let user = user_with_password(&iam).await;
     let outcome = run_ok(line, user_entity(&user), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        vec![format!(
+    assert_remediated(
+        &outcome,
+        &[format!(
             "console password (login profile) of IAM user {user} no longer exists"
-        )]
+        )],
     );
 
     let user = user_with_password(&iam).await;
-    let what = format!("console password (login profile) of IAM user {user}");
     assert_not_verified(
         faulty_client("DeleteLoginProfile", &[query_no_op("DeleteLoginProfile")]).await,
         line,
         user_entity(&user),
-        format!("{}{what} still exists", not_as_intended(&what)),
+        still_exists(&format!(
+            "console password (login profile) of IAM user {user}"
+        )),
     )
     .await;
 }
@@ -195,18 +154,12 @@ async fn a_deleted_default_version_is_read_back_gone_and_replaced() {
     let line = "iam_delete_default_policy_version";
     let arn = policy_with_three_versions(&iam).await;
     let outcome = run_ok(line, policy_entity(&arn), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        vec![
+    assert_remediated(
+        &outcome,
+        &[
             format!("version v3 of policy {arn} no longer exists"),
             format!("version v2 is the default of policy {arn}"),
-        ]
+        ],
     );
 
     let arn = policy_with_three_versions(&iam).await;
@@ -259,29 +212,23 @@ async fn a_role_clone_is_read_back_with_its_trust_policy_and_policies() {
     let line = "iam_role_clone_with_non_enumerable_name";
     let role = role_to_clone(&iam, true).await;
     let outcome = run_ok(line, role_entity(&role), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
     let clone = &outcome.artifacts[0];
-    assert_eq!(
-        outcome.verified,
-        vec![
+    assert_remediated(
+        &outcome,
+        &[
             format!("IAM role {clone} exists with the trust policy of IAM role {role}"),
             format!("IAM role {clone} has inline policy read-buckets of IAM role {role}"),
             format!("policy {READ_ONLY} is attached to IAM role {clone}"),
-        ]
+        ],
     );
 
     let role = role_to_clone(&iam, false).await;
-    let (client, faults) = faulty_client("PutRolePolicy", &[query_no_op("PutRolePolicy")]).await;
-    let error = run_with_config(functions_config(client).await, line, role_entity(&role))
-        .await
-        .unwrap_err();
-    assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
+    let error = run_not_verified(
+        faulty_client("PutRolePolicy", &[query_no_op("PutRolePolicy")]).await,
+        line,
+        role_entity(&role),
+    )
+    .await;
     let roles = iam
         .list_roles()
         .into_paginator()
@@ -298,11 +245,9 @@ async fn a_role_clone_is_read_back_with_its_trust_policy_and_policies() {
                 .is_some_and(|suffix| suffix.len() == 20)
         })
         .expect("the clone was created");
-    assert_eq!(
-        error.message,
-        format!(
-            "{}IAM role {clone} has no inline policy read-buckets",
-            not_as_intended(&format!("clone {clone} of IAM role {role}"))
-        )
+    assert_not_as_intended(
+        &error,
+        &format!("clone {clone} of IAM role {role}"),
+        &format!("IAM role {clone} has no inline policy read-buckets"),
     );
 }

@@ -6,7 +6,6 @@
 
 use aws_sdk_ec2::types::DomainType;
 use cloudbots_functions::bots::network_acl::acl_delete_with;
-use cloudbots_shared::error::ErrorName;
 use cloudbots_shared::outcome::OutcomeStatus;
 use cloudbots_shared::plan::Mode;
 use cloudbots_tests::cloudtrail::cloudtrail_with_event;
@@ -14,17 +13,13 @@ use cloudbots_tests::network_acl::{acl_input, new_acl};
 use cloudbots_tests::resources::{public_vpc, running_instance};
 use cloudbots_tests::wire::{faulty_client, functions_config, query_no_op};
 use cloudbots_tests::{
-    assert_not_verified, aws, bot_aws, entity, run_line, run_ok, run_with_no_op, unique_name,
+    assert_not_verified, assert_remediated, assert_still_exists, aws, bot_aws, entity, run_line,
+    run_ok, run_with_no_op, unique_name,
 };
 use serde_json::{json, Value};
 
 async fn ec2() -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&aws().await)
-}
-
-/// The message of a deletion of `what` that never showed.
-fn still_exists(what: &str) -> String {
-    format!("{what} read back after the change is not as intended (3 reads): {what} still exists")
 }
 
 fn instance(id: &str) -> Value {
@@ -57,16 +52,7 @@ async fn delete_key_pair_verifies_the_key_pair_is_gone() {
         Mode::Enforce,
     )
     .await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        [format!("key pair {name} no longer exists")]
-    );
+    assert_remediated(&outcome, &[format!("key pair {name} no longer exists")]);
 
     let kept = new_key_pair(&ec2).await;
     let error = run_with_no_op(
@@ -75,8 +61,7 @@ async fn delete_key_pair_verifies_the_key_pair_is_gone() {
         "DeleteKeyPair",
     )
     .await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&format!("key pair {kept}")));
+    assert_still_exists(&error, &format!("key pair {kept}"));
 }
 
 // ---- ec2_release_eips ----
@@ -104,21 +89,11 @@ async fn release_eips_verifies_every_address_is_released() {
     let ec2 = ec2().await;
     let (id, ip) = instance_with_eip(&ec2).await;
     let outcome = run_ok("ec2_release_eips", instance(&id), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        [format!("Elastic IP {ip} no longer exists")]
-    );
+    assert_remediated(&outcome, &[format!("Elastic IP {ip} no longer exists")]);
 
     let (id, ip) = instance_with_eip(&ec2).await;
     let error = run_with_no_op("ec2_release_eips", instance(&id), "ReleaseAddress").await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&format!("Elastic IP {ip}")));
+    assert_still_exists(&error, &format!("Elastic IP {ip}"));
 }
 
 // ---- ec2_create_snapshot ----
@@ -147,18 +122,12 @@ async fn create_snapshot_verifies_each_new_snapshot_exists() {
     let id = running_instance(&ec2).await;
     let volume = root_volume(&ec2, &id).await;
     let outcome = run_ok("ec2_create_snapshot", instance(&id), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
     let snapshot = &outcome.artifacts[0];
-    assert_eq!(
-        outcome.verified,
-        [format!(
+    assert_remediated(
+        &outcome,
+        &[format!(
             "snapshot {snapshot} of volume {volume} exists (completed)"
-        )]
+        )],
     );
 
     // CreateSnapshot answers with the id of a snapshot it never took.
@@ -201,24 +170,14 @@ async fn igw_delete_verifies_every_gateway_is_gone() {
     let ec2 = ec2().await;
     let (vpc_id, igw_id) = vpc_ready_for_igw_delete(&ec2).await;
     let outcome = run_ok("igw_delete", vpc(&vpc_id), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        [format!("internet gateway {igw_id} no longer exists")]
+    assert_remediated(
+        &outcome,
+        &[format!("internet gateway {igw_id} no longer exists")],
     );
 
     let (vpc_id, igw_id) = vpc_ready_for_igw_delete(&ec2).await;
     let error = run_with_no_op("igw_delete", vpc(&vpc_id), "DeleteInternetGateway").await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(
-        error.message,
-        still_exists(&format!("internet gateway {igw_id}"))
-    );
+    assert_still_exists(&error, &format!("internet gateway {igw_id}"));
 }
 
 // ---- vpc_delete ----
@@ -240,18 +199,11 @@ async fn vpc_delete_verifies_the_vpc_is_gone() {
     let ec2 = ec2().await;
     let id = new_vpc(&ec2).await;
     let outcome = run_ok("vpc_delete", vpc(&id), Mode::Enforce).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(outcome.verified, [format!("VPC {id} no longer exists")]);
+    assert_remediated(&outcome, &[format!("VPC {id} no longer exists")]);
 
     let id = new_vpc(&ec2).await;
     let error = run_with_no_op("vpc_delete", vpc(&id), "DeleteVpc").await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&format!("VPC {id}")));
+    assert_still_exists(&error, &format!("VPC {id}"));
 }
 
 // ---- acl_delete (Log.ic) ----
@@ -283,16 +235,7 @@ async fn acl_delete_verifies_the_acl_is_gone() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(
-        outcome.verified,
-        [format!("network ACL {acl} no longer exists")]
-    );
+    assert_remediated(&outcome, &[format!("network ACL {acl} no longer exists")]);
 
     let (acl, cloudtrail) = created_acl(&ec2).await;
     let (client, faults) =
@@ -305,6 +248,5 @@ async fn acl_delete_verifies_the_acl_is_gone() {
     .await
     .unwrap_err();
     assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&format!("network ACL {acl}")));
+    assert_still_exists(&error, &format!("network ACL {acl}"));
 }

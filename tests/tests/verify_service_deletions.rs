@@ -3,38 +3,17 @@
 //! change: a normal run lists exactly what was checked in the outcome's `verified`, and a change
 //! call answered "done" on the wire but never made fails the step `NotVerified`.
 
-use aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput;
-use aws_sdk_cloudtrail::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_cloudtrail::types::Event;
-use aws_sdk_ecs::types::{ContainerDefinition, LaunchType};
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use cloudbots_cli::local::LOCAL_ACCOUNT;
 use cloudbots_functions::bots::ecr::delete_repository_image_with;
-use cloudbots_shared::error::ErrorName;
-use cloudbots_shared::outcome::{BotOutcome, OutcomeStatus};
 use cloudbots_shared::plan::Mode;
+use cloudbots_tests::containers::{
+    cloudtrail_with_scan, image_input, new_cluster_and_definition, run_fargate, short,
+};
 use cloudbots_tests::wire::{faulty_json_client, faulty_rest_client, functions_config};
 use cloudbots_tests::{
-    assert_not_verified, aws, bot_aws, entity, entity_with, run_ok, run_with_no_op, step_input,
-    unique_name,
+    assert_not_verified, assert_remediated, assert_still_exists, aws, bot_aws, entity, entity_with,
+    run_ok, run_with_no_op, still_exists, unique_name,
 };
 use serde_json::{json, Value};
-
-/// The message of a `NotVerified` step whose deleted `what` still shows.
-fn still_exists(what: &str) -> String {
-    format!("{what} read back after the change is not as intended (3 reads): {what} still exists")
-}
-
-/// Assert a normal run remediated and checked exactly `verified`.
-fn assert_verified(outcome: &BotOutcome, verified: Vec<String>) {
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Remediated,
-        "{}",
-        outcome.message
-    );
-    assert_eq!(outcome.verified, verified, "{}", outcome.bot);
-}
 
 #[tokio::test]
 async fn s3_delete_bucket_checks_the_bucket_is_gone() {
@@ -58,7 +37,7 @@ async fn s3_delete_bucket_checks_the_bucket_is_gone() {
     .await;
 
     let done = run_ok("s3_delete_bucket", bucket_entity(), Mode::Enforce).await;
-    assert_verified(&done, vec![format!("{what} no longer exists")]);
+    assert_remediated(&done, &[format!("{what} no longer exists")]);
 }
 
 #[tokio::test]
@@ -77,11 +56,10 @@ async fn sns_topic_delete_checks_the_topic_is_gone() {
     let what = format!("topic {name}");
 
     let error = run_with_no_op("sns_topic_delete", topic(), "DeleteTopic").await;
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&what));
+    assert_still_exists(&error, &what);
 
     let done = run_ok("sns_topic_delete", topic(), Mode::Enforce).await;
-    assert_verified(&done, vec![format!("{what} no longer exists")]);
+    assert_remediated(&done, &[format!("{what} no longer exists")]);
 }
 
 #[tokio::test]
@@ -108,57 +86,14 @@ async fn acm_delete_certificate_checks_the_certificate_is_gone() {
     .await;
 
     let done = run_ok("acm_delete_certificate", certificate(), Mode::Enforce).await;
-    assert_verified(&done, vec![format!("{what} no longer exists")]);
+    assert_remediated(&done, &[format!("{what} no longer exists")]);
 }
 
 /// A new cluster running one Fargate task whose task definition has a new execution role: the
 /// role's ARN, the finding's entity (the role ARN first), the cluster's name and the task's id.
 async fn role_task() -> (String, Value, String, String) {
-    let ecs = aws_sdk_ecs::Client::new(&aws().await);
-    let cluster = unique_name("cloudbots-verify");
-    ecs.create_cluster()
-        .cluster_name(&cluster)
-        .send()
-        .await
-        .expect("create_cluster");
-    let role = format!(
-        "arn:aws:iam::{LOCAL_ACCOUNT}:role/{}",
-        unique_name("cloudbots-exec")
-    );
-    let definition = ecs
-        .register_task_definition()
-        .family(unique_name("cloudbots-privileged"))
-        .execution_role_arn(&role)
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image("nginx")
-                .memory(128)
-                .privileged(true)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("register_task_definition")
-        .task_definition
-        .unwrap()
-        .task_definition_arn
-        .unwrap();
-    let task = ecs
-        .run_task()
-        .cluster(&cluster)
-        .task_definition(&definition)
-        .launch_type(LaunchType::Fargate)
-        .send()
-        .await
-        .expect("run_task")
-        .tasks()[0]
-        .task_arn()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let (cluster, definition, role) = new_cluster_and_definition().await;
+    let task = short(&run_fargate(&cluster, &definition, &[]).await).to_string();
     let entity = entity(
         "EcsTaskDefinition",
         &format!("{role},{definition}"),
@@ -184,41 +119,13 @@ async fn ecs_reboot_and_ecs_stop_check_the_tasks_are_stopping_or_stopped() {
         .await;
 
         let done = run_ok(bot, finding_entity, Mode::Enforce).await;
-        assert_verified(
+        assert_remediated(
             &done,
-            vec![format!(
+            &[format!(
                 "task {task} of cluster {cluster} has desired status STOPPED"
             )],
         );
     }
-}
-
-/// The alert time of the image finding, and its DescribeImageScanFindings event 2 s later.
-const ALERT: &str = "2026-11-30T10:00:00Z";
-
-/// CloudTrail (not served by the local stack) answering with one DescribeImageScanFindings
-/// event on `repository:tag`.
-fn cloudtrail_with_scan(repository: &str, tag: &str) -> aws_sdk_cloudtrail::Client {
-    let record = json!({
-        "eventName": "DescribeImageScanFindings",
-        "requestParameters": {"repositoryName": repository, "imageId": {"imageTag": tag}}
-    })
-    .to_string();
-    let alert = DateTime::from_str(ALERT, DateTimeFormat::DateTime)
-        .expect("an RFC 3339 time")
-        .secs();
-    let rule = mock!(aws_sdk_cloudtrail::Client::lookup_events).then_output(move || {
-        LookupEventsOutput::builder()
-            .events(
-                Event::builder()
-                    .event_name("DescribeImageScanFindings")
-                    .event_time(DateTime::from_secs(alert + 2))
-                    .cloud_trail_event(record.clone())
-                    .build(),
-            )
-            .build()
-    });
-    mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&rule])
 }
 
 #[tokio::test]
@@ -246,13 +153,7 @@ async fn ecs_delete_repository_image_checks_the_image_is_gone() {
         .unwrap()
         .image_digest
         .unwrap();
-    let mut input = step_input(
-        bot,
-        entity("EcrRepository", &repository, &repository),
-        bot,
-        Mode::Enforce,
-    );
-    input.finding.event_time = Some(ALERT.to_string());
+    let input = image_input(&repository, Mode::Enforce);
     let cloudtrail = cloudtrail_with_scan(&repository, "v1");
     let what = format!("image {repository}@{digest}");
 
@@ -262,12 +163,11 @@ async fn ecs_delete_repository_image_checks_the_image_is_gone() {
         .await
         .unwrap_err();
     assert_eq!(faults.seen(), 1);
-    assert_eq!(error.name, ErrorName::NotVerified, "{error}");
-    assert_eq!(error.message, still_exists(&what));
+    assert_still_exists(&error, &what);
 
     let bot_ecr = aws_sdk_ecr::Client::new(&bot_aws(bot).await);
     let done = delete_repository_image_with(&input, &cloudtrail, &bot_ecr)
         .await
         .unwrap_or_else(|e| panic!("{bot}: {e}"));
-    assert_verified(&done, vec![format!("{what} no longer exists")]);
+    assert_remediated(&done, &[format!("{what} no longer exists")]);
 }

@@ -8,11 +8,10 @@
 //! image is still there, and deletes it by digest (every tag of that image goes with it).
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_ecr::types::{ImageDetail, ImageIdentifier};
 use cloudbots_runtime::aws_error::{bot_error, code};
 use cloudbots_runtime::bot::{make_changes, params, Bot};
-use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
+use cloudbots_runtime::cloudtrail::{finding_events, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::verify::gone;
 use cloudbots_shared::catalogue::TagSource;
@@ -106,19 +105,7 @@ pub async fn delete_repository_image_with(
 ) -> Result<BotOutcome, BotError> {
     params::<NoParams>(input)?;
     let skipped = |reason: String| Ok(BotOutcome::new(input, OutcomeStatus::Skipped, reason));
-    let Some(time) = input.finding.event_time.as_deref() else {
-        return Err(BotError::invalid_input(format!(
-            "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {SCAN_EVENT} event",
-            input.step.bot
-        )));
-    };
-    let query = EventQuery {
-        attribute: LookupAttributeKey::EventName,
-        value: SCAN_EVENT,
-        resource_name: None,
-        window: DEFAULT_WINDOW,
-    };
-    let events = events_near(cloudtrail, alert_time(time)?, &query).await?;
+    let (events, time) = finding_events(input, cloudtrail, SCAN_EVENT).await?;
     // The finding's repository when it names one; the closest event otherwise.
     let repository = input.finding.entity_name.as_str();
     let Some(image) = events

@@ -12,6 +12,7 @@ use crate::iam::none_if_missing;
 use aws_sdk_iam::Client as Iam;
 use cloudbots_runtime::aws_error::bot_error;
 use cloudbots_shared::error::BotError;
+use cloudbots_shared::outcome::{BotInput, BotOutcome};
 use cloudbots_shared::params::IdentityKind;
 use cloudbots_shared::policy::decode_policy_document;
 use serde::{Deserialize, Serialize};
@@ -138,6 +139,18 @@ impl Principal {
             |call| none_if_missing(&doing, all_items!(call))?
         );
         Ok(attached.map(|policies| policies.into_iter().filter_map(|p| p.policy_arn).collect()))
+    }
+
+    /// The ARNs of the managed policies attached to it, before a bot attaches one; when it is
+    /// gone, the step's outcome that there is nothing to attach the policy to.
+    pub async fn policies_before_attach(
+        &self,
+        input: &BotInput,
+        iam: &Iam,
+    ) -> Result<Result<Vec<String>, BotOutcome>, BotError> {
+        Ok(self.attached_policies(iam).await?.ok_or_else(|| {
+            BotOutcome::gone(input, &self.to_string(), "nothing to attach the policy to")
+        }))
     }
 
     pub async fn attach(&self, iam: &Iam, policy_arn: &str) -> Result<(), BotError> {

@@ -13,7 +13,6 @@
 //! `restore_iam_principal_policies` attaches them again — so only that bot links IAM.
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudtrail::types::LookupAttributeKey;
 use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
 use aws_sdk_lambda::types::{TracingConfig, TracingMode};
 use cloudbots_iam::iam_policies::restore::{
@@ -22,7 +21,7 @@ use cloudbots_iam::iam_policies::restore::{
 use cloudbots_iam::principal::Principal;
 use cloudbots_runtime::aws_error::{bot_error, none_if_code};
 use cloudbots_runtime::bot::{dry_run, lambda_function_arn, params, Bot};
-use cloudbots_runtime::cloudtrail::{alert_time, events_near, EventQuery, DEFAULT_WINDOW};
+use cloudbots_runtime::cloudtrail::{finding_events, DEFAULT_WINDOW};
 use cloudbots_runtime::exclusion::{tag_in_listing, TagReader};
 use cloudbots_runtime::restorer::Restorer;
 use cloudbots_runtime::setting::{self, restore_settings, Resource, Setting};
@@ -531,19 +530,7 @@ pub async fn detach_external_layer_with(
     params::<NoParams>(input)?;
     let function = Function::of(input)?;
     let skipped = |reason: String| Ok(BotOutcome::new(input, OutcomeStatus::Skipped, reason));
-    let Some(time) = input.finding.event_time.as_deref() else {
-        return Err(BotError::invalid_input(format!(
-            "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {UPDATE_EVENT} event",
-            input.step.bot
-        )));
-    };
-    let query = EventQuery {
-        attribute: LookupAttributeKey::EventName,
-        value: UPDATE_EVENT,
-        resource_name: None,
-        window: DEFAULT_WINDOW,
-    };
-    let events = events_near(cloudtrail, alert_time(time)?, &query).await?;
+    let (events, time) = finding_events(input, cloudtrail, UPDATE_EVENT).await?;
     let Some(event) = events.iter().find(|event| {
         let changed = event.record["requestParameters"]["functionName"].as_str();
         changed.map(function_name) == Some(function.name.as_str())

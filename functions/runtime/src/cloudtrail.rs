@@ -67,6 +67,38 @@ pub async fn finding_event(
     event_name: &str,
     (resource, label): (&str, &str),
 ) -> Result<Result<TrailEvent, BotOutcome>, BotError> {
+    let (events, time) = events_of_finding(input, client, event_name, Some(resource)).await?;
+    Ok(events.into_iter().next().ok_or_else(|| {
+        BotOutcome::new(
+            input,
+            OutcomeStatus::Skipped,
+            format!(
+                "No {event_name} event for {label} in CloudTrail within {} s of {time}: nothing to undo",
+                DEFAULT_WINDOW.as_secs()
+            ),
+        )
+    }))
+}
+
+/// Every `event_name` event in the window around the alert time of the Log.ic finding of
+/// `input`, the closest first, with that alert time as the finding gives it: for bots that
+/// pick the event by what its record says. A finding without an alert time is invalid input.
+pub async fn finding_events<'a>(
+    input: &'a BotInput,
+    client: &aws_sdk_cloudtrail::Client,
+    event_name: &str,
+) -> Result<(Vec<TrailEvent>, &'a str), BotError> {
+    events_of_finding(input, client, event_name, None).await
+}
+
+/// The `event_name` events (naming `resource`, when given) around the finding's alert time,
+/// the closest first, with that alert time.
+async fn events_of_finding<'a>(
+    input: &'a BotInput,
+    client: &aws_sdk_cloudtrail::Client,
+    event_name: &str,
+    resource: Option<&str>,
+) -> Result<(Vec<TrailEvent>, &'a str), BotError> {
     let Some(time) = input.finding.event_time.as_deref() else {
         return Err(BotError::invalid_input(format!(
             "the finding has no alert time (alertWindowStartTime of a Log.ic finding): {} needs it to find the {event_name} event",
@@ -76,21 +108,10 @@ pub async fn finding_event(
     let query = EventQuery {
         attribute: LookupAttributeKey::EventName,
         value: event_name,
-        resource_name: Some(resource),
+        resource_name: resource,
         window: DEFAULT_WINDOW,
     };
-    Ok(closest_event(client, alert_time(time)?, &query)
-        .await?
-        .ok_or_else(|| {
-            BotOutcome::new(
-                input,
-                OutcomeStatus::Skipped,
-                format!(
-                    "No {event_name} event for {label} in CloudTrail within {} s of {time}: nothing to undo",
-                    DEFAULT_WINDOW.as_secs()
-                ),
-            )
-        }))
+    Ok((events_near(client, alert_time(time)?, &query).await?, time))
 }
 
 /// Every matching event in the window, the closest to `alert` first: for bots that pick the

@@ -349,13 +349,7 @@ pub(super) async fn update_instance_role(
         ));
     };
     let principal = Principal::role(&role);
-    let Some(attached) = principal.attached_policies(&iam).await? else {
-        return Ok(BotOutcome::gone(
-            input,
-            &principal.to_string(),
-            "nothing to attach the policy to",
-        ));
-    };
+    let attached = proceed!(principal.policies_before_attach(input, &iam).await?);
     if attached.contains(&policy_arn) {
         return Ok(BotOutcome::compliant(
             input,

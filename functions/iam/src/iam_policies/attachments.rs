@@ -3,6 +3,7 @@
 //! each change is verified, recorded and undone one attachment at a time.
 
 use super::*;
+use cloudbots_runtime::proceed;
 use restore::Setting;
 
 pub(super) async fn attach_policy(
@@ -16,13 +17,7 @@ pub(super) async fn attach_policy(
     let principal = Principal::new(kind, name);
     let iam = Iam::new(aws);
 
-    let Some(attached) = principal.attached_policies(&iam).await? else {
-        return Ok(BotOutcome::gone(
-            input,
-            &principal.to_string(),
-            "nothing to attach the policy to",
-        ));
-    };
+    let attached = proceed!(principal.policies_before_attach(input, &iam).await?);
     if attached.contains(&policy_arn) {
         return Ok(BotOutcome::compliant(
             input,
